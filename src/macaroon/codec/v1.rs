@@ -1,0 +1,205 @@
+//! The V1 format of libmacaroons: packets `LLLL key SP value LF`, where `LLLL` is the whole
+//! packet length (header included) in four hex digits.
+
+use alloc::borrow::Cow;
+use alloc::vec::Vec;
+
+use super::reader::Reader;
+use crate::macaroon::limits::MAX_V1_PACKET;
+use crate::macaroon::{Caveat, Error, Limits, Macaroon, Signature};
+
+const HEADER_LEN: usize = 4;
+/// The smallest packet: header, a one-byte key, space, empty value, newline.
+const MIN_PACKET: usize = HEADER_LEN + 3;
+
+struct Packet<'a> {
+    key: &'a [u8],
+    value: &'a [u8],
+    offset: usize,
+}
+
+fn hex_digit(b: u8) -> Option<usize> {
+    match b {
+        b'0'..=b'9' => Some(usize::from(b - b'0')),
+        b'a'..=b'f' => Some(usize::from(b - b'a' + 10)),
+        b'A'..=b'F' => Some(usize::from(b - b'A' + 10)),
+        _ => None,
+    }
+}
+
+/// Reads the next packet, or `None` at the end of input.
+fn next_packet<'a>(r: &mut Reader<'a>, limits: &Limits) -> Result<Option<Packet<'a>>, Error> {
+    if r.is_empty() {
+        return Ok(None);
+    }
+    let offset = r.offset();
+    let header = r.take(HEADER_LEN, "packet length")?;
+    let mut len = 0usize;
+    for &b in header {
+        let digit = hex_digit(b).ok_or(Error::Malformed {
+            reading: "packet length",
+            offset,
+            problem: "expected four hex digits",
+        })?;
+        len = len * 16 + digit;
+    }
+    if len < MIN_PACKET {
+        return Err(Error::Malformed {
+            reading: "packet length",
+            offset,
+            problem: "shorter than the smallest possible packet",
+        });
+    }
+    let body = r.take(len - HEADER_LEN, "packet")?;
+    let Some((&last, body)) = body.split_last() else {
+        return Err(Error::Truncated { reading: "packet", offset });
+    };
+    if last != b'\n' {
+        return Err(Error::Malformed {
+            reading: "packet",
+            offset,
+            problem: "does not end with a newline",
+        });
+    }
+    let space = body.iter().position(|&b| b == b' ').ok_or(Error::Malformed {
+        reading: "packet",
+        offset,
+        problem: "no space between key and value",
+    })?;
+    let (key, value) = body.split_at(space);
+    let value = value.get(1..).unwrap_or_default();
+    limits.check_field(value.len())?;
+    Ok(Some(Packet { key, value, offset }))
+}
+
+fn expect<'a>(
+    packet: Option<Packet<'a>>,
+    key: &'static [u8],
+    reading: &'static str,
+    at_end: usize,
+) -> Result<Packet<'a>, Error> {
+    match packet {
+        Some(p) if p.key == key => Ok(p),
+        Some(p) => Err(Error::Malformed { reading, offset: p.offset, problem: unexpected(p.key) }),
+        None => Err(Error::Truncated { reading, offset: at_end }),
+    }
+}
+
+fn unexpected(key: &[u8]) -> &'static str {
+    match key {
+        b"location" => "unexpected location packet",
+        b"identifier" => "unexpected identifier packet",
+        b"cid" => "unexpected cid packet",
+        b"vid" => "vid packet that does not follow a cid packet",
+        b"cl" => "cl packet that does not follow a vid packet",
+        b"signature" => "unexpected signature packet",
+        _ => "unknown packet key",
+    }
+}
+
+/// Parses V1 bytes. The location packet may be missing (pymacaroons and the `macaroon` crate
+/// omit it when there is no location), but every other packet must be in libmacaroons order:
+/// `location? identifier (cid (vid cl?)?)* signature`, with nothing after the signature.
+pub(crate) fn parse<'a>(data: &'a [u8], limits: &Limits) -> Result<Macaroon<'a>, Error> {
+    limits.check_token(data.len())?;
+    let mut r = Reader::new(data);
+    let end = data.len();
+
+    let mut packet = next_packet(&mut r, limits)?;
+    let mut location = None;
+    if let Some(p) = packet.as_ref().filter(|p| p.key == b"location") {
+        location = Some(Cow::Borrowed(p.value));
+        packet = next_packet(&mut r, limits)?;
+    }
+    let identifier = expect(packet, b"identifier", "identifier packet", end)?.value;
+
+    let mut caveats: Vec<Caveat<'_>> = Vec::new();
+    let signature = loop {
+        let Some(p) = next_packet(&mut r, limits)? else {
+            return Err(Error::Truncated { reading: "signature packet", offset: end });
+        };
+        match p.key {
+            b"cid" => {
+                limits.check_caveats(caveats.len() + 1)?;
+                if caveats.capacity() == 0 {
+                    // Every remaining caveat takes at least MIN_PACKET + 2 bytes ("cid"), so this
+                    // one reservation is never outgrown (and is bounded by the caveat limit).
+                    let bound = (r.rest().len() / (MIN_PACKET + 2)).min(limits.max_caveats);
+                    caveats.reserve_exact(bound + 1);
+                }
+                caveats.push(Caveat::first_party(p.value));
+            }
+            b"vid" => match caveats.last_mut() {
+                Some(c) if c.verification_id.is_none() && c.location.is_none() => {
+                    c.verification_id = Some(Cow::Borrowed(p.value));
+                }
+                _ => return Err(malformed(&p)),
+            },
+            b"cl" => match caveats.last_mut() {
+                Some(c) if c.verification_id.is_some() && c.location.is_none() => {
+                    c.location = Some(Cow::Borrowed(p.value)).filter(|l| !l.is_empty());
+                }
+                _ => return Err(malformed(&p)),
+            },
+            b"signature" => {
+                break Signature::from_slice(p.value).ok_or(Error::Malformed {
+                    reading: "signature packet",
+                    offset: p.offset,
+                    problem: "the signature must be 32 bytes",
+                })?;
+            }
+            _ => return Err(malformed(&p)),
+        }
+    };
+    if !r.is_empty() {
+        return Err(Error::TrailingBytes { offset: r.offset() });
+    }
+    Ok(Macaroon::from_parts(location, Cow::Borrowed(identifier), caveats, signature))
+}
+
+fn malformed(p: &Packet<'_>) -> Error {
+    Error::Malformed { reading: "caveat packet", offset: p.offset, problem: unexpected(p.key) }
+}
+
+fn packet(out: &mut Vec<u8>, key: &'static str, value: &[u8]) -> Result<(), Error> {
+    let len = HEADER_LEN + key.len() + 1 + value.len() + 1;
+    if len > MAX_V1_PACKET {
+        return Err(Error::Unencodable {
+            field: key,
+            problem: "a V1 packet cannot be longer than 65535 bytes",
+        });
+    }
+    for shift in [12u32, 8, 4, 0] {
+        // A nibble is below 16, so `from_digit` always succeeds (lowercase, as libmacaroons).
+        let digit = char::from_digit(((len >> shift) & 0xf) as u32, 16).unwrap_or('0');
+        out.push(digit as u8);
+    }
+    out.extend_from_slice(key.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(value);
+    out.push(b'\n');
+    Ok(())
+}
+
+/// Writes V1 bytes exactly as libmacaroons: the location packet always (empty if none).
+pub(crate) fn write(m: &Macaroon<'_>) -> Result<Vec<u8>, Error> {
+    let mut size = 2 * HEADER_LEN + "location  identifier  signature  ".len() + 32;
+    size += m.location().map_or(0, <[u8]>::len) + m.identifier().len();
+    for c in m.caveats() {
+        size += HEADER_LEN + 6 + c.id().len();
+        size += c.verification_id().map_or(0, |v| 2 * HEADER_LEN + 10 + v.len());
+        size += c.location().map_or(0, <[u8]>::len);
+    }
+    let mut out = Vec::with_capacity(size + HEADER_LEN);
+    packet(&mut out, "location", m.location().unwrap_or_default())?;
+    packet(&mut out, "identifier", m.identifier())?;
+    for c in m.caveats() {
+        packet(&mut out, "cid", c.id())?;
+        if let Some(vid) = c.verification_id() {
+            packet(&mut out, "vid", vid)?;
+            packet(&mut out, "cl", c.location().unwrap_or_default())?;
+        }
+    }
+    packet(&mut out, "signature", m.signature().as_bytes())?;
+    Ok(out)
+}

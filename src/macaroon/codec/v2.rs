@@ -1,0 +1,207 @@
+//! The V2 binary format of libmacaroons:
+//! `0x02 [location] identifier EOS (caveat)* EOS signature`, each field
+//! `type:varint length:varint bytes`, each caveat `[location] identifier [vid] EOS`.
+
+use alloc::borrow::Cow;
+use alloc::vec::Vec;
+
+use super::reader::Reader;
+use crate::macaroon::{Caveat, Error, Limits, Macaroon, Signature};
+
+pub(crate) const VERSION: u8 = 2;
+const EOS: u8 = 0;
+const LOCATION: u8 = 1;
+const IDENTIFIER: u8 = 2;
+const VID: u8 = 4;
+const SIGNATURE: u8 = 6;
+
+/// Reads a protobuf varint, rejecting overlong encodings so every value has one encoding and
+/// re-encoding is byte-exact. Values that do not fit `usize` are malformed.
+fn varint(r: &mut Reader<'_>, reading: &'static str) -> Result<usize, Error> {
+    let offset = r.offset();
+    let mut value: u64 = 0;
+    for i in 0..10u32 {
+        let b = r.byte(reading)?;
+        let bits = u64::from(b & 0x7f);
+        if i == 9 && bits > 1 {
+            break;
+        }
+        value |= bits << (7 * i);
+        if b & 0x80 == 0 {
+            if b == 0 && i > 0 {
+                return Err(Error::Malformed { reading, offset, problem: "overlong varint" });
+            }
+            return usize::try_from(value).map_err(|_| Error::Malformed {
+                reading,
+                offset,
+                problem: "length does not fit in memory",
+            });
+        }
+    }
+    Err(Error::Malformed { reading, offset, problem: "varint longer than 64 bits" })
+}
+
+struct Field<'a> {
+    kind: u8,
+    value: &'a [u8],
+    offset: usize,
+}
+
+/// Reads the next field, or `None` for an end-of-section byte.
+fn field<'a>(r: &mut Reader<'a>, limits: &Limits, reading: &'static str) -> Result<Option<Field<'a>>, Error> {
+    let offset = r.offset();
+    let kind = varint(r, reading)?;
+    if kind == usize::from(EOS) {
+        return Ok(None);
+    }
+    let kind = match u8::try_from(kind) {
+        Ok(k @ (LOCATION | IDENTIFIER | VID | SIGNATURE)) => k,
+        _ => return Err(Error::Malformed { reading, offset, problem: "unknown field type" }),
+    };
+    let len = varint(r, reading)?;
+    limits.check_field(len)?;
+    let value = r.take(len, reading)?;
+    Ok(Some(Field { kind, value, offset }))
+}
+
+fn out_of_order(f: &Field<'_>, reading: &'static str) -> Error {
+    Error::Malformed { reading, offset: f.offset, problem: "field out of order" }
+}
+
+/// Parses V2 bytes, enforcing the field order of the grammar and no trailing bytes.
+pub(crate) fn parse<'a>(data: &'a [u8], limits: &Limits) -> Result<Macaroon<'a>, Error> {
+    limits.check_token(data.len())?;
+    let mut r = Reader::new(data);
+    if r.byte("version")? != VERSION {
+        return Err(Error::Malformed { reading: "version", offset: 0, problem: "expected 0x02" });
+    }
+
+    // Root section: [location] identifier EOS
+    let mut f = field(&mut r, limits, "identifier")?;
+    let mut location = None;
+    if let Some(l) = f.as_ref().filter(|f| f.kind == LOCATION) {
+        location = Some(Cow::Borrowed(l.value));
+        f = field(&mut r, limits, "identifier")?;
+    }
+    let identifier = match f {
+        Some(f) if f.kind == IDENTIFIER => f.value,
+        Some(f) => return Err(out_of_order(&f, "identifier")),
+        None => {
+            return Err(Error::Malformed {
+                reading: "identifier",
+                offset: r.offset().saturating_sub(1),
+                problem: "missing identifier",
+            });
+        }
+    };
+    if let Some(f) = field(&mut r, limits, "end of the root section")? {
+        return Err(out_of_order(&f, "end of the root section"));
+    }
+
+    // Caveats, each ending with EOS; an empty section ends the list.
+    let mut caveats: Vec<Caveat<'_>> = Vec::new();
+    while let Some(mut f) = field(&mut r, limits, "caveat")? {
+        limits.check_caveats(caveats.len() + 1)?;
+        let mut cl = None;
+        if f.kind == LOCATION {
+            cl = Some(f.value);
+            f = field(&mut r, limits, "caveat identifier")?.ok_or(Error::Malformed {
+                reading: "caveat identifier",
+                offset: r.offset().saturating_sub(1),
+                problem: "missing caveat identifier",
+            })?;
+        }
+        if f.kind != IDENTIFIER {
+            return Err(out_of_order(&f, "caveat identifier"));
+        }
+        let cid = f.value;
+        let caveat = match field(&mut r, limits, "caveat")? {
+            None => {
+                if cl.is_some() {
+                    return Err(Error::Malformed {
+                        reading: "caveat",
+                        offset: f.offset,
+                        problem: "a caveat location without a verification id",
+                    });
+                }
+                Caveat::first_party(cid)
+            }
+            Some(v) if v.kind == VID => {
+                if let Some(extra) = field(&mut r, limits, "end of caveat")? {
+                    return Err(out_of_order(&extra, "end of caveat"));
+                }
+                Caveat::third_party(Cow::Borrowed(cid), Cow::Borrowed(v.value), cl.map(Cow::Borrowed))
+            }
+            Some(other) => return Err(out_of_order(&other, "caveat")),
+        };
+        if caveats.capacity() == 0 {
+            // A caveat takes at least 3 bytes (type, length, EOS): one reservation suffices.
+            caveats.reserve_exact((r.rest().len() / 3).min(limits.max_caveats) + 1);
+        }
+        caveats.push(caveat);
+    }
+
+    let sig = match field(&mut r, limits, "signature")? {
+        Some(f) if f.kind == SIGNATURE => f,
+        Some(f) => return Err(out_of_order(&f, "signature")),
+        None => {
+            return Err(Error::Malformed {
+                reading: "signature",
+                offset: r.offset().saturating_sub(1),
+                problem: "missing signature",
+            });
+        }
+    };
+    let signature = Signature::from_slice(sig.value).ok_or(Error::Malformed {
+        reading: "signature",
+        offset: sig.offset,
+        problem: "the signature must be 32 bytes",
+    })?;
+    if !r.is_empty() {
+        return Err(Error::TrailingBytes { offset: r.offset() });
+    }
+    Ok(Macaroon::from_parts(location, Cow::Borrowed(identifier), caveats, signature))
+}
+
+fn put_varint(out: &mut Vec<u8>, mut n: usize) {
+    while n >= 0x80 {
+        out.push((n as u8 & 0x7f) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+fn put_field(out: &mut Vec<u8>, kind: u8, value: &[u8]) {
+    out.push(kind);
+    put_varint(out, value.len());
+    out.extend_from_slice(value);
+}
+
+/// Writes V2 bytes as libmacaroons (locations omitted when absent).
+pub(crate) fn write(m: &Macaroon<'_>) -> Vec<u8> {
+    let mut size = 4 + 3 * 10 + 32 + m.identifier().len() + m.location().map_or(0, <[u8]>::len);
+    for c in m.caveats() {
+        size += 3 * 11 + c.id().len();
+        size += c.verification_id().map_or(0, <[u8]>::len) + c.location().map_or(0, <[u8]>::len);
+    }
+    let mut out = Vec::with_capacity(size);
+    out.push(VERSION);
+    if let Some(l) = m.location() {
+        put_field(&mut out, LOCATION, l);
+    }
+    put_field(&mut out, IDENTIFIER, m.identifier());
+    out.push(EOS);
+    for c in m.caveats() {
+        if let (Some(l), Some(_)) = (c.location(), c.verification_id()) {
+            put_field(&mut out, LOCATION, l);
+        }
+        put_field(&mut out, IDENTIFIER, c.id());
+        if let Some(v) = c.verification_id() {
+            put_field(&mut out, VID, v);
+        }
+        out.push(EOS);
+    }
+    out.push(EOS);
+    put_field(&mut out, SIGNATURE, m.signature().as_bytes());
+    out
+}

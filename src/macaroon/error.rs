@@ -1,0 +1,152 @@
+//! The engine's error type.
+
+use alloc::string::String;
+use core::fmt;
+
+/// Which configured [`Limits`](super::Limits) bound a token exceeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Limit {
+    /// [`Limits::max_token_len`](super::Limits::max_token_len): the size of the token's text or bytes.
+    TokenLength,
+    /// [`Limits::max_caveats`](super::Limits::max_caveats): the number of caveats.
+    CaveatCount,
+    /// [`Limits::max_field_len`](super::Limits::max_field_len): one field (location, identifier,
+    /// caveat id, verification id, caveat location).
+    FieldLength,
+}
+
+impl Limit {
+    fn describe(self) -> &'static str {
+        match self {
+            Limit::TokenLength => "token length",
+            Limit::CaveatCount => "caveat count",
+            Limit::FieldLength => "field length",
+        }
+    }
+}
+
+/// Everything that can go wrong reading, writing or verifying a macaroon.
+///
+/// Parse errors name what was being read (`reading`) and where (`offset`, in bytes of the
+/// decoded token, or in characters of the text for base64 errors). A wrong signature is a single
+/// opaque [`Error::InvalidSignature`]; which caveat failed is only reported once the signature is
+/// known to be authentic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input is larger than a configured limit allows; nothing was allocated for it.
+    LimitExceeded {
+        /// The limit that was exceeded.
+        limit: Limit,
+        /// The configured maximum.
+        max: usize,
+        /// The size found (or at least this much).
+        found: usize,
+    },
+    /// The token text is empty.
+    Empty,
+    /// The token text is not valid base64 (url or standard alphabet, padded or not).
+    Base64 {
+        /// Character offset in the text (after un-escaping the Onezone form).
+        offset: usize,
+        /// What is wrong there.
+        problem: &'static str,
+    },
+    /// The decoded bytes start like no known format (V1 starts with a hex digit, V2 with `0x02`,
+    /// JSON with `{`).
+    UnknownFormat {
+        /// The first byte of the decoded token.
+        first_byte: u8,
+    },
+    /// The token ended while `reading` was still expected.
+    Truncated {
+        /// What was being read.
+        reading: &'static str,
+        /// Byte offset where the data ran out.
+        offset: usize,
+    },
+    /// A part of the token is not well formed.
+    Malformed {
+        /// What was being read.
+        reading: &'static str,
+        /// Byte offset of the offending part.
+        offset: usize,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// Bytes follow the signature.
+    TrailingBytes {
+        /// Byte offset of the first extra byte.
+        offset: usize,
+    },
+    /// The JSON form could not be read.
+    Json {
+        /// What is wrong, as the JSON reader words it (with line and column).
+        message: String,
+    },
+    /// A field cannot be written in the requested format (e.g. a V1 packet over 65535 bytes).
+    Unencodable {
+        /// The field that does not fit.
+        field: &'static str,
+        /// Why.
+        problem: &'static str,
+    },
+    /// The signature does not match: wrong key, or the token was altered. Deliberately says no more.
+    InvalidSignature,
+    /// The signature is authentic, but a first-party caveat is not satisfied.
+    CaveatNotSatisfied {
+        /// Position of the caveat (0-based, over all caveats).
+        index: usize,
+        /// The caveat's predicate (lossy UTF-8).
+        predicate: String,
+    },
+    /// The token carries a third-party caveat; discharge macaroons are not supported yet, so the
+    /// token can never verify.
+    ThirdPartyCaveatUnsupported {
+        /// Position of the caveat (0-based, over all caveats).
+        index: usize,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::LimitExceeded { limit, max, found } => write!(
+                f,
+                "token exceeds the {} limit: {found} is more than the maximum {max}",
+                limit.describe()
+            ),
+            Error::Empty => f.write_str("the token is empty"),
+            Error::Base64 { offset, problem } => {
+                write!(f, "the token is not valid base64 at character {offset}: {problem}")
+            }
+            Error::UnknownFormat { first_byte } => write!(
+                f,
+                "the token is in no known macaroon format (decoded first byte 0x{first_byte:02x}; \
+                 expected a V1 packet length, V2 version byte 0x02 or JSON)"
+            ),
+            Error::Truncated { reading, offset } => {
+                write!(f, "the token is truncated: it ends at byte {offset} while reading the {reading}")
+            }
+            Error::Malformed { reading, offset, problem } => {
+                write!(f, "malformed {reading} at byte {offset}: {problem}")
+            }
+            Error::TrailingBytes { offset } => {
+                write!(f, "unexpected bytes after the signature, from byte {offset}")
+            }
+            Error::Json { message } => write!(f, "invalid JSON macaroon: {message}"),
+            Error::Unencodable { field, problem } => write!(f, "cannot encode the {field}: {problem}"),
+            Error::InvalidSignature => f.write_str("the token's signature is invalid"),
+            Error::CaveatNotSatisfied { index, predicate } => {
+                write!(f, "caveat {index} is not satisfied: {predicate}")
+            }
+            Error::ThirdPartyCaveatUnsupported { index } => write!(
+                f,
+                "caveat {index} is a third-party caveat; discharge macaroons are not supported"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for Error {}

@@ -1,0 +1,229 @@
+//! Secret material: the root secret, the derived key and signatures.
+//!
+//! None of these types is `Copy`, none derives `Debug` (the hand-written impls print
+//! `***OMITTED***`), equality is constant-time and the bytes are zeroized on drop.
+
+use core::fmt;
+
+use hmac::digest::KeyInit;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use alloc::vec::Vec;
+
+/// Length in bytes of a derived key and of a signature (HMAC-SHA256 output).
+pub const KEY_LEN: usize = 32;
+
+/// The key libmacaroons uses to turn a root secret into a 32-byte HMAC key.
+const KEY_GENERATOR: &[u8] = b"macaroons-key-generator";
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Computes `HMAC-SHA256(key, msg)` for a key of at most 64 bytes.
+///
+/// HMAC pads short keys with zeros to the 64-byte block, so padding here first gives the same
+/// MAC while letting us use the infallible `KeyInit::new`.
+pub(crate) fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; KEY_LEN] {
+    let mut block = Zeroizing::new([0u8; 64]);
+    // Callers pass 32-byte chain keys or the 23-byte generator key; `zip` never indexes past
+    // either slice, so a longer key could not panic here (it would only be truncated, which no
+    // caller does).
+    for (dst, src) in block.iter_mut().zip(key) {
+        *dst = *src;
+    }
+    let mut mac = <HmacSha256 as KeyInit>::new(&(*block).into());
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
+}
+
+/// The secret a server keeps for a family of macaroons.
+///
+/// It is never used directly as a MAC key: [`RootKey::derive`] turns it into the 32-byte key
+/// libmacaroons uses. Any length is accepted.
+pub struct Secret(Zeroizing<Vec<u8>>);
+
+impl Secret {
+    /// Wraps secret bytes.
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
+        Secret(Zeroizing::new(bytes.into()))
+    }
+
+    /// The secret bytes.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Derives the macaroon root key from this secret (see [`RootKey::derive`]).
+    pub fn derive_key(&self) -> RootKey {
+        RootKey::derive(&self.0)
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***OMITTED***)")
+    }
+}
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+}
+impl Eq for Secret {}
+
+/// The 32-byte key that signs a macaroon's identifier, derived from a root secret as libmacaroons
+/// does: `HMAC-SHA256(key = "macaroons-key-generator", msg = secret)`.
+///
+/// Derive it once and keep it to mint many macaroons without re-deriving.
+pub struct RootKey([u8; KEY_LEN]);
+
+impl RootKey {
+    /// Derives the key from a root secret of any length.
+    pub fn derive(secret: &[u8]) -> Self {
+        RootKey(hmac(KEY_GENERATOR, &[secret]))
+    }
+
+    /// Uses 32 bytes that were already derived (by this crate or another implementation) as the key.
+    pub fn from_derived(bytes: [u8; KEY_LEN]) -> Self {
+        RootKey(bytes)
+    }
+
+    /// The derived key bytes.
+    pub fn expose(&self) -> &[u8; KEY_LEN] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for RootKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RootKey(***OMITTED***)")
+    }
+}
+
+impl PartialEq for RootKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+}
+impl Eq for RootKey {}
+
+impl Drop for RootKey {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+impl ZeroizeOnDrop for RootKey {}
+
+/// A macaroon signature: the last link of the HMAC chain.
+///
+/// Whoever holds it can add caveats, so it is treated as a secret: redacted `Debug`,
+/// constant-time equality, zeroized on drop.
+pub struct Signature([u8; KEY_LEN]);
+
+impl Signature {
+    /// Wraps 32 signature bytes.
+    pub fn from_bytes(bytes: [u8; KEY_LEN]) -> Self {
+        Signature(bytes)
+    }
+
+    /// Wraps a slice that must be exactly 32 bytes long.
+    pub(crate) fn from_slice(bytes: &[u8]) -> Option<Self> {
+        let array: [u8; KEY_LEN] = bytes.try_into().ok()?;
+        Some(Signature(array))
+    }
+
+    /// The signature bytes.
+    pub fn as_bytes(&self) -> &[u8; KEY_LEN] {
+        &self.0
+    }
+
+    /// The signature as 64 lowercase hex digits.
+    pub fn to_hex(&self) -> alloc::string::String {
+        let mut out = alloc::string::String::with_capacity(2 * KEY_LEN);
+        for byte in self.0 {
+            for nibble in [byte >> 4, byte & 0x0f] {
+                // A nibble is below 16, so `from_digit` always succeeds.
+                out.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
+            }
+        }
+        out
+    }
+
+    /// The next link of the chain for a first-party caveat: `HMAC(self, predicate)`.
+    pub(crate) fn chain(&self, predicate: &[u8]) -> Signature {
+        Signature(hmac(&self.0, &[predicate]))
+    }
+
+    /// The next link of the chain for a third-party caveat, as libmacaroons:
+    /// `HMAC(self, HMAC(self, vid) || HMAC(self, cid))`.
+    pub(crate) fn chain_third_party(&self, vid: &[u8], cid: &[u8]) -> Signature {
+        let a = Zeroizing::new(hmac(&self.0, &[vid]));
+        let b = Zeroizing::new(hmac(&self.0, &[cid]));
+        Signature(hmac(&self.0, &[&a[..], &b[..]]))
+    }
+}
+
+impl RootKey {
+    /// The first link of the chain: `HMAC(key, identifier)`.
+    pub(crate) fn sign_identifier(&self, identifier: &[u8]) -> Signature {
+        Signature(hmac(&self.0, &[identifier]))
+    }
+}
+
+impl fmt::Debug for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Signature(***OMITTED***)")
+    }
+}
+
+impl PartialEq for Signature {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+}
+impl Eq for Signature {}
+
+// Cloning is explicit (signatures are secrets and deliberately not `Copy`).
+impl Clone for Signature {
+    fn clone(&self) -> Self {
+        Signature(self.0)
+    }
+}
+
+impl Drop for Signature {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+impl ZeroizeOnDrop for Signature {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+
+    #[test]
+    fn debug_never_prints_secret_bytes() {
+        let secret = Secret::new(&b"hunter2"[..]);
+        let key = secret.derive_key();
+        let sig = key.sign_identifier(b"id");
+        for text in [format!("{secret:?}"), format!("{key:?}"), format!("{sig:?}")] {
+            assert!(text.contains("***OMITTED***"), "{text}");
+            assert!(!text.contains("hunter2"));
+            assert!(!text.contains(&sig.to_hex()[..8]));
+        }
+    }
+
+    #[test]
+    fn equality_is_by_value() {
+        assert_eq!(RootKey::derive(b"a"), RootKey::derive(b"a"));
+        assert_ne!(RootKey::derive(b"a"), RootKey::derive(b"b"));
+        let key = RootKey::derive(b"a");
+        assert_ne!(key.sign_identifier(b"x"), key.sign_identifier(b"y"));
+    }
+}

@@ -9,3 +9,6 @@ extern crate alloc;
 extern crate std;
 
 pub mod macaroon;
+
+#[doc(hidden)]
+pub mod fuzzing;

@@ -55,7 +55,8 @@ fn v1_vectors_mint_byte_for_byte_and_parse() {
     let all = vectors();
     for v in all["v1"].as_array().expect("v1 list") {
         let minted = mint(v);
-        let encoding = if s(v, "format") == "v1+escape62" { Encoding::Escaped } else { Encoding::Base64Url };
+        let encoding =
+            if s(v, "format") == "v1+escape62" { Encoding::Escaped } else { Encoding::Base64Url };
         assert_eq!(minted.serialize(Format::V1, encoding).expect("encodes"), s(v, "token"), "{v}");
         assert_eq!(minted.signature().to_hex(), s(v, "signature_hex"));
 
@@ -80,7 +81,10 @@ fn v2_vectors_mint_byte_for_byte_and_verify() {
     let all = vectors();
     for v in all["v2"].as_array().expect("v2 list") {
         let minted = mint(v);
-        assert_eq!(minted.serialize(Format::V2, Encoding::Base64Url).expect("encodes"), s(v, "token"));
+        assert_eq!(
+            minted.serialize(Format::V2, Encoding::Base64Url).expect("encodes"),
+            s(v, "token")
+        );
         let parsed = Macaroon::deserialize(s(v, "token")).expect("parses");
         assert_fields(&parsed, v);
         verify_exact(&parsed, s(v, "secret"), v);
@@ -106,7 +110,14 @@ fn v2_json_vectors() {
             }
             continue;
         };
-        assert_eq!(caveats(v), parsed.caveats().iter().map(|c| String::from_utf8(c.id().to_vec()).unwrap()).collect::<Vec<_>>());
+        assert_eq!(
+            caveats(v),
+            parsed
+                .caveats()
+                .iter()
+                .map(|c| String::from_utf8(c.id().to_vec()).unwrap())
+                .collect::<Vec<_>>()
+        );
         // Minting the same macaroon writes the libmacaroons JSON byte for byte.
         let key = RootKey::derive(secret.as_bytes());
         let mut m = Macaroon::new(&key, parsed.identifier().to_vec())

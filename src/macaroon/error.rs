@@ -127,7 +127,10 @@ impl fmt::Display for Error {
                  expected a V1 packet length, V2 version byte 0x02 or JSON)"
             ),
             Error::Truncated { reading, offset } => {
-                write!(f, "the token is truncated: it ends at byte {offset} while reading the {reading}")
+                write!(
+                    f,
+                    "the token is truncated: it ends at byte {offset} while reading the {reading}"
+                )
             }
             Error::Malformed { reading, offset, problem } => {
                 write!(f, "malformed {reading} at byte {offset}: {problem}")
@@ -136,7 +139,9 @@ impl fmt::Display for Error {
                 write!(f, "unexpected bytes after the signature, from byte {offset}")
             }
             Error::Json { message } => write!(f, "invalid JSON macaroon: {message}"),
-            Error::Unencodable { field, problem } => write!(f, "cannot encode the {field}: {problem}"),
+            Error::Unencodable { field, problem } => {
+                write!(f, "cannot encode the {field}: {problem}")
+            }
             Error::InvalidSignature => f.write_str("the token's signature is invalid"),
             Error::CaveatNotSatisfied { index, predicate } => {
                 write!(f, "caveat {index} is not satisfied: {predicate}")

@@ -5,40 +5,15 @@
 
 use core::fmt;
 
-use hmac::digest::KeyInit;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use alloc::vec::Vec;
 
+use super::mac::{GENERATOR, MacKey};
+
 /// Length in bytes of a derived key and of a signature (HMAC-SHA256 output).
 pub const KEY_LEN: usize = 32;
-
-/// The key libmacaroons uses to turn a root secret into a 32-byte HMAC key.
-const KEY_GENERATOR: &[u8] = b"macaroons-key-generator";
-
-type HmacSha256 = Hmac<Sha256>;
-
-/// Computes `HMAC-SHA256(key, msg)` for a key of at most 64 bytes.
-///
-/// HMAC pads short keys with zeros to the 64-byte block, so padding here first gives the same
-/// MAC while letting us use the infallible `KeyInit::new`.
-pub(crate) fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; KEY_LEN] {
-    let mut block = Zeroizing::new([0u8; 64]);
-    // Callers pass 32-byte chain keys or the 23-byte generator key; `zip` never indexes past
-    // either slice, so a longer key could not panic here (it would only be truncated, which no
-    // caller does).
-    for (dst, src) in block.iter_mut().zip(key) {
-        *dst = *src;
-    }
-    let mut mac = <HmacSha256 as KeyInit>::new(&(*block).into());
-    for part in parts {
-        mac.update(part);
-    }
-    mac.finalize().into_bytes().into()
-}
 
 /// The secret a server keeps for a family of macaroons.
 ///
@@ -80,22 +55,30 @@ impl Eq for Secret {}
 /// does: `HMAC-SHA256(key = "macaroons-key-generator", msg = secret)`.
 ///
 /// Derive it once and keep it to mint many macaroons without re-deriving.
-pub struct RootKey([u8; KEY_LEN]);
+///
+/// A `RootKey` is also keyed for HMAC once, so signing with a kept key skips that work.
+pub struct RootKey {
+    bytes: [u8; KEY_LEN],
+    mac: MacKey,
+}
 
 impl RootKey {
     /// Derives the key from a root secret of any length.
     pub fn derive(secret: &[u8]) -> Self {
-        RootKey(hmac(KEY_GENERATOR, &[secret]))
+        let mut bytes = GENERATOR.mac(&[secret]);
+        let key = Self::from_derived(bytes);
+        bytes.zeroize();
+        key
     }
 
     /// Uses 32 bytes that were already derived (by this crate or another implementation) as the key.
     pub fn from_derived(bytes: [u8; KEY_LEN]) -> Self {
-        RootKey(bytes)
+        RootKey { mac: MacKey::new(&bytes), bytes }
     }
 
     /// The derived key bytes.
     pub fn expose(&self) -> &[u8; KEY_LEN] {
-        &self.0
+        &self.bytes
     }
 }
 
@@ -107,14 +90,15 @@ impl fmt::Debug for RootKey {
 
 impl PartialEq for RootKey {
     fn eq(&self, other: &Self) -> bool {
-        self.0.ct_eq(&other.0).into()
+        self.bytes.ct_eq(&other.bytes).into()
     }
 }
 impl Eq for RootKey {}
 
+// `MacKey` zeroizes its midstates on drop.
 impl Drop for RootKey {
     fn drop(&mut self) {
-        self.0.zeroize();
+        self.bytes.zeroize();
     }
 }
 impl ZeroizeOnDrop for RootKey {}
@@ -156,22 +140,23 @@ impl Signature {
 
     /// The next link of the chain for a first-party caveat: `HMAC(self, predicate)`.
     pub(crate) fn chain(&self, predicate: &[u8]) -> Signature {
-        Signature(hmac(&self.0, &[predicate]))
+        Signature(MacKey::new(&self.0).mac(&[predicate]))
     }
 
     /// The next link of the chain for a third-party caveat, as libmacaroons:
     /// `HMAC(self, HMAC(self, vid) || HMAC(self, cid))`.
     pub(crate) fn chain_third_party(&self, vid: &[u8], cid: &[u8]) -> Signature {
-        let a = Zeroizing::new(hmac(&self.0, &[vid]));
-        let b = Zeroizing::new(hmac(&self.0, &[cid]));
-        Signature(hmac(&self.0, &[&a[..], &b[..]]))
+        let key = MacKey::new(&self.0);
+        let a = Zeroizing::new(key.mac(&[vid]));
+        let b = Zeroizing::new(key.mac(&[cid]));
+        Signature(key.mac(&[&a[..], &b[..]]))
     }
 }
 
 impl RootKey {
     /// The first link of the chain: `HMAC(key, identifier)`.
     pub(crate) fn sign_identifier(&self, identifier: &[u8]) -> Signature {
-        Signature(hmac(&self.0, &[identifier]))
+        Signature(self.mac.mac(&[identifier]))
     }
 }
 

@@ -21,6 +21,7 @@ mod codec;
 mod error;
 mod keys;
 mod limits;
+mod mac;
 mod verify;
 
 use alloc::borrow::Cow;

@@ -15,8 +15,10 @@ const READ: GeneralPurposeConfig = GeneralPurposeConfig::new()
     .with_decode_padding_mode(DecodePaddingMode::Indifferent);
 const URL_READ: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, READ);
 const STD_READ: GeneralPurpose = GeneralPurpose::new(&alphabet::STANDARD, READ);
-const URL_WRITE: GeneralPurpose =
-    GeneralPurpose::new(&alphabet::URL_SAFE, GeneralPurposeConfig::new().with_encode_padding(false));
+const URL_WRITE: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::URL_SAFE,
+    GeneralPurposeConfig::new().with_encode_padding(false),
+);
 
 pub(crate) fn encode_url(bytes: &[u8]) -> String {
     URL_WRITE.encode(bytes)
@@ -44,9 +46,10 @@ pub(crate) fn decode(text: &[u8]) -> Result<Vec<u8>, Error> {
         base64::DecodeError::InvalidLength(offset) => {
             Error::Base64 { offset, problem: "length is not a possible base64 length (truncated?)" }
         }
-        base64::DecodeError::InvalidLastSymbol { offset, .. } => {
-            Error::Base64 { offset, problem: "last character has stray bits (truncated or altered?)" }
-        }
+        base64::DecodeError::InvalidLastSymbol { offset, .. } => Error::Base64 {
+            offset,
+            problem: "last character has stray bits (truncated or altered?)",
+        },
         base64::DecodeError::InvalidPadding => {
             Error::Base64 { offset: text.len(), problem: "wrong padding" }
         }

@@ -30,7 +30,11 @@ impl<'de> Deserialize<'de> for Version {
                 self.visit_u64(u64::try_from(v).map_err(|_| E::custom("unsupported version"))?)
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Version, E> {
-                if v == "2" { Ok(Version) } else { Err(E::custom("unsupported version, expected 2")) }
+                if v == "2" {
+                    Ok(Version)
+                } else {
+                    Err(E::custom("unsupported version, expected 2"))
+                }
             }
         }
         d.deserialize_any(V)
@@ -89,12 +93,14 @@ fn data<'a>(
         }),
         (Some(Cow::Borrowed(s)), None) => Ok(Some(Cow::Borrowed(s.as_bytes()))),
         (Some(Cow::Owned(s)), None) => Ok(Some(Cow::Owned(s.into_bytes()))),
-        (None, Some(b)) => base64::decode(b.as_bytes())
-            .map(|bytes| Some(Cow::Owned(bytes)))
-            .map_err(|e| match e {
-                Error::Base64 { problem, .. } => Error::Malformed { reading: field, offset: 0, problem },
+        (None, Some(b)) => {
+            base64::decode(b.as_bytes()).map(|bytes| Some(Cow::Owned(bytes))).map_err(|e| match e {
+                Error::Base64 { problem, .. } => {
+                    Error::Malformed { reading: field, offset: 0, problem }
+                }
                 other => other,
-            }),
+            })
+        }
         (None, None) => Ok(None),
     }
 }

@@ -72,7 +72,11 @@ impl DecodedToken<'_> {
     }
 }
 
-fn parse_bytes<'b>(bytes: &'b [u8], format: Format, limits: &Limits) -> Result<Macaroon<'b>, Error> {
+fn parse_bytes<'b>(
+    bytes: &'b [u8],
+    format: Format,
+    limits: &Limits,
+) -> Result<Macaroon<'b>, Error> {
     match format {
         Format::V1 => v1::parse(bytes, limits),
         Format::V2 => v2::parse(bytes, limits),
@@ -98,32 +102,44 @@ fn detect(bytes: &[u8]) -> Result<Format, Error> {
     }
 }
 
-/// Undoes Onezone's escaping. `None` when the text cannot be escaped text (a character outside
-/// `[0-9A-Za-z]`, or a `0` not followed by `0`..`5`) or contains no escape at all (then both
-/// readings are the same text).
-fn unescape(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    if !bytes.contains(&b'0') || !bytes.iter().all(u8::is_ascii_alphanumeric) {
-        return None;
-    }
-    let mut out = String::with_capacity(bytes.len());
-    let mut it = bytes.iter();
+/// Whether `text` can be Onezone-escaped text that differs from its plain reading: only
+/// `[0-9A-Za-z]`, at least one `0`, and every `0` followed by `0`..`5`. Checked without
+/// allocating, so plain tokens (which nearly always fail early) cost one short scan.
+fn is_escaped(text: &[u8]) -> bool {
+    let mut seen_zero = false;
+    let mut it = text.iter();
     while let Some(&b) = it.next() {
-        if b != b'0' {
-            out.push(char::from(b));
-            continue;
+        if b == b'0' {
+            seen_zero = true;
+            if !matches!(it.next(), Some(b'0'..=b'5')) {
+                return false;
+            }
+        } else if !b.is_ascii_alphanumeric() {
+            return false;
         }
-        out.push(match it.next()? {
-            b'0' => '0',
-            b'1' => '_',
-            b'2' => '-',
-            b'3' => '/',
-            b'4' => '+',
-            b'5' => '=',
-            _ => return None,
+    }
+    seen_zero
+}
+
+/// Undoes Onezone's escaping of text for which [`is_escaped`] holds.
+fn unescape(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut it = text.iter();
+    while let Some(&b) = it.next() {
+        out.push(if b == b'0' {
+            match it.next() {
+                Some(b'1') => b'_',
+                Some(b'2') => b'-',
+                Some(b'3') => b'/',
+                Some(b'4') => b'+',
+                Some(b'5') => b'=',
+                _ => b'0',
+            }
+        } else {
+            b
         });
     }
-    Some(out)
+    out
 }
 
 fn escape(text: &str) -> String {
@@ -142,8 +158,8 @@ fn escape(text: &str) -> String {
     out
 }
 
-fn decode_base64(text: &str, escaped: bool) -> Result<DecodedToken<'static>, Error> {
-    let bytes = base64::decode(text.as_bytes())?;
+fn decode_base64(text: &[u8], escaped: bool) -> Result<DecodedToken<'static>, Error> {
+    let bytes = base64::decode(text)?;
     Ok(DecodedToken { format: detect(&bytes)?, escaped, bytes: Cow::Owned(bytes) })
 }
 
@@ -151,7 +167,8 @@ fn decode_base64(text: &str, escaped: bool) -> Result<DecodedToken<'static>, Err
 /// standard alphabet, padded or not, plain or Onezone-escaped; base64 of JSON is read too).
 ///
 /// Text that is valid escaped text is read as escaped when that reading parses, else as plain;
-/// if neither parses, the error is the escaped reading's.
+/// if neither parses, the error is the escaped reading's, unless the plain reading is a
+/// well-formed token that only exceeds a limit (then it is that [`Error::LimitExceeded`]).
 ///
 /// # Errors
 /// [`Error::Empty`], [`Error::LimitExceeded`], [`Error::Base64`], [`Error::UnknownFormat`], or a
@@ -168,13 +185,31 @@ pub fn decode_text<'t>(text: &'t str, limits: &Limits) -> Result<DecodedToken<'t
             bytes: Cow::Borrowed(text.as_bytes()),
         });
     }
-    if let Some(unescaped) = unescape(text) {
-        let escaped = decode_base64(&unescaped, true).and_then(|t| t.macaroon(limits).map(|_| ()).map(|()| t));
+    let text = text.as_bytes();
+    if is_escaped(text) {
+        let escaped = decode_base64(&unescape(text), true)
+            .and_then(|t| t.macaroon(limits).map(|_| ()).map(|()| t));
         return match escaped {
             Ok(token) => Ok(token),
             Err(escaped_error) => match decode_base64(text, false) {
-                Ok(plain) if plain.macaroon(limits).is_ok() => Ok(plain),
-                _ => Err(escaped_error),
+                Ok(plain) => match plain.macaroon(limits).err() {
+                    None => Ok(plain),
+                    // The plain reading is a well-formed token that only exceeds a limit: report
+                    // that, not why the escaped reading is no token. (Lifting the count and field
+                    // limits is safe here: parsing allocates at most in proportion to the bytes,
+                    // which are within the token length limit.)
+                    Some(error @ Error::LimitExceeded { .. })
+                        if plain
+                            .macaroon(
+                                &limits.with_max_caveats(usize::MAX).with_max_field_len(usize::MAX),
+                            )
+                            .is_ok() =>
+                    {
+                        Err(error)
+                    }
+                    Some(_) => Err(escaped_error),
+                },
+                Err(_) => Err(escaped_error),
             },
         };
     }

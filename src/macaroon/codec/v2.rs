@@ -48,7 +48,11 @@ struct Field<'a> {
 }
 
 /// Reads the next field, or `None` for an end-of-section byte.
-fn field<'a>(r: &mut Reader<'a>, limits: &Limits, reading: &'static str) -> Result<Option<Field<'a>>, Error> {
+fn field<'a>(
+    r: &mut Reader<'a>,
+    limits: &Limits,
+    reading: &'static str,
+) -> Result<Option<Field<'a>>, Error> {
     let offset = r.offset();
     let kind = varint(r, reading)?;
     if kind == usize::from(EOS) {
@@ -59,7 +63,10 @@ fn field<'a>(r: &mut Reader<'a>, limits: &Limits, reading: &'static str) -> Resu
         _ => return Err(Error::Malformed { reading, offset, problem: "unknown field type" }),
     };
     let len = varint(r, reading)?;
-    limits.check_field(len)?;
+    // The signature is not a field in the sense of the limit (it must be 32 bytes anyway).
+    if kind != SIGNATURE {
+        limits.check_field(len)?;
+    }
     let value = r.take(len, reading)?;
     Ok(Some(Field { kind, value, offset }))
 }
@@ -130,7 +137,11 @@ pub(crate) fn parse<'a>(data: &'a [u8], limits: &Limits) -> Result<Macaroon<'a>,
                 if let Some(extra) = field(&mut r, limits, "end of caveat")? {
                     return Err(out_of_order(&extra, "end of caveat"));
                 }
-                Caveat::third_party(Cow::Borrowed(cid), Cow::Borrowed(v.value), cl.map(Cow::Borrowed))
+                Caveat::third_party(
+                    Cow::Borrowed(cid),
+                    Cow::Borrowed(v.value),
+                    cl.map(Cow::Borrowed),
+                )
             }
             Some(other) => return Err(out_of_order(&other, "caveat")),
         };

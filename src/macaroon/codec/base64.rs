@@ -26,20 +26,26 @@ pub(crate) fn encode_url(bytes: &[u8]) -> String {
 
 /// Decodes either alphabet (but not both mixed), with or without `=` padding. Non-canonical
 /// trailing bits are refused, so one token has one text form per alphabet.
+///
+/// The url-safe alphabet is tried first (what every implementation writes); only text that fails
+/// on a `+` or `/` is decoded again with the standard alphabet, so the common case scans once.
 pub(crate) fn decode(text: &[u8]) -> Result<Vec<u8>, Error> {
-    let url = text.iter().position(|&b| b == b'-' || b == b'_');
-    let std = text.iter().position(|&b| b == b'+' || b == b'/');
-    let engine = match (url, std) {
-        (Some(a), Some(b)) => {
-            return Err(Error::Base64 {
-                offset: a.max(b),
-                problem: "mixes the url-safe and the standard alphabet",
-            });
+    match URL_READ.decode(text) {
+        Err(base64::DecodeError::InvalidByte(offset, b'+' | b'/')) => {
+            match text.iter().position(|&b| b == b'-' || b == b'_') {
+                Some(url) => Err(Error::Base64 {
+                    offset: offset.max(url),
+                    problem: "mixes the url-safe and the standard alphabet",
+                }),
+                None => STD_READ.decode(text).map_err(|e| describe(e, text.len())),
+            }
         }
-        (None, Some(_)) => &STD_READ,
-        _ => &URL_READ,
-    };
-    engine.decode(text).map_err(|e| match e {
+        result => result.map_err(|e| describe(e, text.len())),
+    }
+}
+
+fn describe(error: base64::DecodeError, len: usize) -> Error {
+    match error {
         base64::DecodeError::InvalidByte(offset, _) => {
             Error::Base64 { offset, problem: "character outside the base64 alphabet" }
         }
@@ -51,7 +57,7 @@ pub(crate) fn decode(text: &[u8]) -> Result<Vec<u8>, Error> {
             problem: "last character has stray bits (truncated or altered?)",
         },
         base64::DecodeError::InvalidPadding => {
-            Error::Base64 { offset: text.len(), problem: "wrong padding" }
+            Error::Base64 { offset: len, problem: "wrong padding" }
         }
-    })
+    }
 }

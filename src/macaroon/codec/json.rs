@@ -166,14 +166,21 @@ enum Data<'a> {
     Base64(String),
 }
 
+/// Text only when every reader takes it back unchanged: UTF-8 with nothing JSON must escape
+/// (`"`, `\`, control characters). libmacaroons' reader undoes no escape but `\"`, so any such
+/// value goes as base64 (`x64`), which every implementation reads.
 fn pick(value: &[u8]) -> (bool, Data<'_>) {
     match core::str::from_utf8(value) {
-        Ok(s) => (true, Data::Text(s)),
-        Err(_) => (false, Data::Base64(base64::encode_url(value))),
+        Ok(s) if !s.chars().any(|c| c == '"' || c == '\\' || c.is_control()) => {
+            (true, Data::Text(s))
+        }
+        _ => (false, Data::Base64(base64::encode_url(value))),
     }
 }
 
-/// Writes the libmacaroons JSON form: `{"v":2,"l":..,"i":..,"c":[{"i":..,"l":..,"v64":..}],"s64":..}`.
+/// Writes the libmacaroons JSON form, `{"v":2,"l":..,"i":..,"c":[{"i":..,"l":..}],"s64":..}`.
+/// A third-party verification id (binary) is written as `v64`, as go-macaroon and pymacaroons
+/// do: libmacaroons writes it raw as `v`, which is not valid JSON for most ids.
 pub(crate) fn write(m: &Macaroon<'_>) -> String {
     let mut out = String::with_capacity(64 + 2 * m.identifier().len());
     out.push_str("{\"v\":2");

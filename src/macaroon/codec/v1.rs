@@ -201,7 +201,10 @@ pub(crate) fn write(m: &Macaroon<'_>) -> Result<Vec<u8>, Error> {
         packet(&mut out, "cid", c.id())?;
         if let Some(vid) = c.verification_id() {
             packet(&mut out, "vid", vid)?;
-            packet(&mut out, "cl", c.location().unwrap_or_default())?;
+            // libmacaroons writes `cl` only for a third-party caveat with a location.
+            if let Some(cl) = c.location() {
+                packet(&mut out, "cl", cl)?;
+            }
         }
     }
     packet(&mut out, "signature", m.signature().as_bytes())?;

@@ -9,6 +9,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod macaroon;
+pub mod token;
 
 #[doc(hidden)]
 pub mod fuzzing;

@@ -80,6 +80,17 @@ impl RootKey {
     pub fn expose(&self) -> &[u8; KEY_LEN] {
         &self.bytes
     }
+
+    /// Derives a 32-byte secret for `label` from this key: `HMAC-SHA256(key, label)`.
+    ///
+    /// Lets a server keep one master secret and compute per-token secrets instead of storing them.
+    /// Different labels give independent secrets.
+    pub fn derive_secret(&self, label: &[u8]) -> Secret {
+        let mut out = self.mac.mac(&[label]);
+        let secret = Secret::new(out.to_vec());
+        out.zeroize();
+        secret
+    }
 }
 
 impl fmt::Debug for RootKey {

@@ -1,0 +1,1406 @@
+//! Token identifiers: what the identifier of a token's macaroon says about the token.
+//!
+//! Onezone (20.02 and later) writes "version 2" identifiers of five `/`-separated parts:
+//!
+//! ```text
+//! 2/<persistence>/<subject>/<type>/<id>
+//! 2/nmd/usr-invitation-sender/ujg:GroupId:/1234567890example-id1234567890e
+//! ```
+//!
+//! | part | forms |
+//! |---|---|
+//! | persistence | `nmd` (named: Onezone stores a secret per token) or `tmp-<generation>` (temporary: one shared secret per subject) |
+//! | subject | `usr-<id>`, `grp-<id>`, `prv-<id>` or `nobody` |
+//! | type | `act` (access), `act:<sessionId>` (access bound to a session), `idn` (identity) or an invite `<code>:<targetId>:<params>` |
+//! | id | the token id |
+//!
+//! An identifier without `/` is a legacy (17.06) token: an opaque random id such as
+//! `8HfHARHgklqBkZVI4l6MBTvSSvt98ppp6948s8Q7SOk`.
+//!
+//! ```
+//! use onezone_tokens::token::identifier::{
+//!     InviteKind, Persistence, Subject, TokenIdentifier, TokenType,
+//! };
+//!
+//! let text = "2/nmd/usr-invitation-sender/ujg:GroupId:/1234567890example-id1234567890e";
+//! let parsed = TokenIdentifier::parse(text)?;
+//! let TokenIdentifier::V2(v2) = &parsed else { panic!("not a version 2 identifier") };
+//! assert_eq!(v2.persistence, Persistence::Named);
+//! assert_eq!(v2.subject, Subject::User("invitation-sender".into()));
+//! assert_eq!(
+//!     v2.token_type,
+//!     TokenType::Invite { kind: InviteKind::UserJoinGroup, target: "GroupId".into(), params: "".into() }
+//! );
+//! assert_eq!(parsed.to_string(), text); // byte for byte
+//! # Ok::<(), onezone_tokens::token::identifier::IdentifierError>(())
+//! ```
+//!
+//! # Strictness
+//!
+//! The reader accepts exactly the texts the writer produces, so a parsed identifier always
+//! formats back to the same bytes, and each value has one text:
+//!
+//! - **Ids** (legacy identifiers, subject ids, session ids, invite targets, token ids) are
+//!   non-empty and use only ASCII letters, digits, `-` and `_`. That is the alphabet of the ids
+//!   Onezone generates (hex and base64url), and it keeps the separators `/` and `:`, spaces,
+//!   control characters and non-ASCII text out. Invite parameters use the same alphabet but may
+//!   be empty; they are kept as an opaque string.
+//! - **Numbers** (the version, the generation) are plain decimal: no sign, no leading zeros
+//!   (`tmp-007` is rejected; `tmp-7` is its only text), and the generation fits a `u64`.
+//!
+//! Onezone's own reader is laxer in a few corners that Onezone never writes: it reads numbers
+//! with `binary_to_integer` (signs and leading zeros pass), takes any bytes as ids, and treats an
+//! identifier containing `/` whose first part is not a number as a legacy id. All of these are
+//! rejected here. The 20.02 writer only puts `usr-` and `prv-` subjects into version 2
+//! identifiers; `grp-` and `nobody` are read and written for completeness.
+//!
+//! # Building identifiers
+//!
+//! The fields are public, so a value can hold ids the format cannot carry (say a user id
+//! containing `/`, which would shift the other parts of the text). [`Display`](fmt::Display)
+//! writes fields verbatim; when the fields do not come from [`TokenIdentifier::parse`], check
+//! them first with [`IdentifierV2::new`] or a `validate` method. Serializing with serde checks
+//! them automatically.
+
+use alloc::string::{String, ToString};
+use core::fmt::{self, Write as _};
+use core::str::FromStr;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::ser::{self, Serializer};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// The format of a version 2 identifier, for messages.
+const V2_FORMAT: &str = "`2/<persistence>/<subject>/<type>/<id>`";
+
+/// The parsed identifier of an Onezone token.
+///
+/// Parse with [`TokenIdentifier::parse`] (or [`str::parse`]); format with
+/// [`Display`](fmt::Display). With serde, it is its text form (a JSON string); for a structured
+/// view see [`TokenIdentifier::fields_json`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TokenIdentifier {
+    /// A version 2 identifier, `2/<persistence>/<subject>/<type>/<id>`.
+    V2(IdentifierV2),
+    /// A legacy (Onezone 17.06) identifier: an opaque random id, without `/`. Onezone reads it
+    /// as a named access token.
+    Legacy(String),
+}
+
+/// The five parts of a version 2 identifier (the version is implied).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IdentifierV2 {
+    /// Where the token's secret lives.
+    pub persistence: Persistence,
+    /// Who the token is for.
+    pub subject: Subject,
+    /// What the token is for.
+    pub token_type: TokenType,
+    /// The token id.
+    pub id: String,
+}
+
+/// Where a token's secret lives: the `<persistence>` part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Persistence {
+    /// `nmd`: Onezone stores a secret for this token alone, found by the token id; the token can
+    /// be revoked on its own.
+    Named,
+    /// `tmp-<generation>`: the token uses its subject's shared secret for temporary tokens.
+    /// Changing that secret (which increments the generation) revokes all of them at once.
+    Temporary {
+        /// The generation of the shared secret the token was issued with.
+        generation: u64,
+    },
+}
+
+/// Who a token is for: the `<subject>` part.
+///
+/// Formats as (and parses from) `usr-<id>`, `grp-<id>`, `prv-<id>` or `nobody`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Subject {
+    /// `usr-<id>`: a user.
+    User(String),
+    /// `grp-<id>`: a group.
+    Group(String),
+    /// `prv-<id>`: a Oneprovider.
+    Provider(String),
+    /// `nobody`: no subject (Onezone also writes its internal `root` subject this way).
+    Nobody,
+}
+
+/// What a token is for: the `<type>` part.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TokenType {
+    /// `act`, or `act:<sessionId>` when bound to a session: an access token, which authorizes
+    /// its subject's requests.
+    Access {
+        /// The session the token is bound to, if any.
+        session: Option<String>,
+    },
+    /// `idn`: an identity token, which proves who its subject is and nothing more.
+    Identity,
+    /// `<code>:<targetId>:<params>`: an invite token.
+    Invite {
+        /// Which kind of invitation.
+        kind: InviteKind,
+        /// The id of the entity invited into (the group, space, cluster, harvester...; for
+        /// [`InviteKind::RegisterOneprovider`], the admin user).
+        target: String,
+        /// The invite's parameters, opaque and usually empty (Onezone 20.02 writes the support
+        /// parameters of [`InviteKind::SupportSpace`] here, e.g. `ge`).
+        params: String,
+    },
+}
+
+/// The kind of an invite token: the `<code>` of an invite `<type>` part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum InviteKind {
+    /// `ujg`: a user joins a group.
+    UserJoinGroup,
+    /// `gjg`: a group joins a group.
+    GroupJoinGroup,
+    /// `ujs`: a user joins a space.
+    UserJoinSpace,
+    /// `gjs`: a group joins a space.
+    GroupJoinSpace,
+    /// `ssp`: a Oneprovider supports a space.
+    SupportSpace,
+    /// `hjs`: a harvester joins a space.
+    HarvesterJoinSpace,
+    /// `rop`: register a Oneprovider (the target is the admin user).
+    RegisterOneprovider,
+    /// `ujc`: a user joins a cluster.
+    UserJoinCluster,
+    /// `gjc`: a group joins a cluster.
+    GroupJoinCluster,
+    /// `ujh`: a user joins a harvester.
+    UserJoinHarvester,
+    /// `gjh`: a group joins a harvester.
+    GroupJoinHarvester,
+    /// `sjh`: a space joins a harvester.
+    SpaceJoinHarvester,
+}
+
+/// Which id-like field of an identifier an [`IdentifierError::InvalidId`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IdPart {
+    /// A whole legacy identifier.
+    Legacy,
+    /// The id in a `usr-<id>` subject.
+    UserId,
+    /// The id in a `grp-<id>` subject.
+    GroupId,
+    /// The id in a `prv-<id>` subject.
+    ProviderId,
+    /// The session id in an `act:<sessionId>` type.
+    SessionId,
+    /// The target id in an invite type.
+    InviteTarget,
+    /// The parameters in an invite type (these may be empty).
+    InviteParams,
+    /// The token id, the last part.
+    TokenId,
+}
+
+/// What is wrong with an id-like field (see [`IdentifierError::InvalidId`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IdProblem {
+    /// The field is empty.
+    Empty,
+    /// The field contains a character outside ASCII letters, digits, `-` and `_`.
+    InvalidCharacter {
+        /// The first such character.
+        character: char,
+        /// Its byte offset in the field.
+        offset: usize,
+    },
+}
+
+/// Why a text is not a token identifier. The message names the part that is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IdentifierError {
+    /// The identifier is empty.
+    Empty,
+    /// The identifier bytes are not UTF-8 (only from [`TokenIdentifier::parse_bytes`]).
+    NotUtf8 {
+        /// The length of the valid UTF-8 prefix.
+        valid_up_to: usize,
+    },
+    /// The identifier contains `/`, but its first part is not a plain decimal version number.
+    MalformedVersion {
+        /// The first part.
+        found: String,
+    },
+    /// The identifier's version is a number other than 2.
+    UnsupportedVersion {
+        /// The first part.
+        found: String,
+    },
+    /// A version 2 identifier does not have exactly five `/`-separated parts.
+    PartCount {
+        /// The number of parts found.
+        found: usize,
+    },
+    /// The persistence part is neither `nmd` nor `tmp-<generation>`.
+    Persistence {
+        /// The persistence part.
+        found: String,
+    },
+    /// The persistence part is `tmp-<generation>` with a generation that is not a plain decimal
+    /// `u64` (empty, a sign, leading zeros, another character, or too large).
+    Generation {
+        /// The persistence part.
+        found: String,
+    },
+    /// The subject part is not `usr-<id>`, `grp-<id>`, `prv-<id>` or `nobody`.
+    Subject {
+        /// The subject part.
+        found: String,
+    },
+    /// The type part is not `act`, `act:<sessionId>`, `idn`, and has no `:` to be an invite.
+    TokenType {
+        /// The type part.
+        found: String,
+    },
+    /// The type part looks like an invite (`<code>:...`) but the code is unknown.
+    UnknownInviteCode {
+        /// The code (the type part up to the first `:`).
+        code: String,
+    },
+    /// An invite type part does not have exactly three `:`-separated fields
+    /// (`<code>:<targetId>:<params>`).
+    InviteFields {
+        /// The type part.
+        found: String,
+        /// The number of fields found.
+        fields: usize,
+    },
+    /// An id-like field is empty or contains a character outside ASCII letters, digits, `-`
+    /// and `_`.
+    InvalidId {
+        /// Which field.
+        part: IdPart,
+        /// The field.
+        found: String,
+        /// What is wrong with it.
+        problem: IdProblem,
+    },
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing
+
+impl TokenIdentifier {
+    /// Parses an identifier: version 2 if it contains `/`, legacy otherwise.
+    ///
+    /// Accepts exactly the texts [`Display`](fmt::Display) writes; see the
+    /// [module documentation](self) for the rules.
+    pub fn parse(text: &str) -> Result<Self, IdentifierError> {
+        if text.is_empty() {
+            return Err(IdentifierError::Empty);
+        }
+        let Some((version, rest)) = text.split_once('/') else {
+            check_id(IdPart::Legacy, text)?;
+            return Ok(TokenIdentifier::Legacy(text.into()));
+        };
+        check_version(version)?;
+        let mut parts = rest.split('/');
+        let (Some(persistence), Some(subject), Some(token_type), Some(id), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(IdentifierError::PartCount { found: text.split('/').count() });
+        };
+        let persistence = persistence.parse()?;
+        let subject = subject.parse()?;
+        let token_type = token_type.parse()?;
+        check_id(IdPart::TokenId, id)?;
+        Ok(TokenIdentifier::V2(IdentifierV2 { persistence, subject, token_type, id: id.into() }))
+    }
+
+    /// Parses an identifier as found in a macaroon (bytes); it must be UTF-8.
+    pub fn parse_bytes(bytes: &[u8]) -> Result<Self, IdentifierError> {
+        match core::str::from_utf8(bytes) {
+            Ok(text) => Self::parse(text),
+            Err(e) => Err(IdentifierError::NotUtf8 { valid_up_to: e.valid_up_to() }),
+        }
+    }
+
+    /// The identifier's version as Onezone numbers it: 1 for legacy identifiers, 2 otherwise.
+    pub fn version(&self) -> u32 {
+        match self {
+            TokenIdentifier::V2(_) => 2,
+            TokenIdentifier::Legacy(_) => 1,
+        }
+    }
+
+    /// The token id: the last part of a version 2 identifier, or the whole legacy identifier.
+    pub fn id(&self) -> &str {
+        match self {
+            TokenIdentifier::V2(v2) => &v2.id,
+            TokenIdentifier::Legacy(id) => id,
+        }
+    }
+
+    /// The version 2 parts, if this is a version 2 identifier.
+    pub fn as_v2(&self) -> Option<&IdentifierV2> {
+        match self {
+            TokenIdentifier::V2(v2) => Some(v2),
+            TokenIdentifier::Legacy(_) => None,
+        }
+    }
+
+    /// Checks that every field can be written in the identifier format, i.e. that formatting
+    /// this value and parsing the text gives it back. Values from [`TokenIdentifier::parse`]
+    /// always pass.
+    pub fn validate(&self) -> Result<(), IdentifierError> {
+        match self {
+            TokenIdentifier::V2(v2) => v2.validate(),
+            TokenIdentifier::Legacy(id) => check_id(IdPart::Legacy, id),
+        }
+    }
+
+    /// A structured view of the identifier, for display (e.g. by a token inspection tool).
+    ///
+    /// The shape is stable; field names are fixed and always present:
+    ///
+    /// ```json
+    /// {
+    ///   "version": 2,
+    ///   "persistence": "named",
+    ///   "subject": {"type": "user", "id": "invitation-sender"},
+    ///   "type": {"invite": {"kind": "userJoinGroup", "code": "ujg", "target": "GroupId", "params": ""}},
+    ///   "id": "1234567890example-id1234567890e"
+    /// }
+    /// ```
+    ///
+    /// - `version`: `2`, or `1` for a legacy identifier, whose view is only
+    ///   `{"version": 1, "id": "<the identifier>"}`.
+    /// - `persistence`: `"named"` or `{"temporary": {"generation": <number>}}`.
+    /// - `subject`: `{"type": "user" | "group" | "oneprovider", "id": "<id>"}` or
+    ///   `{"type": "nobody", "id": null}` (Onezone's own JSON words for subjects).
+    /// - `type`: `{"access": {"session": null | "<sessionId>"}}`, `"identity"`, or
+    ///   `{"invite": {"kind": <InviteKind::name>, "code": <InviteKind::code>, "target": "<id>",
+    ///   "params": "<params>"}}`.
+    /// - `id`: the token id.
+    ///
+    /// Values are reported as they are; this does not [`validate`](Self::validate).
+    pub fn fields_json(&self) -> Value {
+        match self {
+            TokenIdentifier::V2(v2) => v2.fields_json(),
+            TokenIdentifier::Legacy(id) => json!({ "version": 1, "id": id }),
+        }
+    }
+}
+
+impl FromStr for TokenIdentifier {
+    type Err = IdentifierError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::parse(text)
+    }
+}
+
+/// Parses an identifier; the same as [`TokenIdentifier::parse`].
+pub fn parse(text: &str) -> Result<TokenIdentifier, IdentifierError> {
+    TokenIdentifier::parse(text)
+}
+
+impl IdentifierV2 {
+    /// Builds a version 2 identifier, checking that every field can be written in the format
+    /// (see [`IdentifierV2::validate`]).
+    pub fn new(
+        persistence: Persistence,
+        subject: Subject,
+        token_type: TokenType,
+        id: impl Into<String>,
+    ) -> Result<Self, IdentifierError> {
+        let v2 = IdentifierV2 { persistence, subject, token_type, id: id.into() };
+        v2.validate()?;
+        Ok(v2)
+    }
+
+    /// Checks that every field can be written in the identifier format: ids non-empty and made
+    /// of ASCII letters, digits, `-` and `_` (invite parameters may be empty).
+    pub fn validate(&self) -> Result<(), IdentifierError> {
+        self.subject.validate()?;
+        self.token_type.validate()?;
+        check_id(IdPart::TokenId, &self.id)
+    }
+
+    /// The structured view described at [`TokenIdentifier::fields_json`].
+    pub fn fields_json(&self) -> Value {
+        json!({
+            "version": 2,
+            "persistence": self.persistence.fields_json(),
+            "subject": self.subject.fields_json(),
+            "type": self.token_type.fields_json(),
+            "id": self.id,
+        })
+    }
+}
+
+/// Checks the version part of an identifier containing `/`.
+fn check_version(version: &str) -> Result<(), IdentifierError> {
+    if version == "2" {
+        return Ok(());
+    }
+    let found = String::from(version);
+    if parse_canonical_u64(version).is_some() {
+        Err(IdentifierError::UnsupportedVersion { found })
+    } else {
+        Err(IdentifierError::MalformedVersion { found })
+    }
+}
+
+/// A plain decimal `u64`: digits only, no sign, no leading zero (except `0` itself).
+fn parse_canonical_u64(text: &str) -> Option<u64> {
+    let digits_only = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    let leading_zero = text.len() > 1 && text.starts_with('0');
+    if digits_only && !leading_zero { text.parse().ok() } else { None }
+}
+
+fn is_id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-' || c == '_'
+}
+
+/// Checks an id-like field: the id alphabet, and non-empty except for invite parameters.
+fn check_id(part: IdPart, text: &str) -> Result<(), IdentifierError> {
+    let problem =
+        if let Some((offset, character)) = text.char_indices().find(|&(_, c)| !is_id_char(c)) {
+            IdProblem::InvalidCharacter { character, offset }
+        } else if text.is_empty() && part != IdPart::InviteParams {
+            IdProblem::Empty
+        } else {
+            return Ok(());
+        };
+    Err(IdentifierError::InvalidId { part, found: text.into(), problem })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Persistence
+
+impl Persistence {
+    fn fields_json(self) -> Value {
+        match self {
+            Persistence::Named => json!("named"),
+            Persistence::Temporary { generation } => {
+                json!({ "temporary": { "generation": generation } })
+            }
+        }
+    }
+}
+
+impl fmt::Display for Persistence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Persistence::Named => f.write_str("nmd"),
+            Persistence::Temporary { generation } => write!(f, "tmp-{generation}"),
+        }
+    }
+}
+
+impl FromStr for Persistence {
+    type Err = IdentifierError;
+
+    /// Parses a persistence part, `nmd` or `tmp-<generation>`.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text == "nmd" {
+            return Ok(Persistence::Named);
+        }
+        let Some(generation) = text.strip_prefix("tmp-") else {
+            return Err(IdentifierError::Persistence { found: text.into() });
+        };
+        match parse_canonical_u64(generation) {
+            Some(generation) => Ok(Persistence::Temporary { generation }),
+            None => Err(IdentifierError::Generation { found: text.into() }),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Subject
+
+impl Subject {
+    /// The subject's id, or `None` for [`Subject::Nobody`].
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            Subject::User(id) | Subject::Group(id) | Subject::Provider(id) => Some(id),
+            Subject::Nobody => None,
+        }
+    }
+
+    /// Checks that the subject can be written in the identifier format (its id non-empty and
+    /// made of ASCII letters, digits, `-` and `_`).
+    pub fn validate(&self) -> Result<(), IdentifierError> {
+        match self {
+            Subject::User(id) => check_id(IdPart::UserId, id),
+            Subject::Group(id) => check_id(IdPart::GroupId, id),
+            Subject::Provider(id) => check_id(IdPart::ProviderId, id),
+            Subject::Nobody => Ok(()),
+        }
+    }
+
+    fn fields_json(&self) -> Value {
+        match self {
+            Subject::User(id) => json!({ "type": "user", "id": id }),
+            Subject::Group(id) => json!({ "type": "group", "id": id }),
+            Subject::Provider(id) => json!({ "type": "oneprovider", "id": id }),
+            Subject::Nobody => json!({ "type": "nobody", "id": null }),
+        }
+    }
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Subject::User(id) => write!(f, "usr-{id}"),
+            Subject::Group(id) => write!(f, "grp-{id}"),
+            Subject::Provider(id) => write!(f, "prv-{id}"),
+            Subject::Nobody => f.write_str("nobody"),
+        }
+    }
+}
+
+impl FromStr for Subject {
+    type Err = IdentifierError;
+
+    /// Parses a subject part: `usr-<id>`, `grp-<id>`, `prv-<id>` or `nobody`.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text == "nobody" {
+            return Ok(Subject::Nobody);
+        }
+        let (part, id, build): (IdPart, &str, fn(String) -> Subject) =
+            if let Some(id) = text.strip_prefix("usr-") {
+                (IdPart::UserId, id, Subject::User)
+            } else if let Some(id) = text.strip_prefix("grp-") {
+                (IdPart::GroupId, id, Subject::Group)
+            } else if let Some(id) = text.strip_prefix("prv-") {
+                (IdPart::ProviderId, id, Subject::Provider)
+            } else {
+                return Err(IdentifierError::Subject { found: text.into() });
+            };
+        check_id(part, id)?;
+        Ok(build(id.into()))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Token type
+
+impl TokenType {
+    /// Checks that the type can be written in the identifier format (ids non-empty and made of
+    /// ASCII letters, digits, `-` and `_`; the parameters may be empty).
+    pub fn validate(&self) -> Result<(), IdentifierError> {
+        match self {
+            TokenType::Access { session: Some(session) } => check_id(IdPart::SessionId, session),
+            TokenType::Access { session: None } | TokenType::Identity => Ok(()),
+            TokenType::Invite { target, params, .. } => {
+                check_id(IdPart::InviteTarget, target)?;
+                check_id(IdPart::InviteParams, params)
+            }
+        }
+    }
+
+    fn fields_json(&self) -> Value {
+        match self {
+            TokenType::Access { session } => json!({ "access": { "session": session } }),
+            TokenType::Identity => json!("identity"),
+            TokenType::Invite { kind, target, params } => json!({
+                "invite": {
+                    "kind": kind.name(),
+                    "code": kind.code(),
+                    "target": target,
+                    "params": params,
+                }
+            }),
+        }
+    }
+}
+
+impl fmt::Display for TokenType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TokenType::Access { session: None } => f.write_str("act"),
+            TokenType::Access { session: Some(session) } => write!(f, "act:{session}"),
+            TokenType::Identity => f.write_str("idn"),
+            TokenType::Invite { kind, target, params } => {
+                write!(f, "{}:{target}:{params}", kind.code())
+            }
+        }
+    }
+}
+
+impl FromStr for TokenType {
+    type Err = IdentifierError;
+
+    /// Parses a type part: `act`, `act:<sessionId>`, `idn` or `<code>:<targetId>:<params>`.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "act" => return Ok(TokenType::Access { session: None }),
+            "idn" => return Ok(TokenType::Identity),
+            _ => {}
+        }
+        if let Some(session) = text.strip_prefix("act:") {
+            check_id(IdPart::SessionId, session)?;
+            return Ok(TokenType::Access { session: Some(session.into()) });
+        }
+        let (code, rest) = match text.split_once(':') {
+            Some((code, rest)) => (code, Some(rest)),
+            None => (text, None),
+        };
+        let Some(kind) = InviteKind::from_code(code) else {
+            return Err(match rest {
+                Some(_) => IdentifierError::UnknownInviteCode { code: code.into() },
+                None => IdentifierError::TokenType { found: text.into() },
+            });
+        };
+        let Some((target, params)) = rest.and_then(|rest| rest.split_once(':')) else {
+            return Err(IdentifierError::InviteFields {
+                found: text.into(),
+                fields: text.split(':').count(),
+            });
+        };
+        if params.contains(':') {
+            return Err(IdentifierError::InviteFields {
+                found: text.into(),
+                fields: text.split(':').count(),
+            });
+        }
+        check_id(IdPart::InviteTarget, target)?;
+        check_id(IdPart::InviteParams, params)?;
+        Ok(TokenType::Invite { kind, target: target.into(), params: params.into() })
+    }
+}
+
+impl InviteKind {
+    /// Every invite kind, in Onezone's order.
+    pub const ALL: &'static [InviteKind] = &[
+        InviteKind::UserJoinGroup,
+        InviteKind::GroupJoinGroup,
+        InviteKind::UserJoinSpace,
+        InviteKind::GroupJoinSpace,
+        InviteKind::SupportSpace,
+        InviteKind::HarvesterJoinSpace,
+        InviteKind::RegisterOneprovider,
+        InviteKind::UserJoinCluster,
+        InviteKind::GroupJoinCluster,
+        InviteKind::UserJoinHarvester,
+        InviteKind::GroupJoinHarvester,
+        InviteKind::SpaceJoinHarvester,
+    ];
+
+    /// The three-letter code written in identifiers, e.g. `ujg`.
+    pub fn code(self) -> &'static str {
+        match self {
+            InviteKind::UserJoinGroup => "ujg",
+            InviteKind::GroupJoinGroup => "gjg",
+            InviteKind::UserJoinSpace => "ujs",
+            InviteKind::GroupJoinSpace => "gjs",
+            InviteKind::SupportSpace => "ssp",
+            InviteKind::HarvesterJoinSpace => "hjs",
+            InviteKind::RegisterOneprovider => "rop",
+            InviteKind::UserJoinCluster => "ujc",
+            InviteKind::GroupJoinCluster => "gjc",
+            InviteKind::UserJoinHarvester => "ujh",
+            InviteKind::GroupJoinHarvester => "gjh",
+            InviteKind::SpaceJoinHarvester => "sjh",
+        }
+    }
+
+    /// The kind with this code (exact, case-sensitive), if any.
+    pub fn from_code(code: &str) -> Option<Self> {
+        InviteKind::ALL.iter().copied().find(|kind| kind.code() == code)
+    }
+
+    /// The name Onezone uses for the kind in JSON, e.g. `userJoinGroup`.
+    pub fn name(self) -> &'static str {
+        match self {
+            InviteKind::UserJoinGroup => "userJoinGroup",
+            InviteKind::GroupJoinGroup => "groupJoinGroup",
+            InviteKind::UserJoinSpace => "userJoinSpace",
+            InviteKind::GroupJoinSpace => "groupJoinSpace",
+            InviteKind::SupportSpace => "supportSpace",
+            InviteKind::HarvesterJoinSpace => "harvesterJoinSpace",
+            InviteKind::RegisterOneprovider => "registerOneprovider",
+            InviteKind::UserJoinCluster => "userJoinCluster",
+            InviteKind::GroupJoinCluster => "groupJoinCluster",
+            InviteKind::UserJoinHarvester => "userJoinHarvester",
+            InviteKind::GroupJoinHarvester => "groupJoinHarvester",
+            InviteKind::SpaceJoinHarvester => "spaceJoinHarvester",
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formatting and serde
+
+impl fmt::Display for IdentifierV2 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "2/{}/{}/{}/{}", self.persistence, self.subject, self.token_type, self.id)
+    }
+}
+
+impl fmt::Display for TokenIdentifier {
+    /// Writes the identifier text. For values from [`TokenIdentifier::parse`] this is the parsed
+    /// text, byte for byte.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TokenIdentifier::V2(v2) => v2.fmt(f),
+            TokenIdentifier::Legacy(id) => f.write_str(id),
+        }
+    }
+}
+
+impl Serialize for TokenIdentifier {
+    /// Serializes as the identifier text, after [`validate`](TokenIdentifier::validate)
+    /// (a value that would not read back is an error).
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.validate().map_err(ser::Error::custom)?;
+        serializer.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for TokenIdentifier {
+    /// Deserializes from the identifier text, with [`TokenIdentifier::parse`].
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct IdentifierVisitor;
+
+        impl Visitor<'_> for IdentifierVisitor {
+            type Value = TokenIdentifier;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an Onezone token identifier string")
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<TokenIdentifier, E> {
+                TokenIdentifier::parse(text).map_err(E::custom)
+            }
+        }
+
+        deserializer.deserialize_str(IdentifierVisitor)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+impl fmt::Display for IdPart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            IdPart::Legacy => "legacy identifier",
+            IdPart::UserId => "user id in the subject part",
+            IdPart::GroupId => "group id in the subject part",
+            IdPart::ProviderId => "provider id in the subject part",
+            IdPart::SessionId => "session id in the type part",
+            IdPart::InviteTarget => "invite target id in the type part",
+            IdPart::InviteParams => "invite parameters in the type part",
+            IdPart::TokenId => "token id (the last part)",
+        })
+    }
+}
+
+/// Untrusted text in a message: characters other than printable ASCII escaped, and cut after
+/// [`Shown::MAX_CHARS`] characters.
+struct Shown<'a>(&'a str);
+
+impl Shown<'_> {
+    const MAX_CHARS: usize = 64;
+}
+
+fn write_char_escaped(f: &mut fmt::Formatter<'_>, c: char) -> fmt::Result {
+    if c.is_ascii_graphic() || c == ' ' {
+        f.write_char(c)
+    } else {
+        write!(f, "{}", c.escape_unicode())
+    }
+}
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, c) in self.0.chars().enumerate() {
+            if i == Self::MAX_CHARS {
+                return f.write_str("...");
+            }
+            write_char_escaped(f, c)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for IdentifierError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IdentifierError::Empty => f.write_str("the identifier is empty"),
+            IdentifierError::NotUtf8 { valid_up_to } => {
+                write!(f, "the identifier is not UTF-8 text (invalid from byte {valid_up_to})")
+            }
+            IdentifierError::MalformedVersion { found } => write!(
+                f,
+                "the version part `{}` is not a version number: an identifier containing `/` \
+                 is {V2_FORMAT} (a legacy identifier has no `/`)",
+                Shown(found)
+            ),
+            IdentifierError::UnsupportedVersion { found } => write!(
+                f,
+                "unsupported identifier version `{}` (supported: version 2, {V2_FORMAT}, and \
+                 legacy identifiers without `/`)",
+                Shown(found)
+            ),
+            IdentifierError::PartCount { found } => {
+                write!(f, "the identifier has {found} parts, expected 5 ({V2_FORMAT})")
+            }
+            IdentifierError::Persistence { found } => write!(
+                f,
+                "the persistence part `{}` is neither `nmd` nor `tmp-<generation>`",
+                Shown(found)
+            ),
+            IdentifierError::Generation { found } => write!(
+                f,
+                "the persistence part `{}` has an invalid generation: expected `tmp-` and a \
+                 decimal number without sign or leading zeros, at most {}",
+                Shown(found),
+                u64::MAX
+            ),
+            IdentifierError::Subject { found } => write!(
+                f,
+                "the subject part `{}` is not `usr-<id>`, `grp-<id>`, `prv-<id>` or `nobody`",
+                Shown(found)
+            ),
+            IdentifierError::TokenType { found } => write!(
+                f,
+                "the type part `{}` is not `act`, `act:<sessionId>`, `idn` or an invite \
+                 `<code>:<targetId>:<params>`",
+                Shown(found)
+            ),
+            IdentifierError::UnknownInviteCode { code } => {
+                write!(f, "unknown invite code `{}` in the type part (known codes:", Shown(code))?;
+                for kind in InviteKind::ALL {
+                    write!(f, " {}", kind.code())?;
+                }
+                f.write_str(")")
+            }
+            IdentifierError::InviteFields { found, fields } => write!(
+                f,
+                "the invite type part `{}` has {fields} `:`-separated fields, expected 3 \
+                 (`<code>:<targetId>:<params>`)",
+                Shown(found)
+            ),
+            IdentifierError::InvalidId { part, found, problem } => match problem {
+                IdProblem::Empty => write!(f, "the {part} is empty"),
+                IdProblem::InvalidCharacter { character, offset } => {
+                    write!(f, "the {part} `{}` contains the character `", Shown(found))?;
+                    write_char_escaped(f, *character)?;
+                    write!(
+                        f,
+                        "` at byte {offset}; only ASCII letters, digits, `-` and `_` are allowed"
+                    )
+                }
+            },
+        }
+    }
+}
+
+impl core::error::Error for IdentifierError {}
+
+// ---------------------------------------------------------------------------------------------
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+    use alloc::vec::Vec;
+    use proptest::prelude::*;
+
+    const ONEZONE_UJG: &str =
+        "2/nmd/usr-invitation-sender/ujg:GroupId:/1234567890example-id1234567890e";
+    const ONEZONE_GJG: &str =
+        "2/nmd/usr-invitation-sender/gjg:GroupId:/1234567890example-id1234567890e";
+
+    fn v2(text: &str) -> IdentifierV2 {
+        match TokenIdentifier::parse(text) {
+            Ok(TokenIdentifier::V2(v2)) => v2,
+            other => panic!("{text:?} parsed as {other:?}"),
+        }
+    }
+
+    fn err(text: &str) -> IdentifierError {
+        match TokenIdentifier::parse(text) {
+            Err(e) => e,
+            Ok(ok) => panic!("{text:?} parsed as {ok:?}"),
+        }
+    }
+
+    /// Replaces the `index`th `/`-separated part of a valid identifier.
+    fn with_part(index: usize, part: &str) -> String {
+        let mut parts: Vec<&str> = ONEZONE_UJG.split('/').collect();
+        parts[index] = part;
+        parts.join("/")
+    }
+
+    #[test]
+    fn onezone_examples_parse_and_format_back() {
+        for (text, kind) in
+            [(ONEZONE_UJG, InviteKind::UserJoinGroup), (ONEZONE_GJG, InviteKind::GroupJoinGroup)]
+        {
+            let parsed = v2(text);
+            assert_eq!(
+                parsed,
+                IdentifierV2 {
+                    persistence: Persistence::Named,
+                    subject: Subject::User("invitation-sender".into()),
+                    token_type: TokenType::Invite {
+                        kind,
+                        target: "GroupId".into(),
+                        params: String::new()
+                    },
+                    id: "1234567890example-id1234567890e".into(),
+                }
+            );
+            assert_eq!(parsed.to_string(), text);
+            let ident = TokenIdentifier::parse(text).unwrap();
+            assert_eq!(ident.to_string(), text);
+            assert_eq!(ident.version(), 2);
+            assert_eq!(ident.id(), "1234567890example-id1234567890e");
+            assert_eq!(TokenIdentifier::parse_bytes(text.as_bytes()).unwrap(), ident);
+        }
+    }
+
+    #[test]
+    fn every_part_form_parses() {
+        let t = v2("2/tmp-0/nobody/act/x");
+        assert_eq!(t.persistence, Persistence::Temporary { generation: 0 });
+        assert_eq!(t.subject, Subject::Nobody);
+        assert_eq!(t.token_type, TokenType::Access { session: None });
+
+        let t = v2("2/tmp-18446744073709551615/prv-P_1/act:sess-1/x");
+        assert_eq!(t.persistence, Persistence::Temporary { generation: u64::MAX });
+        assert_eq!(t.subject, Subject::Provider("P_1".into()));
+        assert_eq!(t.token_type, TokenType::Access { session: Some("sess-1".into()) });
+
+        let t = v2("2/nmd/grp-g/idn/x");
+        assert_eq!(t.subject, Subject::Group("g".into()));
+        assert_eq!(t.token_type, TokenType::Identity);
+
+        let t = v2("2/nmd/usr-u/ssp:SpaceId:ge/x");
+        assert_eq!(
+            t.token_type,
+            TokenType::Invite {
+                kind: InviteKind::SupportSpace,
+                target: "SpaceId".into(),
+                params: "ge".into()
+            }
+        );
+    }
+
+    #[test]
+    fn every_invite_code_round_trips() {
+        assert_eq!(InviteKind::ALL.len(), 12);
+        for &kind in InviteKind::ALL {
+            assert_eq!(InviteKind::from_code(kind.code()), Some(kind));
+            let text = format!("2/nmd/usr-u/{}:T:/id", kind.code());
+            assert_eq!(TokenIdentifier::parse(&text).unwrap().to_string(), text);
+        }
+        let codes: Vec<&str> = InviteKind::ALL.iter().map(|k| k.code()).collect();
+        assert_eq!(
+            codes,
+            ["ujg", "gjg", "ujs", "gjs", "ssp", "hjs", "rop", "ujc", "gjc", "ujh", "gjh", "sjh"]
+        );
+        assert_eq!(InviteKind::from_code("UJG"), None);
+    }
+
+    #[test]
+    fn legacy_identifiers_are_recognised() {
+        let legacy = "8HfHARHgklqBkZVI4l6MBTvSSvt98ppp6948s8Q7SOk";
+        let parsed = TokenIdentifier::parse(legacy).unwrap();
+        assert_eq!(parsed, TokenIdentifier::Legacy(legacy.into()));
+        assert_eq!(parsed.to_string(), legacy);
+        assert_eq!(parsed.version(), 1);
+        assert_eq!(parsed.id(), legacy);
+        assert_eq!(parsed.as_v2(), None);
+        // No `/`: legacy, even if it looks like a number or a part.
+        assert_eq!(TokenIdentifier::parse("2").unwrap(), TokenIdentifier::Legacy("2".into()));
+        assert_eq!(TokenIdentifier::parse("nmd").unwrap(), TokenIdentifier::Legacy("nmd".into()));
+        assert!(matches!(
+            err("abc+def="),
+            IdentifierError::InvalidId {
+                part: IdPart::Legacy,
+                problem: IdProblem::InvalidCharacter { character: '+', offset: 3 },
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn each_wrong_part_gives_its_error() {
+        use IdentifierError as E;
+        assert_eq!(err(""), E::Empty);
+        assert_eq!(TokenIdentifier::parse_bytes(b"2/nmd/\xff"), Err(E::NotUtf8 { valid_up_to: 6 }));
+
+        // Version.
+        assert_eq!(err(&with_part(0, "3")), E::UnsupportedVersion { found: "3".into() });
+        assert_eq!(err("1/abc"), E::UnsupportedVersion { found: "1".into() });
+        for bad in ["02", "+2", "v2", "", " 2"] {
+            assert_eq!(
+                err(&with_part(0, bad)),
+                E::MalformedVersion { found: bad.into() },
+                "{bad:?}"
+            );
+        }
+
+        // Part count.
+        assert_eq!(err("2/nmd/usr-u/act"), E::PartCount { found: 4 });
+        assert_eq!(err(&format!("{ONEZONE_UJG}/extra")), E::PartCount { found: 6 });
+        assert_eq!(err(&format!("{ONEZONE_UJG}/")), E::PartCount { found: 6 });
+        assert_eq!(err("2/"), E::PartCount { found: 2 });
+
+        // Persistence.
+        for bad in ["xyz", "", "NMD", "tmp", "named"] {
+            assert_eq!(err(&with_part(1, bad)), E::Persistence { found: bad.into() }, "{bad:?}");
+        }
+        for bad in
+            ["tmp-", "tmp-007", "tmp-00", "tmp--1", "tmp-+1", "tmp-1a", "tmp-18446744073709551616"]
+        {
+            assert_eq!(err(&with_part(1, bad)), E::Generation { found: bad.into() }, "{bad:?}");
+        }
+
+        // Subject.
+        for bad in ["xyz", "", "usr", "usr_u", "root", "Nobody", "nobody-x"] {
+            assert_eq!(err(&with_part(2, bad)), E::Subject { found: bad.into() }, "{bad:?}");
+        }
+        assert_eq!(
+            err(&with_part(2, "usr-")),
+            E::InvalidId { part: IdPart::UserId, found: String::new(), problem: IdProblem::Empty }
+        );
+        assert_eq!(
+            err(&with_part(2, "grp-a:b")),
+            E::InvalidId {
+                part: IdPart::GroupId,
+                found: "a:b".into(),
+                problem: IdProblem::InvalidCharacter { character: ':', offset: 1 }
+            }
+        );
+        assert!(matches!(
+            err(&with_part(2, "prv-")),
+            E::InvalidId { part: IdPart::ProviderId, .. }
+        ));
+
+        // Type.
+        for bad in ["", "xyz", "ACT", "act-s", "idnx"] {
+            assert_eq!(err(&with_part(3, bad)), E::TokenType { found: bad.into() }, "{bad:?}");
+        }
+        assert_eq!(err(&with_part(3, "abc:GroupId:")), E::UnknownInviteCode { code: "abc".into() });
+        assert_eq!(err(&with_part(3, "idn:x:")), E::UnknownInviteCode { code: "idn".into() });
+        assert_eq!(err(&with_part(3, ":GroupId:")), E::UnknownInviteCode { code: String::new() });
+        assert_eq!(err(&with_part(3, "ujg")), E::InviteFields { found: "ujg".into(), fields: 1 });
+        assert_eq!(err(&with_part(3, "ujg:")), E::InviteFields { found: "ujg:".into(), fields: 2 });
+        assert_eq!(
+            err(&with_part(3, "ujg:GroupId")),
+            E::InviteFields { found: "ujg:GroupId".into(), fields: 2 }
+        );
+        assert_eq!(
+            err(&with_part(3, "ujg:G:p:q")),
+            E::InviteFields { found: "ujg:G:p:q".into(), fields: 4 }
+        );
+        assert_eq!(
+            err(&with_part(3, "ujg::")),
+            E::InvalidId {
+                part: IdPart::InviteTarget,
+                found: String::new(),
+                problem: IdProblem::Empty
+            }
+        );
+        assert!(matches!(
+            err(&with_part(3, "ujg:G:p.q")),
+            E::InvalidId {
+                part: IdPart::InviteParams,
+                problem: IdProblem::InvalidCharacter { character: '.', .. },
+                ..
+            }
+        ));
+        assert_eq!(
+            err(&with_part(3, "act:")),
+            E::InvalidId {
+                part: IdPart::SessionId,
+                found: String::new(),
+                problem: IdProblem::Empty
+            }
+        );
+        assert!(matches!(
+            err(&with_part(3, "act:a:b")),
+            E::InvalidId {
+                part: IdPart::SessionId,
+                problem: IdProblem::InvalidCharacter { character: ':', offset: 1 },
+                ..
+            }
+        ));
+
+        // Token id.
+        assert_eq!(
+            err(&with_part(4, "")),
+            E::InvalidId { part: IdPart::TokenId, found: String::new(), problem: IdProblem::Empty }
+        );
+        assert!(matches!(
+            err(&with_part(4, "id\u{7}")),
+            E::InvalidId {
+                part: IdPart::TokenId,
+                problem: IdProblem::InvalidCharacter { character: '\u{7}', offset: 2 },
+                ..
+            }
+        ));
+        assert!(matches!(
+            err(&with_part(4, "idé")),
+            E::InvalidId {
+                part: IdPart::TokenId,
+                problem: IdProblem::InvalidCharacter { character: 'é', offset: 2 },
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn the_first_wrong_part_is_reported() {
+        assert!(matches!(err("2/xyz/bad/bad/"), IdentifierError::Persistence { .. }));
+        assert!(matches!(err("2/nmd/bad/bad/"), IdentifierError::Subject { .. }));
+        assert!(matches!(err("2/nmd/nobody/bad/"), IdentifierError::TokenType { .. }));
+        assert!(matches!(err("3/only-two"), IdentifierError::UnsupportedVersion { .. }));
+    }
+
+    #[test]
+    fn error_messages_name_the_part() {
+        let msg = |text: &str| err(text).to_string();
+        assert_eq!(
+            msg(&with_part(1, "xyz")),
+            "the persistence part `xyz` is neither `nmd` nor `tmp-<generation>`"
+        );
+        assert!(
+            msg(&with_part(3, "abc:G:")).starts_with("unknown invite code `abc` in the type part")
+        );
+        assert!(msg(&with_part(2, "xyz")).starts_with("the subject part `xyz` is not"));
+        assert_eq!(
+            msg("2/nmd/usr-u/act"),
+            "the identifier has 4 parts, expected 5 (`2/<persistence>/<subject>/<type>/<id>`)"
+        );
+        assert!(msg(&with_part(0, "3")).starts_with("unsupported identifier version `3`"));
+        assert!(
+            msg(&with_part(1, "tmp-007"))
+                .starts_with("the persistence part `tmp-007` has an invalid generation")
+        );
+        assert_eq!(msg(&with_part(4, "")), "the token id (the last part) is empty");
+        assert_eq!(
+            msg(&with_part(4, "a\u{1b}[2J")),
+            "the token id (the last part) `a\\u{1b}[2J` contains the character `\\u{1b}` at byte 1; \
+             only ASCII letters, digits, `-` and `_` are allowed"
+        );
+        let long = format!("2/{}/usr-u/act/x", "n".repeat(1000));
+        assert!(msg(&long).len() < 200);
+    }
+
+    #[test]
+    fn subject_text_form() {
+        for (text, subject) in [
+            ("usr-u1", Subject::User("u1".into())),
+            ("grp-g_1", Subject::Group("g_1".into())),
+            ("prv-p-1", Subject::Provider("p-1".into())),
+            ("nobody", Subject::Nobody),
+        ] {
+            assert_eq!(text.parse::<Subject>().unwrap(), subject);
+            assert_eq!(subject.to_string(), text);
+        }
+        assert_eq!(Subject::User("a".into()).id(), Some("a"));
+        assert_eq!(Subject::Nobody.id(), None);
+    }
+
+    #[test]
+    fn checked_construction_rejects_unwritable_fields() {
+        let ok = IdentifierV2::new(
+            Persistence::Temporary { generation: 7 },
+            Subject::User("u".into()),
+            TokenType::Access { session: None },
+            "id",
+        )
+        .unwrap();
+        assert_eq!(ok.to_string(), "2/tmp-7/usr-u/act/id");
+        // An injected separator would shift the parts of the text.
+        let injected = IdentifierV2::new(
+            Persistence::Named,
+            Subject::User("u/act".into()),
+            TokenType::Identity,
+            "id",
+        );
+        assert!(matches!(injected, Err(IdentifierError::InvalidId { part: IdPart::UserId, .. })));
+        let bad_target = TokenType::Invite {
+            kind: InviteKind::UserJoinGroup,
+            target: "a:b".into(),
+            params: "".into(),
+        };
+        assert!(IdentifierV2::new(Persistence::Named, Subject::Nobody, bad_target, "id").is_err());
+        assert!(TokenIdentifier::Legacy("a/b".into()).validate().is_err());
+        assert!(serde_json::to_string(&TokenIdentifier::Legacy(String::new())).is_err());
+    }
+
+    #[test]
+    fn serde_uses_the_text_form() {
+        let ident = TokenIdentifier::parse(ONEZONE_UJG).unwrap();
+        let json = serde_json::to_string(&ident).unwrap();
+        assert_eq!(json, format!("\"{ONEZONE_UJG}\""));
+        assert_eq!(serde_json::from_str::<TokenIdentifier>(&json).unwrap(), ident);
+        // Owned strings (escapes force a copy) work too.
+        let escaped = json.replace("ujg", "\\u0075jg");
+        assert_eq!(serde_json::from_str::<TokenIdentifier>(&escaped).unwrap(), ident);
+        let e = serde_json::from_str::<TokenIdentifier>("\"2/nmd/usr-u/abc:G:/id\"").unwrap_err();
+        assert!(e.to_string().contains("unknown invite code `abc`"), "{e}");
+        assert!(serde_json::from_str::<TokenIdentifier>("2").is_err());
+    }
+
+    #[test]
+    fn fields_json_shape() {
+        assert_eq!(
+            TokenIdentifier::parse(ONEZONE_UJG).unwrap().fields_json(),
+            serde_json::json!({
+                "version": 2,
+                "persistence": "named",
+                "subject": {"type": "user", "id": "invitation-sender"},
+                "type": {"invite": {"kind": "userJoinGroup", "code": "ujg", "target": "GroupId", "params": ""}},
+                "id": "1234567890example-id1234567890e"
+            })
+        );
+        assert_eq!(
+            TokenIdentifier::parse("2/tmp-42/prv-p/act:s/x").unwrap().fields_json(),
+            serde_json::json!({
+                "version": 2,
+                "persistence": {"temporary": {"generation": 42}},
+                "subject": {"type": "oneprovider", "id": "p"},
+                "type": {"access": {"session": "s"}},
+                "id": "x"
+            })
+        );
+        assert_eq!(
+            TokenIdentifier::parse("2/nmd/nobody/act/x").unwrap().fields_json(),
+            serde_json::json!({
+                "version": 2,
+                "persistence": "named",
+                "subject": {"type": "nobody", "id": null},
+                "type": {"access": {"session": null}},
+                "id": "x"
+            })
+        );
+        assert_eq!(
+            TokenIdentifier::parse("2/nmd/grp-g/idn/x").unwrap().fields_json()["type"],
+            "identity"
+        );
+        assert_eq!(
+            TokenIdentifier::parse("abc").unwrap().fields_json(),
+            serde_json::json!({"version": 1, "id": "abc"})
+        );
+    }
+
+    // --- properties ---
+
+    const ID: &str = "[A-Za-z0-9_-]{1,24}";
+
+    fn persistence() -> impl Strategy<Value = Persistence> {
+        prop_oneof![
+            Just(Persistence::Named),
+            any::<u64>().prop_map(|generation| Persistence::Temporary { generation }),
+            (0u64..20).prop_map(|generation| Persistence::Temporary { generation }),
+        ]
+    }
+
+    fn subject() -> impl Strategy<Value = Subject> {
+        prop_oneof![
+            ID.prop_map(Subject::User),
+            ID.prop_map(Subject::Group),
+            ID.prop_map(Subject::Provider),
+            Just(Subject::Nobody),
+        ]
+    }
+
+    fn token_type() -> impl Strategy<Value = TokenType> {
+        prop_oneof![
+            proptest::option::of(ID).prop_map(|session| TokenType::Access { session }),
+            Just(TokenType::Identity),
+            (proptest::sample::select(InviteKind::ALL), ID, "[A-Za-z0-9_-]{0,8}")
+                .prop_map(|(kind, target, params)| TokenType::Invite { kind, target, params }),
+        ]
+    }
+
+    fn identifier() -> impl Strategy<Value = TokenIdentifier> {
+        prop_oneof![
+            4 => (persistence(), subject(), token_type(), ID).prop_map(|(persistence, subject, token_type, id)| {
+                TokenIdentifier::V2(IdentifierV2 { persistence, subject, token_type, id })
+            }),
+            1 => ID.prop_map(TokenIdentifier::Legacy),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn valid_identifiers_round_trip(ident in identifier()) {
+            prop_assert_eq!(ident.validate(), Ok(()));
+            let text = ident.to_string();
+            let parsed = TokenIdentifier::parse(&text).unwrap();
+            prop_assert_eq!(&parsed, &ident);
+            prop_assert_eq!(parsed.to_string(), text.clone());
+
+            let json = serde_json::to_string(&ident).unwrap();
+            prop_assert_eq!(&json, &format!("\"{text}\""));
+            prop_assert_eq!(serde_json::from_str::<TokenIdentifier>(&json).unwrap(), ident);
+        }
+
+        /// Near-valid texts: whatever parses formats back to the same bytes, and is valid.
+        #[test]
+        fn whatever_parses_formats_back_exactly(
+            text in "(2/|/|:|-|0|1|7|a|Z|_|\\.|%|nmd|tmp-|usr-|grp-|prv-|nobody|act|idn|ujg|ssp){0,14}"
+        ) {
+            if let Ok(parsed) = TokenIdentifier::parse(&text) {
+                prop_assert_eq!(parsed.to_string(), text);
+                prop_assert_eq!(parsed.validate(), Ok(()));
+            }
+        }
+
+        /// Valid identifiers with one edit (a character replaced, inserted or removed): whatever
+        /// still parses formats back to the same bytes.
+        #[test]
+        fn one_edit_from_valid_formats_back_exactly(
+            ident in identifier(),
+            position in any::<prop::sample::Index>(),
+            edit in 0u8..3,
+            c in prop::sample::select(&['/', ':', '-', '_', '0', '1', 'a', '+', '.', ' ', '\u{0}', 'é'][..]),
+        ) {
+            let mut chars: Vec<char> = ident.to_string().chars().collect();
+            let at = position.index(chars.len());
+            match edit {
+                0 => chars[at] = c,
+                1 => chars.insert(at, c),
+                _ => { chars.remove(at); }
+            }
+            let text: String = chars.into_iter().collect();
+            if let Ok(parsed) = TokenIdentifier::parse(&text) {
+                prop_assert_eq!(parsed.to_string(), text);
+                prop_assert_eq!(parsed.validate(), Ok(()));
+            }
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(text in any::<String>()) {
+            if let Ok(parsed) = TokenIdentifier::parse(&text) {
+                prop_assert_eq!(parsed.to_string(), text);
+            }
+        }
+
+        #[test]
+        fn subjects_round_trip(s in subject()) {
+            prop_assert_eq!(s.to_string().parse::<Subject>().unwrap(), s);
+        }
+    }
+}

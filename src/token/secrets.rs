@@ -1,0 +1,168 @@
+//! Where token secrets come from. The library does no I/O: a server implements [`TokenSecrets`]
+//! over its own storage; [`MemorySecrets`] serves tests and examples, [`DerivedSecrets`] servers
+//! that want no secret storage at all.
+
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::string::{String, ToString};
+use core::fmt;
+
+use crate::macaroon::{RootKey, Secret};
+
+use super::identifier::Subject;
+
+/// The secrets and revocation state a verifier needs, looked up by what a token's identifier says.
+///
+/// Every method answers from the server's current state; `None` means "no such token/subject",
+/// which makes the token invalid.
+pub trait TokenSecrets {
+    /// The per-token secret of a named token (`2/nmd/...`), by token id.
+    fn named_secret(&self, token_id: &str) -> Option<Secret>;
+
+    /// The shared secret of a subject's temporary tokens (`2/tmp-<generation>/...`) and the
+    /// subject's current generation. A token of an older generation is revoked; a newer one is
+    /// invalid.
+    fn temporary_secret(&self, subject: &Subject) -> Option<(Secret, u64)>;
+
+    /// The secret of a legacy (17.06) token, by its whole identifier. None by default.
+    fn legacy_secret(&self, identifier: &str) -> Option<Secret> {
+        let _ = identifier;
+        None
+    }
+
+    /// Whether a named or legacy token has been revoked, by token id. False by default.
+    fn is_revoked(&self, token_id: &str) -> bool {
+        let _ = token_id;
+        false
+    }
+}
+
+/// Secrets held in memory, for tests, examples and small tools.
+#[derive(Default)]
+pub struct MemorySecrets {
+    named: BTreeMap<String, Secret>,
+    temporary: BTreeMap<String, (Secret, u64)>,
+    legacy: BTreeMap<String, Secret>,
+    revoked: BTreeSet<String>,
+}
+
+impl fmt::Debug for MemorySecrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemorySecrets")
+            .field("named", &self.named.keys().collect::<alloc::vec::Vec<_>>())
+            .field("temporary", &self.temporary.keys().collect::<alloc::vec::Vec<_>>())
+            .field("legacy", &self.legacy.len())
+            .field("revoked", &self.revoked)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MemorySecrets {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Stores the secret of a named token.
+    pub fn insert_named(&mut self, token_id: impl Into<String>, secret: Secret) {
+        self.named.insert(token_id.into(), secret);
+    }
+
+    /// Stores a subject's temporary-token secret and current generation.
+    pub fn insert_temporary(&mut self, subject: &Subject, secret: Secret, generation: u64) {
+        self.temporary.insert(subject.to_string(), (secret, generation));
+    }
+
+    /// Stores the secret of a legacy token.
+    pub fn insert_legacy(&mut self, identifier: impl Into<String>, secret: Secret) {
+        self.legacy.insert(identifier.into(), secret);
+    }
+
+    /// Revokes a named or legacy token.
+    pub fn revoke(&mut self, token_id: impl Into<String>) {
+        self.revoked.insert(token_id.into());
+    }
+
+    /// Revokes every temporary token of a subject issued so far by raising its generation.
+    /// Returns the new generation, or `None` if the subject has no temporary secret.
+    pub fn revoke_all_temporary(&mut self, subject: &Subject) -> Option<u64> {
+        let entry = self.temporary.get_mut(&subject.to_string())?;
+        entry.1 = entry.1.checked_add(1)?;
+        Some(entry.1)
+    }
+}
+
+fn clone_secret(secret: &Secret) -> Secret {
+    Secret::new(secret.expose())
+}
+
+impl TokenSecrets for MemorySecrets {
+    fn named_secret(&self, token_id: &str) -> Option<Secret> {
+        self.named.get(token_id).map(clone_secret)
+    }
+
+    fn temporary_secret(&self, subject: &Subject) -> Option<(Secret, u64)> {
+        self.temporary.get(&subject.to_string()).map(|(s, g)| (clone_secret(s), *g))
+    }
+
+    fn legacy_secret(&self, identifier: &str) -> Option<Secret> {
+        self.legacy.get(identifier).map(clone_secret)
+    }
+
+    fn is_revoked(&self, token_id: &str) -> bool {
+        self.revoked.contains(token_id)
+    }
+}
+
+/// Stateless secrets: every token secret is derived from one master secret with HMAC, so a
+/// server stores nothing per token.
+///
+/// The named-token secret is `HMAC(K, "onezone-tokens/named/" || token_id)` and a subject's
+/// temporary secret `HMAC(K, "onezone-tokens/temporary/" || subject)`, where `K` is the key
+/// derived from the master secret (see [`RootKey::derive_secret`]). Nothing can be revoked one by one: temporary tokens are all of
+/// generation 0, and rotating the master secret revokes everything. Combine it with your own
+/// revocation list by wrapping it in a type that overrides [`TokenSecrets::is_revoked`].
+pub struct DerivedSecrets {
+    master: RootKey,
+}
+
+impl fmt::Debug for DerivedSecrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DerivedSecrets(***OMITTED***)")
+    }
+}
+
+impl DerivedSecrets {
+    /// Derives all secrets from this master secret.
+    pub fn new(master: &Secret) -> Self {
+        DerivedSecrets { master: master.derive_key() }
+    }
+
+    fn derive(&self, kind: &str, name: &str) -> Secret {
+        let mut label = String::with_capacity(32 + name.len());
+        label.push_str("onezone-tokens/");
+        label.push_str(kind);
+        label.push('/');
+        label.push_str(name);
+        self.master.derive_secret(label.as_bytes())
+    }
+
+    /// The secret to mint a named token with this id.
+    pub fn named(&self, token_id: &str) -> Secret {
+        self.derive("named", token_id)
+    }
+
+    /// The secret of this subject's temporary tokens.
+    pub fn temporary(&self, subject: &Subject) -> Secret {
+        self.derive("temporary", &subject.to_string())
+    }
+}
+
+impl TokenSecrets for DerivedSecrets {
+    fn named_secret(&self, token_id: &str) -> Option<Secret> {
+        Some(self.named(token_id))
+    }
+
+    fn temporary_secret(&self, subject: &Subject) -> Option<(Secret, u64)> {
+        Some((self.temporary(subject), 0))
+    }
+}

@@ -1,0 +1,449 @@
+//! Onezone tokens: a macaroon whose identifier and caveats mean something. Parsing gives an
+//! [`UnverifiedToken`]; only [`Verifier::verify`] turns it into a [`VerifiedToken`].
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+
+use crate::macaroon::{self, Encoding, Format, Limits, Macaroon, Secret};
+
+use super::caveat::{Caveat, CaveatContext, CaveatError, CaveatFailure};
+use super::identifier::{IdentifierError, Persistence, TokenIdentifier, TokenType};
+use super::secrets::TokenSecrets;
+
+/// Onezone's default maximum lifetime of a temporary token, in seconds (one week).
+pub const DEFAULT_MAX_TEMPORARY_TTL: u64 = 604_800;
+
+/// Why a token was refused. Each variant says why in words for a person (`Display`) and can be
+/// matched by code. [`TokenError::InvalidSignature`] is deliberately opaque.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// The text is not a macaroon in any supported format.
+    Malformed(macaroon::Error),
+    /// The macaroon's identifier is not an Onezone identifier.
+    Identifier(IdentifierError),
+    /// No secret is known for this token (unknown token id or subject).
+    UnknownToken,
+    /// The signature does not match: the token was altered or forged.
+    InvalidSignature,
+    /// The token carries a third-party caveat, which Onezone tokens never do.
+    ThirdPartyCaveat,
+    /// The token was revoked (named: on the revocation list; temporary: an older generation).
+    Revoked,
+    /// A temporary token claims a generation newer than the subject's current one.
+    FutureGeneration {
+        /// The generation in the token.
+        token: u64,
+        /// The subject's current generation.
+        current: u64,
+    },
+    /// A caveat is not one of Onezone's caveats (kept as raw text, never satisfied).
+    UnknownCaveat {
+        /// The caveat as written in the token.
+        caveat: String,
+        /// Why it did not parse.
+        error: CaveatError,
+    },
+    /// A caveat of a kind this type of token may not carry (invite tokens accept only time, ip,
+    /// asn, geo.country, geo.region and consumer).
+    CaveatNotAllowed {
+        /// The caveat as written in the token.
+        caveat: String,
+        /// The token type that refuses it.
+        token_type: &'static str,
+    },
+    /// A temporary token without a time caveat, or one reaching past the maximum lifetime.
+    TemporaryLifetime {
+        /// The latest allowed expiry (Unix seconds).
+        max_valid_until: u64,
+        /// The token's earliest expiry, if it has one.
+        valid_until: Option<u64>,
+    },
+    /// A caveat does not hold in the verification context.
+    CaveatFailed {
+        /// The caveat as written in the token.
+        caveat: String,
+        /// Why it does not hold.
+        failure: CaveatFailure,
+    },
+}
+
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TokenError::Malformed(e) => write!(f, "the token cannot be read: {e}"),
+            TokenError::Identifier(e) => write!(f, "the token identifier is not valid: {e}"),
+            TokenError::UnknownToken => f.write_str("the token is not valid: it is unknown"),
+            TokenError::InvalidSignature => {
+                f.write_str("the token is not valid: its signature does not match")
+            }
+            TokenError::ThirdPartyCaveat => {
+                f.write_str("the token carries a third-party caveat, which is not supported")
+            }
+            TokenError::Revoked => f.write_str("the token has been revoked"),
+            TokenError::FutureGeneration { token, current } => write!(
+                f,
+                "the token is not valid: its generation {token} is newer than the current {current}"
+            ),
+            TokenError::UnknownCaveat { caveat, error } => {
+                write!(f, "unknown caveat `{caveat}`: {error}")
+            }
+            TokenError::CaveatNotAllowed { caveat, token_type } => {
+                write!(f, "the caveat `{caveat}` is not allowed in {token_type} tokens")
+            }
+            TokenError::TemporaryLifetime { max_valid_until, valid_until: None } => write!(
+                f,
+                "a temporary token must carry a time caveat (expiring by {max_valid_until} at the latest)"
+            ),
+            TokenError::TemporaryLifetime { max_valid_until, valid_until: Some(v) } => write!(
+                f,
+                "the temporary token lives too long: it expires at {v}, the maximum is {max_valid_until}"
+            ),
+            TokenError::CaveatFailed { failure, .. } => write!(f, "{failure}"),
+        }
+    }
+}
+
+impl core::error::Error for TokenError {}
+
+impl From<macaroon::Error> for TokenError {
+    fn from(e: macaroon::Error) -> Self {
+        match e {
+            macaroon::Error::InvalidSignature => TokenError::InvalidSignature,
+            macaroon::Error::ThirdPartyCaveatUnsupported { .. } => TokenError::ThirdPartyCaveat,
+            other => TokenError::Malformed(other),
+        }
+    }
+}
+
+impl From<IdentifierError> for TokenError {
+    fn from(e: IdentifierError) -> Self {
+        TokenError::Identifier(e)
+    }
+}
+
+/// A caveat as carried by a token: parsed if Onezone knows it, else its raw text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenCaveat {
+    /// One of Onezone's caveats.
+    Known(Caveat),
+    /// Anything else (never satisfied), with why it did not parse.
+    Unknown {
+        /// The caveat's text (lossy UTF-8).
+        text: String,
+        /// Why it is not an Onezone caveat.
+        error: CaveatError,
+    },
+}
+
+impl TokenCaveat {
+    fn read(predicate: &[u8]) -> Self {
+        let parsed = match core::str::from_utf8(predicate) {
+            Ok(text) => Caveat::parse(text),
+            // No Onezone caveat has bytes that are not UTF-8.
+            Err(_) => Err(CaveatError::Unrecognized),
+        };
+        match parsed {
+            Ok(caveat) => TokenCaveat::Known(caveat),
+            Err(error) => TokenCaveat::Unknown {
+                text: String::from_utf8_lossy(predicate).into_owned(),
+                error,
+            },
+        }
+    }
+}
+
+/// A token read off the wire. Nothing in it is trusted until [`Verifier::verify`] says so.
+#[derive(Debug, Clone)]
+pub struct UnverifiedToken {
+    macaroon: Macaroon<'static>,
+    identifier: TokenIdentifier,
+    format: Format,
+    escaped: bool,
+}
+
+impl UnverifiedToken {
+    /// Reads a token in any text form (see [`macaroon::decode_text`]) within the default limits.
+    ///
+    /// # Errors
+    /// [`TokenError::Malformed`] if it is no macaroon; [`TokenError::Identifier`] if its
+    /// identifier is not Onezone's.
+    pub fn parse(text: &str) -> Result<Self, TokenError> {
+        Self::parse_with(text, &Limits::default())
+    }
+
+    /// Reads a token within `limits`.
+    ///
+    /// # Errors
+    /// As [`UnverifiedToken::parse`].
+    pub fn parse_with(text: &str, limits: &Limits) -> Result<Self, TokenError> {
+        let decoded = macaroon::decode_text(text, limits).map_err(TokenError::Malformed)?;
+        let m = decoded.macaroon(limits).map_err(TokenError::Malformed)?;
+        Self::from_macaroon(m.into_owned(), decoded.format(), decoded.escaped())
+    }
+
+    /// Wraps an already parsed macaroon.
+    ///
+    /// # Errors
+    /// [`TokenError::Identifier`] if its identifier is not Onezone's.
+    pub fn from_macaroon(
+        macaroon: Macaroon<'static>,
+        format: Format,
+        escaped: bool,
+    ) -> Result<Self, TokenError> {
+        let identifier =
+            TokenIdentifier::parse_bytes(macaroon.identifier()).map_err(TokenError::Identifier)?;
+        Ok(UnverifiedToken { macaroon, identifier, format, escaped })
+    }
+
+    /// The parsed identifier (unverified).
+    pub fn identifier(&self) -> &TokenIdentifier {
+        &self.identifier
+    }
+
+    /// The underlying macaroon.
+    pub fn macaroon(&self) -> &Macaroon<'static> {
+        &self.macaroon
+    }
+
+    /// The format the token was read in.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Whether the text was Onezone-escaped.
+    pub fn escaped(&self) -> bool {
+        self.escaped
+    }
+
+    /// The caveats, parsed where Onezone knows them (unverified).
+    pub fn caveats(&self) -> Vec<TokenCaveat> {
+        self.macaroon.caveats().iter().map(|c| TokenCaveat::read(c.id())).collect()
+    }
+}
+
+/// A token whose signature, revocation state and every caveat were checked. Only
+/// [`Verifier::verify`] makes one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedToken {
+    identifier: TokenIdentifier,
+    caveats: Vec<Caveat>,
+    location: Option<String>,
+}
+
+impl VerifiedToken {
+    /// The identifier: who issued the token and what it is for.
+    pub fn identifier(&self) -> &TokenIdentifier {
+        &self.identifier
+    }
+
+    /// The caveats, all of which held in the verification context.
+    pub fn caveats(&self) -> &[Caveat] {
+        &self.caveats
+    }
+
+    /// The Onezone domain the token names as its location (not signed).
+    pub fn location(&self) -> Option<&str> {
+        self.location.as_deref()
+    }
+
+    /// The earliest `time` caveat, if any: when the token stops being valid.
+    pub fn valid_until(&self) -> Option<u64> {
+        earliest_expiry(&self.caveats)
+    }
+}
+
+fn earliest_expiry(caveats: &[Caveat]) -> Option<u64> {
+    caveats
+        .iter()
+        .filter_map(|c| match c {
+            Caveat::Time { valid_until } => Some(*valid_until),
+            _ => None,
+        })
+        .min()
+}
+
+fn type_name(token_type: Option<&TokenType>) -> &'static str {
+    match token_type {
+        Some(TokenType::Invite { .. }) => "invite",
+        Some(TokenType::Identity) => "identity",
+        Some(TokenType::Access { .. }) => "access",
+        _ => "legacy invite",
+    }
+}
+
+/// Checks tokens against a secret store and a request context.
+///
+/// ```
+/// use onezone_tokens::macaroon::Secret;
+/// use onezone_tokens::token::{
+///     Caveat, CaveatContext, MemorySecrets, TokenError, TokenIdentifier, UnverifiedToken,
+///     Verifier, mint,
+/// };
+///
+/// let id = TokenIdentifier::parse("2/nmd/usr-alice/ujg:group1:/tok1")?;
+/// let text = mint(&Secret::new(&b"per-token secret"[..]), "onezone.example.org", &id,
+///     &[Caveat::Time { valid_until: 1_900_000_000 }])?;
+///
+/// let mut secrets = MemorySecrets::new();
+/// secrets.insert_named("tok1", Secret::new(&b"per-token secret"[..]));
+/// let token = UnverifiedToken::parse(&text)?;
+/// let ctx = CaveatContext { now: 1_800_000_000, ..Default::default() };
+/// let verified = Verifier::new(&secrets).verify(&token, &ctx)?;
+/// assert_eq!(verified.valid_until(), Some(1_900_000_000));
+///
+/// let later = CaveatContext { now: 1_900_000_000, ..Default::default() };
+/// let expired = Verifier::new(&secrets).verify(&token, &later).unwrap_err();
+/// assert!(expired.to_string().contains("expired"), "{expired}");
+/// # Ok::<(), TokenError>(())
+/// ```
+pub struct Verifier<'s, S: TokenSecrets + ?Sized> {
+    secrets: &'s S,
+    max_temporary_ttl: u64,
+}
+
+impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
+    /// A verifier over this secret store, with Onezone's default maximum temporary-token lifetime.
+    pub fn new(secrets: &'s S) -> Self {
+        Verifier { secrets, max_temporary_ttl: DEFAULT_MAX_TEMPORARY_TTL }
+    }
+
+    /// Sets the maximum lifetime (seconds) a temporary token's time caveat may reach from now.
+    pub fn with_max_temporary_ttl(mut self, seconds: u64) -> Self {
+        self.max_temporary_ttl = seconds;
+        self
+    }
+
+    /// Verifies a token: the secret named by its identifier, the signature (constant time),
+    /// revocation, which caveats its type allows, and every caveat in `ctx`.
+    ///
+    /// # Errors
+    /// A [`TokenError`] saying why; nothing about the caveats is reported before the signature
+    /// is known to be authentic.
+    pub fn verify(
+        &self,
+        token: &UnverifiedToken,
+        ctx: &CaveatContext,
+    ) -> Result<VerifiedToken, TokenError> {
+        let (secret, generation, token_type, revocable_id) = match &token.identifier {
+            TokenIdentifier::V2(v2) => match v2.persistence {
+                Persistence::Named => (
+                    self.secrets.named_secret(&v2.id).ok_or(TokenError::UnknownToken)?,
+                    None,
+                    Some(&v2.token_type),
+                    Some(v2.id.as_str()),
+                ),
+                Persistence::Temporary { generation } => {
+                    let (secret, current) = self
+                        .secrets
+                        .temporary_secret(&v2.subject)
+                        .ok_or(TokenError::UnknownToken)?;
+                    (secret, Some((generation, current)), Some(&v2.token_type), None)
+                }
+                #[allow(unreachable_patterns)] // `Persistence` is non-exhaustive
+                _ => return Err(TokenError::UnknownToken),
+            },
+            TokenIdentifier::Legacy(id) => (
+                self.secrets.legacy_secret(id).ok_or(TokenError::UnknownToken)?,
+                None,
+                None,
+                Some(id.as_str()),
+            ),
+            #[allow(unreachable_patterns)] // `TokenIdentifier` is non-exhaustive
+            _ => return Err(TokenError::UnknownToken),
+        };
+
+        // Authenticate first: everything below may be reported to the caller.
+        token.macaroon.verify_signature(&secret.derive_key())?;
+
+        if let Some((claimed, current)) = generation {
+            if claimed < current {
+                return Err(TokenError::Revoked);
+            }
+            if claimed > current {
+                return Err(TokenError::FutureGeneration { token: claimed, current });
+            }
+        }
+        if revocable_id.is_some_and(|id| self.secrets.is_revoked(id)) {
+            return Err(TokenError::Revoked);
+        }
+
+        let invite = !matches!(token_type, Some(TokenType::Access { .. } | TokenType::Identity));
+        let mut caveats = Vec::with_capacity(token.macaroon.caveats().len());
+        for raw in token.macaroon.caveats() {
+            let text = || String::from_utf8_lossy(raw.id()).into_owned();
+            let caveat = match TokenCaveat::read(raw.id()) {
+                TokenCaveat::Known(c) => c,
+                TokenCaveat::Unknown { text, error } => {
+                    return Err(TokenError::UnknownCaveat { caveat: text, error });
+                }
+            };
+            if invite && !caveat.allowed_in_invite() {
+                return Err(TokenError::CaveatNotAllowed {
+                    caveat: text(),
+                    token_type: type_name(token_type),
+                });
+            }
+            caveats.push(caveat);
+        }
+
+        if generation.is_some() {
+            let max_valid_until = ctx.now.saturating_add(self.max_temporary_ttl);
+            let valid_until = earliest_expiry(&caveats);
+            if valid_until.is_none_or(|v| v > max_valid_until) {
+                return Err(TokenError::TemporaryLifetime { max_valid_until, valid_until });
+            }
+        }
+
+        for (caveat, raw) in caveats.iter().zip(token.macaroon.caveats()) {
+            caveat.check(ctx).map_err(|failure| TokenError::CaveatFailed {
+                caveat: String::from_utf8_lossy(raw.id()).into_owned(),
+                failure,
+            })?;
+        }
+
+        Ok(VerifiedToken {
+            identifier: token.identifier.clone(),
+            caveats,
+            location: token.macaroon.location().map(|l| String::from_utf8_lossy(l).into_owned()),
+        })
+    }
+}
+
+/// Mints a token as Onezone does: location = the Onezone domain, the identifier, the caveats in
+/// order, serialized as V1 in the escaped text form.
+///
+/// # Errors
+/// [`TokenError::Identifier`] if the identifier would not parse back; [`TokenError::Malformed`]
+/// if a field does not fit the format.
+pub fn mint(
+    secret: &Secret,
+    domain: &str,
+    identifier: &TokenIdentifier,
+    caveats: &[Caveat],
+) -> Result<String, TokenError> {
+    mint_as(secret, domain, identifier, caveats, Format::V1, Encoding::Escaped)
+}
+
+/// Mints a token in a chosen format and text encoding (see [`mint`]).
+///
+/// # Errors
+/// As [`mint`].
+pub fn mint_as(
+    secret: &Secret,
+    domain: &str,
+    identifier: &TokenIdentifier,
+    caveats: &[Caveat],
+    format: Format,
+    encoding: Encoding,
+) -> Result<String, TokenError> {
+    identifier.validate().map_err(TokenError::Identifier)?;
+    let key = secret.derive_key();
+    let mut m =
+        Macaroon::new(&key, identifier.to_string().into_bytes()).with_location(domain.as_bytes());
+    for caveat in caveats {
+        m.add_first_party_caveat(caveat.to_string().into_bytes());
+    }
+    m.serialize(format, encoding).map_err(TokenError::Malformed)
+}

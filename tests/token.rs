@@ -1,0 +1,332 @@
+//! The Onezone token layer: Onezone's own vectors, the secret sources, revocation and
+//! generations, which caveats each token type accepts, and verification in a context.
+
+use onezone_tokens::macaroon::{Encoding, Format, Macaroon, RootKey, Secret};
+use onezone_tokens::token::caveat::Consumer;
+use onezone_tokens::token::{
+    Caveat, CaveatContext, CaveatFailure, DerivedSecrets, IdentifierV2, InviteKind, MemorySecrets,
+    Persistence, Subject, TokenCaveat, TokenError, TokenIdentifier, TokenType, UnverifiedToken,
+    Verifier, mint, mint_as,
+};
+use proptest::prelude::*;
+use serde_json::Value;
+
+fn vectors() -> Value {
+    serde_json::from_str(include_str!("vectors/macaroons.json")).unwrap()
+}
+
+fn ctx(now: u64) -> CaveatContext {
+    CaveatContext { now, ..Default::default() }
+}
+
+fn secret(s: &str) -> Secret {
+    Secret::new(s.as_bytes())
+}
+
+fn named_invite(token_id: &str) -> TokenIdentifier {
+    TokenIdentifier::parse(&format!("2/nmd/usr-alice/ujg:group1:/{token_id}")).unwrap()
+}
+
+#[test]
+fn onezone_vectors_mint_byte_for_byte_verify_and_inspect() {
+    let all = vectors();
+    let onezone: Vec<&Value> =
+        all["v1"].as_array().unwrap().iter().filter(|v| v["format"] == "v1+escape62").collect();
+    assert_eq!(onezone.len(), 2, "the user- and group-joins-group vectors");
+    for (v, kind) in
+        onezone.into_iter().zip([InviteKind::UserJoinGroup, InviteKind::GroupJoinGroup])
+    {
+        let id = TokenIdentifier::parse(v["identifier"].as_str().unwrap()).unwrap();
+        let text =
+            mint(&secret(v["secret"].as_str().unwrap()), "domain.example.com", &id, &[]).unwrap();
+        assert_eq!(text, v["token"].as_str().unwrap());
+
+        let token = UnverifiedToken::parse(&text).unwrap();
+        assert!(token.escaped());
+        assert_eq!(token.format(), Format::V1);
+        let v2 = token.identifier().as_v2().unwrap();
+        assert_eq!(v2.persistence, Persistence::Named);
+        assert_eq!(v2.subject, Subject::User("invitation-sender".into()));
+        assert_eq!(
+            v2.token_type,
+            TokenType::Invite { kind, target: "GroupId".into(), params: String::new() }
+        );
+        assert_eq!(v2.id, "1234567890example-id1234567890e");
+
+        let mut secrets = MemorySecrets::new();
+        secrets.insert_named(v2.id.clone(), secret(v["secret"].as_str().unwrap()));
+        let verified = Verifier::new(&secrets).verify(&token, &ctx(0)).unwrap();
+        assert_eq!(verified.identifier(), token.identifier());
+        assert_eq!(verified.location(), Some("domain.example.com"));
+        assert_eq!(verified.valid_until(), None);
+    }
+}
+
+#[test]
+fn the_seed_example_is_a_legacy_identifier() {
+    let all = vectors();
+    let token = UnverifiedToken::parse(all["seed_examples"]["repaired"].as_str().unwrap()).unwrap();
+    assert!(matches!(token.identifier(), TokenIdentifier::Legacy(_)));
+    assert_eq!(token.caveats(), vec![TokenCaveat::Known(Caveat::Time { valid_until: 1496140144 })]);
+    // Its key is unknown: without a secret it is simply an unknown token.
+    let none = MemorySecrets::new();
+    assert_eq!(Verifier::new(&none).verify(&token, &ctx(0)), Err(TokenError::UnknownToken));
+}
+
+#[test]
+fn expiry_is_exclusive_and_explained() {
+    let mut secrets = MemorySecrets::new();
+    secrets.insert_named("t1", secret("s"));
+    let text =
+        mint(&secret("s"), "oz", &named_invite("t1"), &[Caveat::Time { valid_until: 1496140144 }])
+            .unwrap();
+    let token = UnverifiedToken::parse(&text).unwrap();
+    let v = Verifier::new(&secrets);
+    assert!(v.verify(&token, &ctx(1496140143)).is_ok());
+    let err = v.verify(&token, &ctx(1496140144)).unwrap_err();
+    assert!(
+        matches!(&err, TokenError::CaveatFailed { failure: CaveatFailure::Expired { .. }, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("expired at 2017-05-30T10:29:04Z"), "{err}");
+}
+
+#[test]
+fn invite_tokens_accept_only_the_invite_caveats() {
+    let mut secrets = MemorySecrets::new();
+    secrets.insert_named("t1", secret("s"));
+    let key = secret("s");
+    for (caveat, allowed) in [
+        ("time < 2000000000", true),
+        ("ip = 10.0.0.0/8", true),
+        ("asn = 112", true),
+        ("geo.country = DE|PT", true),
+        ("geo.region != Africa", true),
+        ("consumer = usr-*", true),
+        ("interface = rest", false),
+        ("service = ozw-onezone", false),
+        ("data.readonly", false),
+        ("authorization = none", false),
+    ] {
+        let c = Caveat::parse(caveat).unwrap();
+        let text = mint(&key, "oz", &named_invite("t1"), &[c]).unwrap();
+        let token = UnverifiedToken::parse(&text).unwrap();
+        let result = Verifier::new(&secrets).verify(&token, &ctx(1));
+        if allowed {
+            // Allowed kinds get as far as evaluation (context is missing for most of them).
+            assert!(!matches!(result, Err(TokenError::CaveatNotAllowed { .. })), "{caveat}");
+        } else {
+            let err = result.unwrap_err();
+            assert_eq!(
+                err,
+                TokenError::CaveatNotAllowed { caveat: caveat.into(), token_type: "invite" }
+            );
+            assert!(err.to_string().contains(caveat));
+        }
+    }
+}
+
+#[test]
+fn unknown_caveats_never_pass_and_are_named() {
+    let mut secrets = MemorySecrets::new();
+    secrets.insert_named("t1", secret("s"));
+    let key = RootKey::derive(b"s");
+    let mut m = Macaroon::new(&key, named_invite("t1").to_string().into_bytes());
+    m.add_first_party_caveat(&b"favourite colour = blue"[..]);
+    let token =
+        UnverifiedToken::parse(&m.serialize(Format::V1, Encoding::Escaped).unwrap()).unwrap();
+    let err = Verifier::new(&secrets).verify(&token, &ctx(0)).unwrap_err();
+    assert!(
+        matches!(&err, TokenError::UnknownCaveat { caveat, .. } if caveat == "favourite colour = blue")
+    );
+}
+
+#[test]
+fn signature_errors_come_before_anything_else() {
+    // A token with an expired caveat and a forged signature says only "invalid signature".
+    let mut secrets = MemorySecrets::new();
+    secrets.insert_named("t1", secret("right"));
+    let text =
+        mint(&secret("wrong"), "oz", &named_invite("t1"), &[Caveat::Time { valid_until: 1 }])
+            .unwrap();
+    let token = UnverifiedToken::parse(&text).unwrap();
+    assert_eq!(Verifier::new(&secrets).verify(&token, &ctx(10)), Err(TokenError::InvalidSignature));
+}
+
+#[test]
+fn named_tokens_can_be_revoked() {
+    let mut secrets = MemorySecrets::new();
+    secrets.insert_named("t1", secret("s"));
+    let token =
+        UnverifiedToken::parse(&mint(&secret("s"), "oz", &named_invite("t1"), &[]).unwrap())
+            .unwrap();
+    assert!(Verifier::new(&secrets).verify(&token, &ctx(0)).is_ok());
+    secrets.revoke("t1");
+    assert_eq!(Verifier::new(&secrets).verify(&token, &ctx(0)), Err(TokenError::Revoked));
+}
+
+#[test]
+fn temporary_tokens_follow_generations_and_the_ttl() {
+    let alice = Subject::User("alice".into());
+    let mut secrets = MemorySecrets::new();
+    secrets.insert_temporary(&alice, secret("alice-tmp"), 3);
+    let id = |generation| {
+        TokenIdentifier::V2(
+            IdentifierV2::new(
+                Persistence::Temporary { generation },
+                alice.clone(),
+                TokenType::Access { session: None },
+                "tmp1",
+            )
+            .unwrap(),
+        )
+    };
+    let now = 1_000_000;
+    let week = 604_800;
+    let tok = |generation, caveats: &[Caveat]| {
+        UnverifiedToken::parse(&mint(&secret("alice-tmp"), "oz", &id(generation), caveats).unwrap())
+            .unwrap()
+    };
+    let v = Verifier::new(&secrets);
+    let fine = [Caveat::Time { valid_until: now + week }];
+    assert!(v.verify(&tok(3, &fine), &ctx(now)).is_ok());
+    assert_eq!(v.verify(&tok(2, &fine), &ctx(now)), Err(TokenError::Revoked));
+    assert_eq!(
+        v.verify(&tok(4, &fine), &ctx(now)),
+        Err(TokenError::FutureGeneration { token: 4, current: 3 })
+    );
+    assert_eq!(
+        v.verify(&tok(3, &[]), &ctx(now)),
+        Err(TokenError::TemporaryLifetime { max_valid_until: now + week, valid_until: None })
+    );
+    let too_long = [Caveat::Time { valid_until: now + week + 1 }];
+    assert!(matches!(
+        v.verify(&tok(3, &too_long), &ctx(now)),
+        Err(TokenError::TemporaryLifetime { .. })
+    ));
+    // Two time caveats: the earliest counts.
+    let both =
+        [Caveat::Time { valid_until: now + 10 * week }, Caveat::Time { valid_until: now + 60 }];
+    assert!(v.verify(&tok(3, &both), &ctx(now)).is_ok());
+    assert!(
+        Verifier::new(&secrets)
+            .with_max_temporary_ttl(30)
+            .verify(&tok(3, &both), &ctx(now))
+            .is_err()
+    );
+
+    secrets.revoke_all_temporary(&alice);
+    assert_eq!(Verifier::new(&secrets).verify(&tok(3, &fine), &ctx(now)), Err(TokenError::Revoked));
+}
+
+#[test]
+fn derived_secrets_need_no_storage() {
+    let derived = DerivedSecrets::new(&secret("master"));
+    let text = mint(&derived.named("t9"), "oz", &named_invite("t9"), &[]).unwrap();
+    let token = UnverifiedToken::parse(&text).unwrap();
+    assert!(Verifier::new(&derived).verify(&token, &ctx(0)).is_ok());
+    // Another master secret knows nothing of it.
+    let other = DerivedSecrets::new(&secret("other master"));
+    assert_eq!(Verifier::new(&other).verify(&token, &ctx(0)), Err(TokenError::InvalidSignature));
+    // Per-token secrets are independent.
+    assert_ne!(derived.named("t9"), derived.named("t10"));
+}
+
+#[test]
+fn consumer_context_is_required_and_matched() {
+    let mut secrets = MemorySecrets::new();
+    secrets.insert_named("t1", secret("s"));
+    let c = Caveat::parse("consumer = usr-carol").unwrap();
+    let token =
+        UnverifiedToken::parse(&mint(&secret("s"), "oz", &named_invite("t1"), &[c]).unwrap())
+            .unwrap();
+    let v = Verifier::new(&secrets);
+    let missing = v.verify(&token, &ctx(0)).unwrap_err();
+    assert!(matches!(missing, TokenError::CaveatFailed { .. }), "{missing:?}");
+    let carol =
+        CaveatContext { consumer: Some("usr-carol".parse::<Consumer>().unwrap()), ..ctx(0) };
+    assert!(v.verify(&token, &carol).is_ok());
+    let bob = CaveatContext { consumer: Some("usr-bob".parse::<Consumer>().unwrap()), ..ctx(0) };
+    let err = v.verify(&token, &bob).unwrap_err();
+    assert!(err.to_string().contains("usr-bob"), "{err}");
+}
+
+#[test]
+fn caveat_order_is_kept_byte_for_byte_in_every_format() {
+    let caveats: Vec<Caveat> =
+        ["consumer = usr-a|grp-*", "time < 1900000000", "ip = 10.0.0.0/8", "asn = 3"]
+            .iter()
+            .map(|c| Caveat::parse(c).unwrap())
+            .collect();
+    for (format, encoding) in [
+        (Format::V1, Encoding::Escaped),
+        (Format::V1, Encoding::Base64Url),
+        (Format::V2, Encoding::Base64Url),
+        (Format::V2Json, Encoding::Base64Url),
+    ] {
+        let text =
+            mint_as(&secret("s"), "oz", &named_invite("t1"), &caveats, format, encoding).unwrap();
+        let m = Macaroon::deserialize(&text).unwrap();
+        let got: Vec<String> =
+            m.caveats().iter().map(|c| String::from_utf8(c.id().to_vec()).unwrap()).collect();
+        let want: Vec<String> = caveats.iter().map(ToString::to_string).collect();
+        assert_eq!(got, want);
+        assert_eq!(UnverifiedToken::parse(&text).unwrap().format(), format);
+    }
+}
+
+fn arb_caveat() -> impl Strategy<Value = Caveat> {
+    prop_oneof![
+        (0u64..3_000_000_000).prop_map(|valid_until| Caveat::Time { valid_until }),
+        (0u8..=32).prop_map(|p| Caveat::parse(&format!("ip = 10.1.2.3/{p}")).unwrap()),
+        (1u32..100_000).prop_map(|a| Caveat::parse(&format!("asn = {a}")).unwrap()),
+        prop::sample::select(vec!["DE", "PT", "PL", "FR"])
+            .prop_map(|c| Caveat::parse(&format!("geo.country != {c}")).unwrap()),
+        prop::sample::select(vec!["usr-carol", "usr-*", "grp-g1", "usr-bob|usr-carol"])
+            .prop_map(|c| Caveat::parse(&format!("consumer = {c}")).unwrap()),
+    ]
+}
+
+fn arb_ctx() -> impl Strategy<Value = CaveatContext> {
+    (
+        0u64..3_000_000_000,
+        prop::option::of(any::<[u8; 4]>()),
+        prop::option::of(1u32..100_000),
+        prop::option::of(prop::sample::select(vec!["DE", "PT", "US"])),
+        prop::option::of(prop::sample::select(vec!["usr-carol", "usr-bob"])),
+    )
+        .prop_map(|(now, ip, asn, country, consumer)| CaveatContext {
+            now,
+            ip: ip.map(std::net::IpAddr::from),
+            asn,
+            country: country.map(str::to_owned),
+            consumer: consumer.map(|c| c.parse().unwrap()),
+            ..Default::default()
+        })
+}
+
+proptest! {
+    /// Attenuating a token with any caveat never makes a failing verification pass, and a
+    /// passing one keeps passing only if the new caveat holds.
+    #[test]
+    fn attenuation_only_narrows(
+        base in prop::collection::vec(arb_caveat(), 0..4),
+        extra in arb_caveat(),
+        context in arb_ctx(),
+    ) {
+        let mut secrets = MemorySecrets::new();
+        secrets.insert_named("t1", secret("s"));
+        let text = mint(&secret("s"), "oz", &named_invite("t1"), &base).unwrap();
+        let before = Verifier::new(&secrets).verify(&UnverifiedToken::parse(&text).unwrap(), &context);
+
+        let mut held = Macaroon::deserialize(&text).unwrap();
+        held.add_first_party_caveat(extra.to_string().into_bytes());
+        let narrowed = held.serialize(Format::V1, Encoding::Escaped).unwrap();
+        let after = Verifier::new(&secrets).verify(&UnverifiedToken::parse(&narrowed).unwrap(), &context);
+
+        if before.is_err() {
+            prop_assert!(after.is_err());
+        }
+        prop_assert_eq!(after.is_ok(), before.is_ok() && extra.check(&context).is_ok());
+    }
+}

@@ -1,2 +1,250 @@
 //! Entry points for the fuzz targets in `fuzz/` and for replaying their corpora in `cargo test`.
 //! Not part of the public API.
+//!
+//! Each function takes arbitrary bytes, runs them through the engine and checks invariants with
+//! `assert!`/`panic!`: a panic is how the fuzzer learns of a bug. Asserting is right here, and
+//! only here, because this module exists solely for the fuzz targets and the corpus replay test;
+//! the library proper never panics on input. Any panic that comes from inside `macaroon::` rather
+//! than from an assertion of this module is a library bug.
+
+use alloc::vec::Vec;
+use core::str;
+
+use crate::macaroon::{Encoding, Error, Format, Limits, Macaroon, RootKey};
+
+const FORMATS: [Format; 3] = [Format::V1, Format::V2, Format::V2Json];
+const ENCODINGS: [Encoding; 2] = [Encoding::Base64Url, Encoding::Escaped];
+
+/// The secret of [`forgery`]: no input the fuzzer can build carries a signature under it.
+const FIXED_SECRET: &[u8] = b"fuzzing fixed secret";
+
+/// The limits to re-read what the crate wrote from a token that was read within the defaults.
+///
+/// Re-encoding may lengthen a token (a V1 token without location packet gains an empty one and
+/// each `vid` an empty `cl`; base64, escaping and JSON grow text), so a token just under
+/// [`Limits::max_token_len`] may come back just over it. That is the length limit doing its job,
+/// not a codec bug: the length limit is raised to the re-encoded size, every other limit stays.
+fn limits_for(len: usize) -> Limits {
+    let limits = Limits::default();
+    let max = limits.max_token_len.max(len);
+    limits.with_max_token_len(max)
+}
+
+/// Largest V1 packet (4 hex digits of length).
+const MAX_V1_PACKET: usize = 0xffff;
+
+/// Whether every field fits the V1 packet its key gives it (`len key SP value LF`).
+fn fits_v1(m: &Macaroon<'_>) -> bool {
+    let fits = |key: &str, value: &[u8]| key.len() + value.len() + 6 <= MAX_V1_PACKET;
+    fits("location", m.location().unwrap_or_default())
+        && fits("identifier", m.identifier())
+        && m.caveats().iter().all(|c| {
+            fits("cid", c.id())
+                && c.verification_id().is_none_or(|v| fits("vid", v))
+                && c.location().is_none_or(|l| fits("cl", l))
+        })
+}
+
+fn hex_value(b: u8) -> usize {
+    match b {
+        b'0'..=b'9' => usize::from(b - b'0'),
+        b'a'..=b'f' => usize::from(b - b'a' + 10),
+        b'A'..=b'F' => usize::from(b - b'A' + 10),
+        _ => panic!("V1 packet length digit {b:#04x} accepted by the reader"),
+    }
+}
+
+fn push_v1_packet(out: &mut Vec<u8>, key: &[u8], value: &[u8]) {
+    let len = 4 + key.len() + 1 + value.len() + 1;
+    out.extend_from_slice(alloc::format!("{len:04x}").as_bytes());
+    out.extend_from_slice(key);
+    out.push(b' ');
+    out.extend_from_slice(value);
+    out.push(b'\n');
+}
+
+/// What the V1 writer must produce for V1 bytes the reader accepted: the same packets, with only
+/// the documented leniencies undone (a missing location packet and a missing `cl` after a `vid`
+/// become empty packets, hex lengths become lowercase).
+fn canonical_v1(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + 64);
+    let mut first = true;
+    let mut after_vid = false;
+    while !data.is_empty() {
+        let Some((header, rest)) = data.split_at_checked(4) else {
+            panic!("truncated V1 packet accepted by the reader");
+        };
+        let len = header.iter().fold(0, |n, &b| n * 16 + hex_value(b));
+        let Some((body, rest)) = rest.split_at_checked(len.saturating_sub(5)) else {
+            panic!("truncated V1 packet accepted by the reader");
+        };
+        let Some((key, value)) = body.iter().position(|&b| b == b' ').and_then(|at| {
+            let (key, value) = body.split_at(at);
+            value.get(1..).map(|value| (key, value))
+        }) else {
+            panic!("V1 packet without a space accepted by the reader");
+        };
+        if first && key != b"location" {
+            push_v1_packet(&mut out, b"location", b"");
+        }
+        if after_vid && key != b"cl" {
+            push_v1_packet(&mut out, b"cl", b"");
+        }
+        push_v1_packet(&mut out, key, value);
+        first = false;
+        after_vid = key == b"vid";
+        data = rest.get(1..).unwrap_or_default(); // the newline
+    }
+    out
+}
+
+fn read_varint(data: &mut &[u8]) -> usize {
+    let mut value = 0usize;
+    for shift in (0..64).step_by(7) {
+        let Some((&b, rest)) = data.split_first() else {
+            panic!("truncated V2 varint accepted by the reader");
+        };
+        *data = rest;
+        value |= usize::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return value;
+        }
+    }
+    panic!("overlong V2 varint accepted by the reader");
+}
+
+/// What the V2 writer must produce for V2 bytes the reader accepted: the same bytes without the
+/// empty location fields (`0x01 0x00`), which libmacaroons omits.
+fn canonical_v2(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len());
+    let Some((&version, mut rest)) = data.split_first() else {
+        panic!("empty V2 input accepted by the reader");
+    };
+    out.push(version);
+    while !rest.is_empty() {
+        let start = rest;
+        let kind = read_varint(&mut rest);
+        if kind == 0 {
+            out.push(0);
+            continue;
+        }
+        let len = read_varint(&mut rest);
+        let Some((_, after)) = rest.split_at_checked(len) else {
+            panic!("truncated V2 field accepted by the reader");
+        };
+        rest = after;
+        if !(kind == 1 && len == 0) {
+            let field_len = start.len() - rest.len();
+            out.extend_from_slice(start.get(..field_len).unwrap_or_default());
+        }
+    }
+    out
+}
+
+/// V1 bytes: what the reader accepts, the writer writes back (in libmacaroons' canonical form)
+/// and the reader reads back unchanged; re-encoding is a fixed point.
+pub fn v1(data: &[u8]) {
+    let Ok(m) = Macaroon::from_v1(data, &Limits::default()) else { return };
+    // Every V1 field was read from a V1 packet with the same key, so it fits one again.
+    assert!(fits_v1(&m), "a macaroon read from V1 does not fit V1");
+    let encoded = m.to_v1().unwrap_or_else(|e| panic!("V1 read from V1 does not re-encode: {e}"));
+    let canonical = canonical_v1(data);
+    assert!(
+        encoded == canonical,
+        "V1 re-encoding differs beyond the documented leniencies:\n got {}\nwant {}",
+        encoded.escape_ascii(),
+        canonical.escape_ascii()
+    );
+    let again = Macaroon::from_v1(&encoded, &limits_for(encoded.len()))
+        .unwrap_or_else(|e| panic!("re-encoded V1 does not parse: {e}"));
+    assert_eq!(again, m, "V1 round trip changed the macaroon");
+    assert_eq!(again.to_v1().as_ref(), Ok(&encoded), "V1 re-encoding is not a fixed point");
+}
+
+/// V2 binary bytes: as [`v1`], with V2.
+pub fn v2(data: &[u8]) {
+    let Ok(m) = Macaroon::from_v2(data, &Limits::default()) else { return };
+    let encoded = m.to_v2();
+    let canonical = canonical_v2(data);
+    assert!(
+        encoded == canonical,
+        "V2 re-encoding differs beyond empty locations:\n got {}\nwant {}",
+        encoded.escape_ascii(),
+        canonical.escape_ascii()
+    );
+    let again = Macaroon::from_v2(&encoded, &limits_for(encoded.len()))
+        .unwrap_or_else(|e| panic!("re-encoded V2 does not parse: {e}"));
+    assert_eq!(again, m, "V2 round trip changed the macaroon");
+    assert_eq!(again.to_v2(), encoded, "V2 re-encoding is not a fixed point");
+}
+
+/// V2 JSON text (any dialect in, libmacaroons' form out): as [`v1`], with JSON.
+pub fn json(data: &[u8]) {
+    let Ok(text) = str::from_utf8(data) else { return };
+    let Ok(m) = Macaroon::from_json(text, &Limits::default()) else { return };
+    let encoded = m.to_json();
+    let again = Macaroon::from_json(&encoded, &limits_for(encoded.len()))
+        .unwrap_or_else(|e| panic!("re-encoded JSON does not parse: {e}\n{encoded}"));
+    assert_eq!(again, m, "JSON round trip changed the macaroon");
+    assert_eq!(again.to_json(), encoded, "JSON re-encoding is not a fixed point");
+}
+
+/// Token text in any form: a token that parses serializes to every format and encoding, and each
+/// text reads back as the same macaroon, in the format it was written in, and serializes again to
+/// the same text.
+pub fn text(data: &[u8]) {
+    let Ok(text) = str::from_utf8(data) else { return };
+    let limits = Limits::default();
+    let Ok(m) = Macaroon::deserialize_with(text, &limits) else { return };
+    for format in FORMATS {
+        for encoding in ENCODINGS {
+            let written = match m.serialize(format, encoding) {
+                Ok(written) => written,
+                // A field read from V2 or JSON may be too large for a V1 packet.
+                Err(Error::Unencodable { .. }) if format == Format::V1 && !fits_v1(&m) => continue,
+                Err(e) => panic!("{format:?}/{encoding:?} does not encode: {e}"),
+            };
+            let limits = limits_for(written.len());
+            let decoded = crate::macaroon::decode_text(&written, &limits).unwrap_or_else(|e| {
+                panic!("{format:?}/{encoding:?} text does not decode: {e}\n{written}")
+            });
+            assert_eq!(decoded.format(), format, "{format:?}/{encoding:?} read as another format");
+            let again = Macaroon::deserialize_with(&written, &limits).unwrap_or_else(|e| {
+                panic!("{format:?}/{encoding:?} does not parse: {e}\n{written}")
+            });
+            assert_eq!(
+                again, m,
+                "{format:?}/{encoding:?} round trip changed the macaroon\n{written}"
+            );
+            assert_eq!(
+                again.serialize(format, encoding).as_ref(),
+                Ok(&written),
+                "{format:?}/{encoding:?} is not a fixed point"
+            );
+        }
+    }
+}
+
+/// Any input, as text and as binary: nothing verifies under a secret the fuzzer does not know,
+/// even with a checker that accepts every caveat, and the failure is the opaque
+/// [`Error::InvalidSignature`] (a caveat failure is only reported for an authentic signature).
+pub fn forgery(data: &[u8]) {
+    let key = RootKey::derive(FIXED_SECRET);
+    let check = |m: &Macaroon<'_>| {
+        assert_eq!(m.verify(&key, &mut |_: &[u8]| true), Err(Error::InvalidSignature), "forged");
+        assert_eq!(
+            m.verify(&key, &mut |_: &[u8]| false),
+            Err(Error::InvalidSignature),
+            "not opaque"
+        );
+        assert_eq!(m.verify_signature(&key), Err(Error::InvalidSignature), "forged signature");
+    };
+    if let Ok(text) = str::from_utf8(data)
+        && let Ok(m) = Macaroon::deserialize(text)
+    {
+        check(&m);
+    }
+    if let Ok(m) = Macaroon::from_binary(data, &Limits::default()) {
+        check(&m);
+    }
+}

@@ -1,0 +1,156 @@
+//! Heap allocations needed to verify a V1 token given as `&str`.
+//!
+//! The zero-copy path (`decode_text` -> `DecodedToken::macaroon` -> `verify`) must not allocate
+//! per caveat: the count is the same for 1, 10 and 100 caveats. The owned path
+//! (`Macaroon::deserialize`) is measured for comparison; it copies every field.
+//!
+//! A counting global allocator wraps the system allocator. Only allocations made by the thread
+//! that is measuring are counted (a thread-local switch), and everything runs in one `#[test]`,
+//! so the harness's own threads cannot pollute the counts. Run with `--nocapture` to see them.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use onezone_tokens::macaroon::{Encoding, Format, Limits, Macaroon, RootKey, decode_text};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    // `const` and `Copy`: reading it never allocates nor registers a destructor.
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+
+fn note_allocation() {
+    // `try_with`: during thread teardown the flag may be gone; such allocations are not ours.
+    if COUNTING.try_with(Cell::get).unwrap_or(false) {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: every call is forwarded unchanged to `System`, which upholds the `GlobalAlloc`
+// contract; the counting around it touches only an atomic and a const thread-local.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        // SAFETY: same layout, as the caller promised for `alloc`.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        // SAFETY: as for `alloc`.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note_allocation();
+        // SAFETY: `ptr` was allocated by `System` (through us) with `layout`.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by `System` (through us) with `layout`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Heap allocations (including reallocations) made by `f` on this thread.
+fn count<T>(f: impl FnOnce() -> T) -> usize {
+    ALLOCATIONS.store(0, Ordering::SeqCst);
+    COUNTING.with(|c| c.set(true));
+    let result = black_box(f());
+    COUNTING.with(|c| c.set(false));
+    let n = ALLOCATIONS.load(Ordering::SeqCst);
+    drop(result);
+    n
+}
+
+/// A V1 token (plain base64url) with `n` caveats, and a checker that accepts exactly them.
+fn token(key: &RootKey, n: usize) -> (String, Vec<Vec<u8>>) {
+    let caveats: Vec<Vec<u8>> =
+        (0..n).map(|i| format!("time < {}", 1_900_000_000 + i).into_bytes()).collect();
+    let mut m =
+        Macaroon::new(key, &b"2/nmd/usr-invitation-sender/ujg:GroupId:/1234567890example"[..])
+            .with_location(&b"onezone.example.org"[..]);
+    for c in &caveats {
+        m.add_first_party_caveat(&c[..]);
+    }
+    (m.serialize(Format::V1, Encoding::Base64Url).expect("encodes"), caveats)
+}
+
+/// Whether the reader would also try `text` as Onezone-escaped text.
+fn could_be_escaped(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.iter().all(u8::is_ascii_alphanumeric)
+        && b.contains(&b'0')
+        && b.windows(2).all(|w| w[0] != b'0' || (b'0'..=b'5').contains(&w[1]))
+        && b.last() != Some(&b'0')
+}
+
+/// The zero-copy path: decode the text, parse borrowing from the decoded bytes, verify.
+fn verify_borrowed(text: &str, key: &RootKey, caveats: &[Vec<u8>], limits: &Limits) {
+    let decoded = decode_text(text, limits).expect("decodes");
+    let m = decoded.macaroon(limits).expect("parses");
+    assert_eq!(m.caveats().len(), caveats.len());
+    m.verify(key, &mut |c: &[u8]| caveats.iter().any(|w| w == c)).expect("verifies");
+}
+
+/// The owned path: parse into an owned macaroon, verify.
+fn verify_owned(text: &str, key: &RootKey, caveats: &[Vec<u8>]) {
+    let m = Macaroon::deserialize(text).expect("parses");
+    m.verify(key, &mut |c: &[u8]| caveats.iter().any(|w| w == c)).expect("verifies");
+}
+
+/// Allocations to verify a V1 `&str` through the zero-copy path: one for the decoded bytes, one
+/// for the caveat list (none without caveats). Observed: 1 with 0 caveats, 2 with 1, 10 and 100.
+const MAX_BORROWED_ALLOCATIONS: usize = 2;
+
+#[test]
+fn verifying_a_v1_str_allocates_independently_of_the_caveat_count() {
+    let key = RootKey::derive(b"this is our super secret key; only we should know it");
+    let limits = Limits::default();
+    let counts = [0usize, 1, 10, 100];
+    let mut borrowed = Vec::new();
+    let mut owned = Vec::new();
+    for n in counts {
+        let (text, caveats) = token(&key, n);
+        // A plain text that is also valid Onezone-escaped text would be tried both ways, which
+        // costs more (rare: alphanumeric, at least one `0`, each followed by `0`..`5`).
+        assert!(!could_be_escaped(&text), "{text}");
+        // Warm up once (lazy statics, thread-locals) before counting.
+        verify_borrowed(&text, &key, &caveats, &limits);
+        verify_owned(&text, &key, &caveats);
+        let b = count(|| verify_borrowed(&text, &key, &caveats, &limits));
+        let o = count(|| verify_owned(&text, &key, &caveats));
+        // Deterministic: the same again.
+        assert_eq!(count(|| verify_borrowed(&text, &key, &caveats, &limits)), b);
+        println!(
+            "V1 &str, {n:>3} caveats ({:>5} chars): decode_text+macaroon+verify {b} allocations, \
+             deserialize+verify {o}",
+            text.len()
+        );
+        borrowed.push(b);
+        owned.push(o);
+    }
+
+    // Zero-copy: at most MAX_BORROWED_ALLOCATIONS, and the same for 1, 10 and 100 caveats.
+    for (&n, &b) in counts.iter().zip(&borrowed) {
+        assert!(b <= MAX_BORROWED_ALLOCATIONS, "{b} allocations with {n} caveats");
+    }
+    assert_eq!(borrowed[1], borrowed[2], "allocations grow from 1 to 10 caveats: {borrowed:?}");
+    assert_eq!(borrowed[2], borrowed[3], "allocations grow from 10 to 100 caveats: {borrowed:?}");
+    assert!(borrowed[0] <= borrowed[1]);
+
+    // The owned path copies each caveat, so it does grow: shown for comparison.
+    assert!(owned[3] > owned[2] && owned[2] > owned[1], "owned: {owned:?}");
+    for (&o, &b) in owned.iter().zip(&borrowed) {
+        assert!(o >= b);
+    }
+}

@@ -65,7 +65,7 @@ pub struct RootKey {
 impl RootKey {
     /// Derives the key from a root secret of any length.
     pub fn derive(secret: &[u8]) -> Self {
-        let mut bytes = GENERATOR.mac(&[secret]);
+        let mut bytes = GENERATOR.mac_secret(&[secret]);
         let key = Self::from_derived(bytes);
         bytes.zeroize();
         key
@@ -160,7 +160,7 @@ impl Signature {
         let key = MacKey::new(&self.0);
         let a = Zeroizing::new(key.mac(&[vid]));
         let b = Zeroizing::new(key.mac(&[cid]));
-        Signature(key.mac(&[&a[..], &b[..]]))
+        Signature(key.mac_secret(&[&a[..], &b[..]]))
     }
 }
 

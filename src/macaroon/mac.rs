@@ -69,8 +69,21 @@ impl MacKey {
         MacKey { inner: const_compress(IV, &ipad), outer: const_compress(IV, &opad) }
     }
 
-    /// `HMAC(key, parts[0] || parts[1] || ...)`.
+    /// `HMAC(key, parts[0] || parts[1] || ...)` for a public message under a secret key.
+    ///
+    /// The scratch buffers then hold only the public message and the inner hash, which is of no
+    /// use without the outer key, so they are not wiped (the keyed midstates are, on drop).
     pub(crate) fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
+        self.mac_wiping(parts, false)
+    }
+
+    /// `HMAC(key, ...)` for a secret message (or a public key, as [`GENERATOR`]): the scratch
+    /// buffers, which then hold the secret and an inner hash anyone could finish, are wiped.
+    pub(crate) fn mac_secret(&self, parts: &[&[u8]]) -> [u8; 32] {
+        self.mac_wiping(parts, true)
+    }
+
+    fn mac_wiping(&self, parts: &[&[u8]], wipe: bool) -> [u8; 32] {
         let mut state = self.inner;
         let mut buf = [0u8; 2 * BLOCK];
         let mut filled = 0usize;
@@ -129,10 +142,12 @@ impl MacKey {
         compress256(&mut outer, core::slice::from_ref(&outer_block));
         let out = state_bytes(&outer);
 
-        buf.zeroize();
-        outer_block.zeroize();
-        state.zeroize();
-        outer.zeroize();
+        if wipe {
+            buf.zeroize();
+            outer_block.zeroize();
+            state.zeroize();
+            outer.zeroize();
+        }
         out
     }
 }
@@ -222,6 +237,7 @@ mod tests {
     fn generator_midstates_match_the_hmac_crate() {
         for msg in [&b""[..], b"this is the key", &[0xab; 55], &[1; 56], &[2; 64], &[3; 200]] {
             assert_eq!(GENERATOR.mac(&[msg]), reference(b"macaroons-key-generator", &[msg]));
+            assert_eq!(GENERATOR.mac_secret(&[msg]), GENERATOR.mac(&[msg]));
         }
     }
 
@@ -235,6 +251,7 @@ mod tests {
             let k = MacKey::new(&key);
             prop_assert_eq!(k.mac(&[&a]), reference(&key, &[&a]));
             prop_assert_eq!(k.mac(&[&a, &b]), reference(&key, &[&a, &b]));
+            prop_assert_eq!(k.mac_secret(&[&a, &b]), reference(&key, &[&a, &b]));
         }
     }
 }

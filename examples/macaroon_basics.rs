@@ -1,6 +1,7 @@
-//! The main example: mint a token as Onezone does, attenuate it, read it back and verify it.
+//! The macaroon engine on its own: mint a token as Onezone does, attenuate it, read it back and
+//! verify it.
 //!
-//! Run with `cargo run --example quickstart`.
+//! Run with `cargo run --example macaroon_basics`.
 
 use onezone_tokens::macaroon::{Encoding, Error, Format, Limits, Macaroon, RootKey, decode_text};
 

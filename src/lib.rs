@@ -8,6 +8,8 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod group;
+pub mod invite;
 pub mod macaroon;
 pub mod token;
 

@@ -1,0 +1,102 @@
+//! The invite operations end to end, against minting the same token with the engine alone.
+//!
+//! `issue_invite_token` does the group lookup, the privilege check, the request parsing, two
+//! random draws, the identifier and caveat formatting and the mint; the engine row does only the
+//! mint of a token of the same shape (same identifier length, one time caveat, V1 escaped).
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use onezone_tokens::group::{Directory, GroupId, GroupType, UserId};
+use onezone_tokens::invite::{IssuePolicy, issue_invite_token, join_group_with_token};
+use onezone_tokens::macaroon::{Encoding, Format, Macaroon, RootKey};
+use onezone_tokens::token::CaveatContext;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+const NOW: u64 = 1_800_000_000;
+
+fn bench(c: &mut Criterion) {
+    let alice = UserId::new("alice").unwrap();
+    let group = GroupId::new("HwUpk8jrwxKOe45uzLFX2GVC8lKEasj4q253sptVqF8").unwrap();
+    let mut directory = Directory::new();
+    directory.create_group(&alice, group.clone(), "Physicists", GroupType::Team).unwrap();
+    let policy = IssuePolicy::new("onezone.example.org");
+    let mut rng = StdRng::seed_from_u64(1);
+
+    let sample =
+        issue_invite_token(&directory, Some(&alice), group.as_str(), None, &policy, NOW, &mut rng)
+            .unwrap();
+    let identifier = format!("2/nmd/usr-alice/ujg:{group}:/{}", sample.record.token_id);
+    let caveat = format!("time < {}", NOW + policy.default_ttl);
+
+    let mut g = c.benchmark_group("issue_invite_token");
+    g.bench_function("issue_invite_token", |b| {
+        b.iter(|| {
+            issue_invite_token(
+                black_box(&directory),
+                Some(&alice),
+                group.as_str(),
+                Some(b"{}"),
+                &policy,
+                NOW,
+                &mut rng,
+            )
+            .unwrap()
+        })
+    });
+    g.bench_function("engine_mint_same_token", |b| {
+        b.iter(|| {
+            // The same work the engine must do: a fresh random secret, derive, sign, serialize.
+            let mut secret = [0u8; 32];
+            rng.fill_bytes(&mut secret);
+            let key = RootKey::derive(&secret);
+            let mut m = Macaroon::new(&key, black_box(identifier.as_bytes()))
+                .with_location(&b"onezone.example.org"[..]);
+            m.add_first_party_caveat(caveat.as_bytes());
+            m.serialize(Format::V1, Encoding::Escaped).unwrap()
+        })
+    });
+    g.finish();
+
+    let carol = UserId::new("carol").unwrap();
+    let ctx = CaveatContext { now: NOW + 1, ..Default::default() };
+    c.bench_function("join_group_with_token", |b| {
+        b.iter_batched(
+            || {
+                let issued = issue_invite_token(
+                    &directory,
+                    Some(&alice),
+                    group.as_str(),
+                    None,
+                    &policy,
+                    NOW,
+                    &mut rng,
+                )
+                .unwrap();
+                (directory.clone(), issued)
+            },
+            |(mut d, mut issued)| {
+                join_group_with_token(
+                    &mut d,
+                    &mut issued.record,
+                    &carol,
+                    &issued.response.token,
+                    &ctx,
+                )
+                .unwrap();
+                d
+            },
+            criterion::BatchSize::SmallInput,
+        )
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(std::time::Duration::from_millis(500))
+        .measurement_time(std::time::Duration::from_secs(2));
+    targets = bench
+}
+criterion_main!(benches);

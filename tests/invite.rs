@@ -1,0 +1,401 @@
+//! The seed's endpoint, exactly: issuing invite tokens (`POST /groups/{id}/users/token` and the
+//! children variant) and joining with them, including the security properties.
+
+use onezone_tokens::group::{
+    Directory, GroupId, GroupType, Operation, Privilege, PrivilegeChange, PrivilegeSet, UserId,
+};
+use onezone_tokens::invite::{
+    ApiError, GroupInviteToken, InviteRecord, IssuePolicy, Status, UsageLimit, invite_token_id,
+    issue_child_invite_token, issue_invite_token, join_group_with_token,
+    join_parent_group_with_token,
+};
+use onezone_tokens::token::{CaveatContext, TokenIdentifier, TokenType, UnverifiedToken};
+use proptest::prelude::*;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+const NOW: u64 = 1_800_000_000;
+
+fn uid(s: &str) -> UserId {
+    UserId::new(s).unwrap()
+}
+fn gid(s: &str) -> GroupId {
+    GroupId::new(s).unwrap()
+}
+fn ctx(now: u64) -> CaveatContext {
+    CaveatContext { now, ..Default::default() }
+}
+fn policy() -> IssuePolicy {
+    IssuePolicy::new("onezone.example.org")
+}
+
+/// alice creates g1; bob is a plain member of g1.
+fn setup() -> Directory {
+    let mut d = Directory::new();
+    d.create_group(&uid("alice"), gid("g1"), "Group one", GroupType::Team).unwrap();
+    d.add_user(&gid("g1"), &uid("bob"), PrivilegeSet::member()).unwrap();
+    d
+}
+
+fn issue(
+    d: &Directory,
+    caller: &str,
+    group: &str,
+    body: Option<&str>,
+) -> Result<(GroupInviteToken, InviteRecord), ApiError> {
+    let mut rng = StdRng::seed_from_u64(7);
+    issue_invite_token(
+        d,
+        Some(&uid(caller)),
+        group,
+        body.map(str::as_bytes),
+        &policy(),
+        NOW,
+        &mut rng,
+    )
+    .map(|i| (i.response, i.record))
+}
+
+#[test]
+fn checks_come_in_onezone_order() {
+    let d = setup();
+    let mut rng = StdRng::seed_from_u64(1);
+    let p = policy();
+    let status = |r: Result<_, ApiError>| r.map(|_| ()).unwrap_err().status();
+    // Unknown group beats everything: 404 even without a caller and with a bad body.
+    assert_eq!(
+        status(issue_invite_token(&d, None, "nope", Some(b"{bad"), &p, NOW, &mut rng)),
+        Status::NotFound
+    );
+    assert_eq!(
+        status(issue_invite_token(&d, None, "../x", None, &p, NOW, &mut rng)),
+        Status::NotFound
+    );
+    // Then authentication, then the privilege, then the request.
+    assert_eq!(
+        status(issue_invite_token(&d, None, "g1", Some(b"{bad"), &p, NOW, &mut rng)),
+        Status::Unauthorized
+    );
+    assert_eq!(
+        status(issue_invite_token(&d, Some(&uid("bob")), "g1", Some(b"{bad"), &p, NOW, &mut rng)),
+        Status::Forbidden
+    );
+    assert_eq!(
+        status(issue_invite_token(&d, Some(&uid("carol")), "g1", None, &p, NOW, &mut rng)),
+        Status::Forbidden
+    );
+    let bad = issue_invite_token(&d, Some(&uid("alice")), "g1", Some(b"{bad"), &p, NOW, &mut rng)
+        .unwrap_err();
+    assert_eq!(bad.status(), Status::BadRequest);
+    assert_eq!(bad.status().code(), 400);
+    assert!(bad.body().error.starts_with("Invalid request"), "{bad}");
+}
+
+#[test]
+fn empty_and_absent_bodies_are_valid_and_the_token_is_onezones() {
+    let d = setup();
+    for body in [None, Some(""), Some("{}"), Some("  {} \n")] {
+        let (response, record) = issue(&d, "alice", "g1", body).unwrap();
+        let token = UnverifiedToken::parse(&response.token).unwrap();
+        assert!(token.escaped());
+        assert!(response.token.chars().all(|c| c.is_ascii_alphanumeric()));
+        let TokenIdentifier::V2(id) = token.identifier() else { panic!("v2 identifier") };
+        assert_eq!(id.to_string(), format!("2/nmd/usr-alice/ujg:g1:/{}", record.token_id));
+        assert!(matches!(id.token_type, TokenType::Invite { .. }));
+        assert_eq!(record.usage_limit, UsageLimit::ONCE);
+        assert_eq!(record.usage_count, 0);
+        assert_eq!(record.privileges, PrivilegeSet::member());
+        assert_eq!(record.valid_until, NOW + policy().default_ttl);
+        assert_eq!(token.macaroon().location(), Some(&b"onezone.example.org"[..]));
+        let body = serde_json::to_string(&response).unwrap();
+        assert!(body.starts_with("{\"token\":\""));
+    }
+}
+
+#[test]
+fn requests_are_validated_with_messages_that_name_the_problem() {
+    let d = setup();
+    for (body, needle) in [
+        (r#"{"foo": 1}"#, "unknown field `foo`"),
+        (r#"{"usageLimit": 0}"#, "at least 1"),
+        (r#"{"usageLimit": "lots"}"#, "infinity"),
+        (
+            r#"{"caveats": [{"type": "interface", "interface": "rest"}]}"#,
+            "not allowed in invite tokens",
+        ),
+        (r#"{"caveats": [{"type": "time", "validUntil": 4000000000}]}"#, "maximum lifetime"),
+        (r#"{"caveats": [{"type": "time", "validUntil": 1000}]}"#, "already expired"),
+        (r#"{"privileges": ["group_fly"]}"#, "group_fly"),
+    ] {
+        let err = issue(&d, "alice", "g1", Some(body)).unwrap_err();
+        assert_eq!(err.status(), Status::BadRequest, "{body}");
+        assert!(err.message().contains(needle), "{body}: {err}");
+    }
+    // Granting privileges needs group_set_privileges as well.
+    let mut d2 = setup();
+    d2.change_user_privileges(
+        &uid("alice"),
+        &gid("g1"),
+        &uid("bob"),
+        PrivilegeChange {
+            operation: Operation::Grant,
+            privileges: PrivilegeSet::only(Privilege::GroupInviteUser),
+        },
+    )
+    .unwrap();
+    let err = issue(&d2, "bob", "g1", Some(r#"{"privileges": ["group_view", "group_update"]}"#))
+        .unwrap_err();
+    assert_eq!(err.status(), Status::Forbidden);
+    let (_, record) = issue(
+        &d2,
+        "alice",
+        "g1",
+        Some(r#"{"privileges": ["group_view", "group_update"], "usageLimit": "infinity"}"#),
+    )
+    .unwrap();
+    assert!(record.privileges.contains(Privilege::GroupUpdate));
+    assert_eq!(record.usage_limit, UsageLimit::Infinity);
+}
+
+#[test]
+fn join_uses_the_token_once_and_says_why_later_uses_fail() {
+    let mut d = setup();
+    let (response, mut record) = issue(&d, "alice", "g1", None).unwrap();
+    assert_eq!(invite_token_id(&response.token).unwrap(), record.token_id);
+
+    let joined =
+        join_group_with_token(&mut d, &mut record, &uid("carol"), &response.token, &ctx(NOW))
+            .unwrap();
+    assert_eq!(joined.location, "/user/groups/g1");
+    assert_eq!(d.direct_privileges(&uid("carol"), &gid("g1")), Some(PrivilegeSet::member()));
+    assert_eq!(record.usage_count, 1);
+
+    let again =
+        join_group_with_token(&mut d, &mut record, &uid("dave"), &response.token, &ctx(NOW))
+            .unwrap_err();
+    assert_eq!(again.status(), Status::BadRequest);
+    assert!(again.message().contains("usage limit"), "{again}");
+    assert!(!d.is_effective_member(&uid("dave"), &gid("g1")));
+    assert_eq!(record.usage_count, 1);
+}
+
+#[test]
+fn an_existing_member_gets_onezones_message_and_the_count_stays() {
+    let mut d = setup();
+    let (response, mut record) = issue(&d, "alice", "g1", None).unwrap();
+    let err = join_group_with_token(&mut d, &mut record, &uid("bob"), &response.token, &ctx(NOW))
+        .unwrap_err();
+    assert_eq!(err.message(), "Bad value: user:bob is already a member of group:g1");
+    assert_eq!(record.usage_count, 0);
+}
+
+#[test]
+fn expired_revoked_and_garbage_tokens_fail() {
+    let mut d = setup();
+    let (response, mut record) = issue(&d, "alice", "g1", None).unwrap();
+    let later = ctx(record.valid_until);
+    let err = join_group_with_token(&mut d, &mut record, &uid("carol"), &response.token, &later)
+        .unwrap_err();
+    assert_eq!(err.status(), Status::BadRequest);
+    assert!(err.message().contains("expired"), "{err}");
+
+    record.revoked = true;
+    let err = join_group_with_token(&mut d, &mut record, &uid("carol"), &response.token, &ctx(NOW))
+        .unwrap_err();
+    assert!(err.message().contains("revoked"), "{err}");
+    record.revoked = false;
+
+    for garbage in ["", "abc", "MDAxNmxvY2F00aW9uIHJlZlFTUbnZpdGVthHo8xmai4RqqBO2MZM00mrYGgo"] {
+        let err = join_group_with_token(&mut d, &mut record, &uid("carol"), garbage, &ctx(NOW))
+            .unwrap_err();
+        assert_eq!(err.message(), "Bad value: provided \"token\" is not a valid token");
+    }
+    assert_eq!(record.usage_count, 0);
+    assert!(!d.is_effective_member(&uid("carol"), &gid("g1")));
+}
+
+#[test]
+fn a_token_for_group_a_never_joins_group_b() {
+    let mut d = setup();
+    d.create_group(&uid("alice"), gid("g2"), "Group two", GroupType::Role).unwrap();
+    let (token_a, _record_a) = issue(&d, "alice", "g1", None).unwrap();
+    let (_token_b, mut record_b) = issue(&d, "alice", "g2", None).unwrap();
+    // Presenting g1's token against g2's record: the ids differ, so no secret is found.
+    let err =
+        join_group_with_token(&mut d, &mut record_b, &uid("carol"), &token_a.token, &ctx(NOW))
+            .unwrap_err();
+    assert_eq!(err.status(), Status::BadRequest);
+    // A record tampered to point elsewhere does not help either.
+    let (token_a2, mut record_a2) = issue(&d, "alice", "g1", None).unwrap();
+    record_a2.group_id = gid("g2");
+    assert!(
+        join_group_with_token(&mut d, &mut record_a2, &uid("carol"), &token_a2.token, &ctx(NOW))
+            .is_err()
+    );
+    assert!(!d.is_effective_member(&uid("carol"), &gid("g2")));
+}
+
+#[test]
+fn a_token_stops_working_when_its_issuer_loses_the_privilege() {
+    let mut d = setup();
+    d.change_user_privileges(
+        &uid("alice"),
+        &gid("g1"),
+        &uid("bob"),
+        PrivilegeChange {
+            operation: Operation::Grant,
+            privileges: PrivilegeSet::only(Privilege::GroupInviteUser),
+        },
+    )
+    .unwrap();
+    let (response, mut record) = issue(&d, "bob", "g1", None).unwrap();
+    d.change_user_privileges(
+        &uid("alice"),
+        &gid("g1"),
+        &uid("bob"),
+        PrivilegeChange {
+            operation: Operation::Revoke,
+            privileges: PrivilegeSet::only(Privilege::GroupInviteUser),
+        },
+    )
+    .unwrap();
+    let err = join_group_with_token(&mut d, &mut record, &uid("carol"), &response.token, &ctx(NOW))
+        .unwrap_err();
+    assert_eq!(err.status(), Status::Forbidden);
+    assert_eq!(record.usage_count, 0);
+}
+
+#[test]
+fn consumer_caveats_bind_the_token_to_the_joiner() {
+    let mut d = setup();
+    let body = r#"{"caveats": [{"type": "consumer", "whitelist": ["usr-carol"]}]}"#;
+    let (response, mut record) = issue(&d, "alice", "g1", Some(body)).unwrap();
+    // Even if the caller claims carol is the consumer, dave joining is dave.
+    let lying = CaveatContext { consumer: Some("usr-carol".parse().unwrap()), ..ctx(NOW) };
+    let err = join_group_with_token(&mut d, &mut record, &uid("dave"), &response.token, &lying)
+        .unwrap_err();
+    assert!(err.message().contains("usr-dave"), "{err}");
+    join_group_with_token(&mut d, &mut record, &uid("carol"), &response.token, &ctx(NOW)).unwrap();
+}
+
+#[test]
+fn child_group_invites_and_cycles() {
+    let mut d = setup();
+    d.create_group(&uid("carol"), gid("c1"), "Child", GroupType::Unit).unwrap();
+    let mut rng = StdRng::seed_from_u64(3);
+    // bob may not invite groups.
+    let err = issue_child_invite_token(&d, Some(&uid("bob")), "g1", None, &policy(), NOW, &mut rng)
+        .unwrap_err();
+    assert_eq!(err.status(), Status::Forbidden);
+    let issued =
+        issue_child_invite_token(&d, Some(&uid("alice")), "g1", None, &policy(), NOW, &mut rng)
+            .unwrap();
+    let (token, mut record) = (issued.response.token, issued.record);
+    // A user cannot join with a group invite.
+    assert!(
+        join_group_with_token(&mut d, &mut record.clone(), &uid("dave"), &token, &ctx(NOW))
+            .is_err()
+    );
+    // dave is no member of c1: cannot make it join.
+    let err =
+        join_parent_group_with_token(&mut d, &mut record, &uid("dave"), "c1", &token, &ctx(NOW))
+            .unwrap_err();
+    assert_eq!(err.status(), Status::Forbidden);
+    let joined =
+        join_parent_group_with_token(&mut d, &mut record, &uid("carol"), "c1", &token, &ctx(NOW))
+            .unwrap();
+    assert_eq!(joined.location, "/groups/c1/parents/g1");
+    assert_eq!(d.child_privileges(&gid("c1"), &gid("g1")), Some(PrivilegeSet::member()));
+    // carol is now an effective member of g1 with the child's privileges there.
+    assert_eq!(d.effective_privileges(&uid("carol"), &gid("g1")), PrivilegeSet::member());
+
+    // g1 joining c1 would make a cycle: refused, count unchanged.
+    let issued =
+        issue_child_invite_token(&d, Some(&uid("carol")), "c1", None, &policy(), NOW, &mut rng)
+            .unwrap();
+    let mut record2 = issued.record;
+    let err = join_parent_group_with_token(
+        &mut d,
+        &mut record2,
+        &uid("alice"),
+        "g1",
+        &issued.response.token,
+        &ctx(NOW),
+    )
+    .unwrap_err();
+    assert_eq!(err.status(), Status::BadRequest);
+    assert_eq!(record2.usage_count, 0);
+    // A group never joins itself.
+    let issued =
+        issue_child_invite_token(&d, Some(&uid("alice")), "g1", None, &policy(), NOW, &mut rng)
+            .unwrap();
+    let mut record3 = issued.record;
+    assert!(
+        join_parent_group_with_token(
+            &mut d,
+            &mut record3,
+            &uid("alice"),
+            "g1",
+            &issued.response.token,
+            &ctx(NOW)
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn the_record_round_trips_through_serde_and_hides_its_secret() {
+    let d = setup();
+    let (_, record) = issue(&d, "alice", "g1", None).unwrap();
+    let json = serde_json::to_string(&record).unwrap();
+    let back: InviteRecord = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, record);
+    let debug = format!("{record:?}");
+    assert!(debug.contains("***OMITTED***"));
+    let secret_b64 = serde_json::from_str::<serde_json::Value>(&json).unwrap()["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(!debug.contains(&secret_b64));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// A usage limit of N admits exactly N joins, whatever else is attempted in between.
+    #[test]
+    fn a_usage_limit_of_n_admits_exactly_n_joins(n in 1u64..6, extra in 0usize..4) {
+        let mut d = setup();
+        let body = format!(r#"{{"usageLimit": {n}}}"#);
+        let (response, mut record) = issue(&d, "alice", "g1", Some(&body)).unwrap();
+        let mut ok = 0;
+        for i in 0..(n as usize + extra + 1) {
+            // Every other attempt is by an existing member first (fails, must not count).
+            let _ = join_group_with_token(&mut d, &mut record, &uid("bob"), &response.token, &ctx(NOW));
+            if join_group_with_token(&mut d, &mut record, &uid(&format!("u{i}")), &response.token, &ctx(NOW)).is_ok() {
+                ok += 1;
+            }
+        }
+        prop_assert_eq!(ok, n);
+        prop_assert_eq!(record.usage_count, n);
+    }
+
+    /// Nobody without an effective group_invite_user mints, by any path: random privilege sets
+    /// given directly and through a child group.
+    #[test]
+    fn only_holders_of_group_invite_user_mint(direct in 0u16..4096, via_child in 0u16..4096) {
+        let mut d = setup();
+        let direct = PrivilegeSet::from_bits(direct).unwrap();
+        let via_child = PrivilegeSet::from_bits(via_child).unwrap();
+        d.add_user(&gid("g1"), &uid("erin"), direct).unwrap();
+        d.create_group(&uid("frank"), gid("c9"), "c9", GroupType::Role).unwrap();
+        d.add_user(&gid("c9"), &uid("erin"), PrivilegeSet::admin()).unwrap();
+        d.add_child(&gid("g1"), &gid("c9"), via_child).unwrap();
+        let may = direct.contains(Privilege::GroupInviteUser) || via_child.contains(Privilege::GroupInviteUser);
+        let result = issue(&d, "erin", "g1", None);
+        prop_assert_eq!(result.is_ok(), may);
+        if !may {
+            prop_assert_eq!(result.unwrap_err().status(), Status::Forbidden);
+        }
+    }
+}

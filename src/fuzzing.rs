@@ -20,8 +20,8 @@ const FIXED_SECRET: &[u8] = b"fuzzing fixed secret";
 
 /// The limits to re-read what the crate wrote from a token that was read within the defaults.
 ///
-/// Re-encoding may lengthen a token (a V1 token without location packet gains an empty one and
-/// each `vid` an empty `cl`; base64, escaping and JSON grow text), so a token just under
+/// Re-encoding may lengthen a token (a V1 token without location packet gains an empty one;
+/// base64, escaping and JSON grow text), so a token just under
 /// [`Limits::max_token_len`] may come back just over it. That is the length limit doing its job,
 /// not a codec bug: the length limit is raised to the re-encoded size, every other limit stays.
 fn limits_for(len: usize) -> Limits {
@@ -45,56 +45,62 @@ fn fits_v1(m: &Macaroon<'_>) -> bool {
         })
 }
 
-fn hex_value(b: u8) -> usize {
-    match b {
-        b'0'..=b'9' => usize::from(b - b'0'),
-        b'a'..=b'f' => usize::from(b - b'a' + 10),
-        b'A'..=b'F' => usize::from(b - b'A' + 10),
-        _ => panic!("V1 packet length digit {b:#04x} accepted by the reader"),
+/// The length of a V1 packet from its 4-digit header, in any case (the reader's own strictness
+/// about the spelling is checked by comparing headers byte for byte).
+fn v1_packet_len(header: &[u8]) -> usize {
+    header.iter().fold(0, |n, &b| match char::from(b).to_digit(16) {
+        Some(digit) => n * 16 + digit as usize,
+        None => panic!("V1 packet length digit {b:#04x} accepted by the reader"),
+    })
+}
+
+/// Whether a V1 packet with `key` may follow one with `prev` (`None`: at the start) in the
+/// grammar the reader documents: `location? identifier (cid (vid cl?)?)* signature`.
+fn v1_may_follow(prev: Option<&[u8]>, key: &[u8]) -> bool {
+    match prev {
+        None => matches!(key, b"location" | b"identifier"),
+        Some(b"location") => key == b"identifier",
+        Some(b"identifier" | b"cl") => matches!(key, b"cid" | b"signature"),
+        Some(b"cid") => matches!(key, b"cid" | b"vid" | b"signature"),
+        Some(b"vid") => matches!(key, b"cid" | b"cl" | b"signature"),
+        Some(_) => false,
     }
 }
 
-fn push_v1_packet(out: &mut Vec<u8>, key: &[u8], value: &[u8]) {
-    let len = 4 + key.len() + 1 + value.len() + 1;
-    out.extend_from_slice(alloc::format!("{len:04x}").as_bytes());
-    out.extend_from_slice(key);
-    out.push(b' ');
-    out.extend_from_slice(value);
-    out.push(b'\n');
-}
-
-/// What the V1 writer must produce for V1 bytes the reader accepted: the same packets, with only
-/// the documented leniencies undone (a missing location packet and a missing `cl` after a `vid`
-/// become empty packets, hex lengths become lowercase).
+/// What the V1 writer must produce for V1 bytes the reader accepted: the same packets byte for
+/// byte, in libmacaroons' form (a missing location packet becomes an empty one; an empty `cl`
+/// packet, which means no location, is left out as libmacaroons leaves it out). Panics if the
+/// packets the reader accepted are not in the order of its grammar.
 fn canonical_v1(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len() + 64);
-    let mut first = true;
-    let mut after_vid = false;
+    let mut out = Vec::with_capacity(data.len() + 16);
+    let mut prev: Option<&[u8]> = None;
     while !data.is_empty() {
-        let Some((header, rest)) = data.split_at_checked(4) else {
+        let len = v1_packet_len(data.get(..4).unwrap_or_default());
+        let Some((packet, rest)) = data.split_at_checked(len) else {
             panic!("truncated V1 packet accepted by the reader");
         };
-        let len = header.iter().fold(0, |n, &b| n * 16 + hex_value(b));
-        let Some((body, rest)) = rest.split_at_checked(len.saturating_sub(5)) else {
-            panic!("truncated V1 packet accepted by the reader");
-        };
-        let Some((key, value)) = body.iter().position(|&b| b == b' ').and_then(|at| {
-            let (key, value) = body.split_at(at);
-            value.get(1..).map(|value| (key, value))
-        }) else {
-            panic!("V1 packet without a space accepted by the reader");
-        };
-        if first && key != b"location" {
-            push_v1_packet(&mut out, b"location", b"");
+        let body = packet.get(4..len.saturating_sub(1)).unwrap_or_default();
+        let key = body.split(|&b| b == b' ').next().unwrap_or_default();
+        assert!(
+            v1_may_follow(prev, key),
+            "the V1 reader accepted a {} packet after {}",
+            key.escape_ascii(),
+            prev.unwrap_or(b"the start").escape_ascii()
+        );
+        if prev.is_none() && key != b"location" {
+            out.extend_from_slice(b"000elocation \n");
         }
-        if after_vid && key != b"cl" {
-            push_v1_packet(&mut out, b"cl", b"");
+        if body != b"cl " {
+            out.extend_from_slice(packet);
         }
-        push_v1_packet(&mut out, key, value);
-        first = false;
-        after_vid = key == b"vid";
-        data = rest.get(1..).unwrap_or_default(); // the newline
+        prev = Some(key);
+        data = rest;
     }
+    assert_eq!(
+        prev,
+        Some(&b"signature"[..]),
+        "the V1 reader accepted a token not ending in a signature"
+    );
     out
 }
 
@@ -113,17 +119,55 @@ fn read_varint(data: &mut &[u8]) -> usize {
     panic!("overlong V2 varint accepted by the reader");
 }
 
+/// Where a V2 reader is in the grammar
+/// `0x02 [location] identifier EOS ([location identifier vid | identifier [vid]] EOS)* EOS signature`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum V2State {
+    Root,
+    RootLocation,
+    RootIdentifier,
+    Caveat,
+    CaveatLocation,
+    CaveatIdentifier,
+    LocatedIdentifier,
+    Vid,
+    Signature,
+    End,
+}
+
+/// The state after a V2 field of `kind` (0 for end-of-section); panics if the grammar does not
+/// allow the field there.
+fn v2_next(state: V2State, kind: usize) -> V2State {
+    use V2State::*;
+    match (state, kind) {
+        (Root, 1) => RootLocation,
+        (Root | RootLocation, 2) => RootIdentifier,
+        (RootIdentifier, 0) => Caveat,
+        (Caveat, 1) => CaveatLocation,
+        (Caveat, 2) => CaveatIdentifier,
+        (Caveat, 0) => Signature,
+        (CaveatLocation, 2) => LocatedIdentifier,
+        (CaveatIdentifier | LocatedIdentifier, 4) => Vid,
+        (CaveatIdentifier | Vid, 0) => Caveat,
+        (Signature, 6) => End,
+        _ => panic!("the V2 reader accepted a field of type {kind} in state {state:?}"),
+    }
+}
+
 /// What the V2 writer must produce for V2 bytes the reader accepted: the same bytes without the
-/// empty location fields (`0x01 0x00`), which libmacaroons omits.
+/// empty location fields (`0x01 0x00`), which libmacaroons omits. Panics if the fields the reader
+/// accepted are not in the order of its grammar.
 fn canonical_v2(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len());
     let Some((&version, mut rest)) = data.split_first() else {
         panic!("empty V2 input accepted by the reader");
     };
     out.push(version);
+    let mut state = V2State::Root;
     while !rest.is_empty() {
         let start = rest;
         let kind = read_varint(&mut rest);
+        state = v2_next(state, kind);
         if kind == 0 {
             out.push(0);
             continue;
@@ -138,6 +182,7 @@ fn canonical_v2(data: &[u8]) -> Vec<u8> {
             out.extend_from_slice(start.get(..field_len).unwrap_or_default());
         }
     }
+    assert_eq!(state, V2State::End, "the V2 reader accepted a token not ending in a signature");
     out
 }
 
@@ -190,8 +235,8 @@ pub fn json(data: &[u8]) {
 }
 
 /// Token text in any form: a token that parses serializes to every format and encoding, and each
-/// text reads back as the same macaroon, in the format it was written in, and serializes again to
-/// the same text.
+/// text reads back as the same macaroon, in the format and escaping it was written in, and
+/// serializes again to the same text.
 pub fn text(data: &[u8]) {
     let Ok(text) = str::from_utf8(data) else { return };
     let limits = Limits::default();
@@ -209,6 +254,11 @@ pub fn text(data: &[u8]) {
                 panic!("{format:?}/{encoding:?} text does not decode: {e}\n{written}")
             });
             assert_eq!(decoded.format(), format, "{format:?}/{encoding:?} read as another format");
+            // Escaping changes the text only if it has a character to escape, and then it writes
+            // a `0`; text without `0` reads the same either way and counts as plain.
+            let escaped =
+                encoding == Encoding::Escaped && format != Format::V2Json && written.contains('0');
+            assert_eq!(decoded.escaped(), escaped, "{format:?}/{encoding:?} escaping misread");
             let again = Macaroon::deserialize_with(&written, &limits).unwrap_or_else(|e| {
                 panic!("{format:?}/{encoding:?} does not parse: {e}\n{written}")
             });
@@ -246,5 +296,48 @@ pub fn forgery(data: &[u8]) {
     }
     if let Ok(m) = Macaroon::from_binary(data, &Limits::default()) {
         check(&m);
+    }
+}
+
+/// Onezone identifiers and caveats: any text that parses as one formats back to the same bytes,
+/// its serde form reads back to the same value, and a caveat's JSON form reads back too. Also
+/// runs the whole token parser on the text. Nothing may panic.
+pub fn token(data: &[u8]) {
+    use crate::token::{Caveat, TokenIdentifier, UnverifiedToken};
+    use alloc::string::ToString;
+
+    // Any bytes are a possible identifier (macaroon identifiers are bytes).
+    let from_bytes = TokenIdentifier::parse_bytes(data);
+    let Ok(text) = core::str::from_utf8(data) else {
+        assert!(from_bytes.is_err(), "non-UTF-8 identifier accepted");
+        return;
+    };
+    assert_eq!(from_bytes, TokenIdentifier::parse(text), "parse_bytes and parse disagree");
+
+    if let Ok(id) = TokenIdentifier::parse(text) {
+        assert_eq!(id.to_string(), text, "identifier does not format back byte for byte");
+        let json = serde_json::to_string(&id).unwrap_or_else(|e| panic!("{e}"));
+        let back: TokenIdentifier = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, id, "identifier serde round trip");
+        let _ = id.fields_json();
+    }
+
+    if let Ok(caveat) = Caveat::parse(text) {
+        assert_eq!(caveat.to_string(), text, "caveat does not format back byte for byte");
+        let json = serde_json::to_string(&caveat).unwrap_or_else(|e| panic!("{e}"));
+        let back: Caveat = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{json}: {e}"));
+        assert_eq!(back, caveat, "caveat JSON round trip");
+        let _ = caveat.check(&crate::token::CaveatContext::default());
+    }
+
+    // The text as a caveat's JSON form: what reads must write back to a string that reads the same.
+    if let Ok(caveat) = serde_json::from_str::<Caveat>(text) {
+        let string = caveat.to_string();
+        assert_eq!(Caveat::parse(&string).as_ref(), Ok(&caveat), "JSON caveat -> string -> caveat");
+    }
+
+    // And as a whole token.
+    if let Ok(token) = UnverifiedToken::parse(text) {
+        let _ = token.caveats();
     }
 }

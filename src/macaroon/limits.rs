@@ -19,7 +19,7 @@ pub struct Limits {
     pub max_token_len: usize,
     /// Maximum number of caveats. Default 256.
     pub max_caveats: usize,
-    /// Maximum size of one field's value. Default 65529, so every field fits a V1 packet
+    /// Maximum size of one field's value. Default 65519, so every field fits a V1 packet
     /// (at most 65535 bytes including its 4-byte header, key, space and newline).
     pub max_field_len: usize,
 }
@@ -29,7 +29,8 @@ pub const MAX_V1_PACKET: usize = 0xffff;
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_token_len: 65536, max_caveats: 256, max_field_len: MAX_V1_PACKET - 6 }
+        // The longest V1 key is `identifier`: 4 header bytes + 10 + space + newline = 16.
+        Limits { max_token_len: 65536, max_caveats: 256, max_field_len: MAX_V1_PACKET - 16 }
     }
 }
 

@@ -118,10 +118,14 @@ pub(crate) fn parse<'a>(data: &'a [u8], limits: &Limits) -> Result<Macaroon<'a>,
     let identifier = expect(packet, b"identifier", "identifier packet", end)?.value;
 
     let mut caveats: Vec<Caveat<'_>> = Vec::new();
+    // Whether the previous packet was a `vid`: only there may a `cl` packet stand. (The caveat's
+    // location cannot tell, since an empty `cl` leaves it `None`.)
+    let mut after_vid = false;
     let signature = loop {
         let Some(p) = next_packet(&mut r, limits)? else {
             return Err(Error::Truncated { reading: "signature packet", offset: end });
         };
+        let follows_vid = core::mem::replace(&mut after_vid, p.key == b"vid");
         match p.key {
             b"cid" => {
                 limits.check_caveats(caveats.len() + 1)?;
@@ -140,7 +144,7 @@ pub(crate) fn parse<'a>(data: &'a [u8], limits: &Limits) -> Result<Macaroon<'a>,
                 _ => return Err(malformed(&p)),
             },
             b"cl" => match caveats.last_mut() {
-                Some(c) if c.verification_id.is_some() && c.location.is_none() => {
+                Some(c) if follows_vid => {
                     c.location = Some(Cow::Borrowed(p.value)).filter(|l| !l.is_empty());
                 }
                 _ => return Err(malformed(&p)),
@@ -209,4 +213,49 @@ pub(crate) fn write(m: &Macaroon<'_>) -> Result<Vec<u8>, Error> {
     }
     packet(&mut out, "signature", m.signature().as_bytes())?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn packets(list: &[(&'static str, &[u8])]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (key, value) in list {
+            packet(&mut out, key, value).unwrap();
+        }
+        out
+    }
+
+    /// Caught by the `v1` fuzz invariant (fuzz/regressions/v1/cl-twice-after-empty-cl): an empty
+    /// `cl` packet left the caveat's location `None`, so a second `cl` was taken for the first and
+    /// the grammar's `vid cl?` was not enforced.
+    #[test]
+    fn a_second_cl_packet_is_refused_even_after_an_empty_one() {
+        let sig = [b'S'; 32];
+        let mut list =
+            vec![("location", &b""[..]), ("identifier", b"id"), ("cid", b"c"), ("vid", b"v")];
+        list.extend([("cl", &b""[..]), ("cl", b"evil"), ("signature", &sig)]);
+        assert_eq!(
+            parse(&packets(&list), &Limits::default()),
+            Err(Error::Malformed {
+                reading: "caveat packet",
+                offset: 60,
+                problem: "cl packet that does not follow a vid packet",
+            })
+        );
+        // One `cl` after the `vid`, empty or not, is fine, and so is none.
+        for cl in [&[("cl", &b""[..])][..], &[("cl", b"there")], &[]] {
+            let mut list = list.clone();
+            list.splice(4..6, cl.iter().copied());
+            let data = packets(&list);
+            let m = parse(&data, &Limits::default()).unwrap();
+            assert_eq!(m.caveats()[0].verification_id(), Some(&b"v"[..]));
+            assert_eq!(
+                m.caveats()[0].location(),
+                cl.first().map(|(_, l)| *l).filter(|l| !l.is_empty())
+            );
+        }
+    }
 }

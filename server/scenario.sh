@@ -1,0 +1,327 @@
+#!/usr/bin/env bash
+# The reference server driven by a real client, the way the seed API page does it:
+#
+#   curl -u alice:secret -X POST http://127.0.0.1:PORT/api/v3/onezone/groups/ID/users/token
+#
+# Builds the server (debug: `cargo test -p onezone-server` has already built it in CI), starts it
+# on 127.0.0.1 with a fresh database in a temporary folder, checks every status of the seed
+# endpoint, joining and the reuse of a token, privileges, a restart on the same database after a
+# crash (kill -9) and a burst of simultaneous joins with a one-use token; then stops the server.
+# Any mismatch stops the run, printing what was expected and what came back.
+#
+# Needs only bash, curl, python3 (JSON, and its sqlite3 module to read the file at the end) and
+# cargo. Run it from anywhere: `bash server/scenario.sh`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RACERS=8 # simultaneous joins in the race
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/onezone-scenario.XXXXXX")
+server_pid=""
+passed=0
+
+cleanup() {
+  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  if [[ -s "$work/server.err" ]]; then
+    echo "--- last lines of the server log:" >&2
+    tail -n 20 "$work/server.err" >&2
+  fi
+  exit 1
+}
+
+ok() {
+  passed=$((passed + 1))
+  echo "ok $passed - $*"
+}
+
+# --- build ------------------------------------------------------------------------------------
+echo "building the server and the token CLI (debug)..."
+cargo build --quiet -p onezone-server
+cargo build --quiet --example token
+target_dir=$(cargo metadata --format-version 1 --no-deps |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+server_bin="$target_dir/debug/onezone-server"
+[[ -x "$server_bin" ]] || fail "no server binary at $server_bin"
+
+db="$work/onezone.db"
+
+# The racers come from a config file (readable by its owner only), alice to dave from the command
+# line: both ways of creating users at start-up.
+(
+  umask 077
+  python3 - "$RACERS" >"$work/config.json" <<'EOF'
+import json, sys
+print(json.dumps({"users": {f"racer{i}": "secret" for i in range(int(sys.argv[1]))}}))
+EOF
+)
+
+# Starts the server on a free port; sets $server_pid and $base.
+start_server() {
+  : >"$work/server.out"
+  "$server_bin" --db "$db" --port 0 "$@" >"$work/server.out" 2>>"$work/server.err" &
+  server_pid=$!
+  local line=""
+  for _ in $(seq 1 600); do
+    line=$(head -n 1 "$work/server.out" 2>/dev/null || true)
+    [[ "$line" == "listening on http://127.0.0.1:"* ]] && break
+    kill -0 "$server_pid" 2>/dev/null || fail "the server exited at start-up"
+    sleep 0.1
+  done
+  [[ "$line" == "listening on http://127.0.0.1:"* ]] ||
+    fail "the server printed no 'listening on http://127.0.0.1:PORT' line (got: '$line')"
+  base="${line#listening on }/api/v3/onezone"
+}
+
+# call EXPECTED_STATUS DESCRIPTION CURL_ARGS...: runs curl, leaves the body in $body and fails
+# unless the status is the expected one (and, for errors, the body is {"error": "..."}).
+call() {
+  local expected=$1 what=$2
+  shift 2
+  local status
+  status=$(curl -sS -o "$work/body" -w '%{http_code}' "$@") || fail "$what: curl failed"
+  body=$(cat "$work/body")
+  if [[ "$status" != "$expected" ]]; then
+    fail "$what
+  request:  curl $*
+  expected: $expected
+  got:      $status $body"
+  fi
+  if [[ "$expected" -ge 400 ]]; then
+    python3 -c '
+import json, sys
+b = json.loads(sys.argv[1])
+assert isinstance(b, dict) and list(b) == ["error"] and isinstance(b["error"], str) and b["error"]
+' "$body" 2>/dev/null || fail "$what: expected an {\"error\": \"...\"} body, got: $body"
+  fi
+  ok "$what ($status)"
+}
+
+# expect_json DESCRIPTION PYTHON_EXPR: evaluates the expression with `b` = the last body (and
+# `h` = the last headers, lower-case names); fails unless it is true.
+expect_json() {
+  local what=$1 expr=$2
+  python3 - "$expr" "$body" "$work/headers" <<'EOF' || fail "$what
+  check: $expr
+  body:  $body"
+import json, os, sys
+expr, text, headers_file = sys.argv[1], sys.argv[2], sys.argv[3]
+b = json.loads(text) if text.strip() else None
+h = {}
+if os.path.exists(headers_file):
+    for line in open(headers_file, encoding="latin-1"):
+        if ":" in line:
+            k, v = line.split(":", 1)
+            h[k.strip().lower()] = v.strip()
+sys.exit(0 if eval(expr) else 1)
+EOF
+  ok "$what"
+}
+
+json_field() { python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$body" "$1"; }
+
+# --- start ------------------------------------------------------------------------------------
+start_server --user alice:secret --user bob:secret --user carol:secret --user dave:secret \
+  --config "$work/config.json"
+echo "server $server_pid at $base"
+
+# A second server on the same file is refused.
+if "$server_bin" --db "$db" --port 0 >"$work/second.out" 2>"$work/second.err"; then
+  fail "a second server started on the same database"
+fi
+grep -q "in use" "$work/second.err" || fail "second server: $(cat "$work/second.err")"
+ok "a second server on the same database is refused"
+
+# --- a group ----------------------------------------------------------------------------------
+rm -f "$work/headers"
+call 201 "alice creates a group" -u alice:secret -X POST -D "$work/headers" \
+  -H 'Content-Type: application/json' -d '{"name": "Physicists", "type": "team"}' "$base/user/groups"
+group=$(json_field groupId)
+expect_json "the group id is 32 letters and digits, the Location names it" \
+  "len(b['groupId']) == 32 and b['groupId'].isalnum() and h['location'] == '/groups/' + b['groupId'] and b['name'] == 'Physicists' and b['type'] == 'team'"
+tokens_url="$base/groups/$group/users/token"
+
+# --- the seed endpoint, as the seed calls it ----------------------------------------------------
+call 200 "the seed's curl: alice asks for an invite token" -u alice:secret -X POST "$tokens_url"
+expect_json "the answer is {\"token\": ...} alone" "list(b) == ['token'] and len(b['token']) > 100"
+token=$(json_field token)
+now=$(date +%s)
+
+cargo run --quiet --example token -- inspect "$token" >"$work/inspect.json" ||
+  fail "the token CLI cannot inspect the token: $token"
+body=$(cat "$work/inspect.json")
+expect_json "the token CLI reads it: V1, Onezone-escaped, location localhost" \
+  "b['format'] == 'v1' and b['escaped'] is True and b['location'] == 'localhost'"
+expect_json "its identifier: a named user-joins-group invite by alice for the group" \
+  "b['identifier_fields']['version'] == 2 and b['identifier_fields']['persistence'] == 'named' and b['identifier_fields']['subject'] == {'type': 'user', 'id': 'alice'} and b['identifier_fields']['type']['invite']['kind'] == 'userJoinGroup' and b['identifier_fields']['type']['invite']['target'] == '$group' and b['identifier'].startswith('2/nmd/usr-alice/ujg:$group:/')"
+expect_json "its one caveat: a time limit one week ahead" \
+  "len(b['caveats']) == 1 and b['caveats'][0]['parsed']['type'] == 'time' and abs(b['caveats'][0]['parsed']['validUntil'] - ($now + 7 * 24 * 3600)) <= 60"
+
+call 200 "POST /tokens/examine reads the same (no credentials needed)" -X POST \
+  -H 'Content-Type: application/json' -d "{\"token\": \"$token\"}" "$base/tokens/examine"
+expect_json "examine: identifier fields, caveats in JSON, location, not verified" \
+  "b['identifierFields']['subject']['id'] == 'alice' and b['caveats'][0]['json']['type'] == 'time' and b['location'] == 'localhost' and b['verified'] is False"
+call 400 "examine: garbage is refused" -X POST -H 'Content-Type: application/json' \
+  -d '{"token": "garbage"}' "$base/tokens/examine"
+
+call 200 "the seed's body {} is accepted" -u alice:secret -X POST \
+  -H 'Content-Type: application/json' -d '{}' "$tokens_url"
+call 401 "no credentials" -X POST "$tokens_url"
+call 401 "a wrong password" -u alice:wrong -X POST "$tokens_url"
+call 401 "an unknown user" -u mallory:secret -X POST "$tokens_url"
+call 404 "an unknown group" -u alice:secret -X POST "$base/groups/NoSuchGroup123/users/token"
+call 404 "an unknown group comes before credentials (the seed's order)" -X POST \
+  "$base/groups/NoSuchGroup123/users/token"
+call 400 "a malformed body" -u alice:secret -X POST -H 'Content-Type: application/json' \
+  -d '{"usageLimit": ' "$tokens_url"
+call 400 "an unknown field" -u alice:secret -X POST -H 'Content-Type: application/json' \
+  -d '{"colour": "red"}' "$tokens_url"
+call 415 "a body that is not declared JSON (curl -d without -H)" -u alice:secret -X POST \
+  -d '{}' "$tokens_url"
+head -c 70000 /dev/zero | tr '\0' ' ' >"$work/big.json"
+call 413 "a body over 64 KiB" -u alice:secret -X POST -H 'Content-Type: application/json' \
+  --data-binary @"$work/big.json" "$tokens_url"
+call 404 "an unknown route" -u alice:secret "$base/no/such/route"
+call 405 "a wrong method" -u alice:secret -X DELETE "$base/groups/$group"
+
+# --- joining ----------------------------------------------------------------------------------
+rm -f "$work/headers"
+call 201 "bob joins with the token" -u bob:secret -X POST -D "$work/headers" \
+  -H 'Content-Type: application/json' -d "{\"token\": \"$token\"}" "$base/user/groups/join"
+expect_json "Location: /user/groups/ID" "h['location'] == '/user/groups/$group' and b == {'groupId': '$group'}"
+call 400 "carol reuses the spent token" -u carol:secret -X POST \
+  -H 'Content-Type: application/json' -d "{\"token\": \"$token\"}" "$base/user/groups/join"
+expect_json "... because its usage limit is reached" "'usage limit' in b['error']"
+call 400 "a token that is not one" -u carol:secret -X POST -H 'Content-Type: application/json' \
+  -d '{"token": "MDAxNWxvY2F0aW9uIGxvY2FsaG9zdAo"}' "$base/user/groups/join"
+call 401 "joining needs credentials" -X POST -H 'Content-Type: application/json' \
+  -d "{\"token\": \"$token\"}" "$base/user/groups/join"
+
+call 403 "bob, a plain member, may not invite" -u bob:secret -X POST "$tokens_url"
+expect_json "... for want of group_invite_user" "'group_invite_user' in b['error']"
+call 403 "carol, no member, may not see the group" -u carol:secret "$base/groups/$group"
+call 200 "bob sees the group" -u bob:secret "$base/groups/$group"
+expect_json "the group" "b == {'groupId': '$group', 'name': 'Physicists', 'type': 'team'}"
+call 200 "the members" -u bob:secret "$base/groups/$group/users"
+expect_json "alice and bob" "b == {'users': ['alice', 'bob']}"
+call 200 "bob's privileges" -u alice:secret "$base/groups/$group/users/bob/privileges"
+expect_json "group_view only" "b == {'privileges': ['group_view']}"
+
+# --- privileges -------------------------------------------------------------------------------
+call 403 "bob may not grant himself a privilege" -u bob:secret -X PATCH \
+  -H 'Content-Type: application/json' \
+  -d '{"operation": "grant", "privileges": ["group_invite_user"]}' \
+  "$base/groups/$group/users/bob/privileges"
+call 204 "alice grants bob group_invite_user" -u alice:secret -X PATCH \
+  -H 'Content-Type: application/json' \
+  -d '{"operation": "grant", "privileges": ["group_invite_user"]}' \
+  "$base/groups/$group/users/bob/privileges"
+call 200 "now bob may invite" -u bob:secret -X POST "$tokens_url"
+bob_token=$(json_field token)
+call 201 "carol joins with bob's token" -u carol:secret -X POST \
+  -H 'Content-Type: application/json' -d "{\"token\": \"$bob_token\"}" "$base/user/groups/join"
+call 200 "an unused token, kept for after the restart" -u alice:secret -X POST "$tokens_url"
+unused_token=$(json_field token)
+call 200 "the effective members" -u carol:secret "$base/groups/$group/effective_users"
+expect_json "alice, bob, carol" "b == {'users': ['alice', 'bob', 'carol']}"
+call 200 "alice's effective privileges" -u carol:secret \
+  "$base/groups/$group/effective_users/alice/privileges"
+expect_json "all 12 (the creator is admin)" "len(b['privileges']) == 12"
+
+# --- a crash and a restart on the same database ----------------------------------------------
+kill -KILL "$server_pid"
+wait "$server_pid" 2>/dev/null || true
+ok "the server is killed (kill -9 $server_pid)"
+# Started again without any user option: the users are in the database.
+start_server
+echo "server restarted: $server_pid at $base"
+
+call 200 "the group is still there" -u bob:secret "$base/groups/$group"
+expect_json "unchanged" "b == {'groupId': '$group', 'name': 'Physicists', 'type': 'team'}"
+call 200 "the members are still there" -u alice:secret "$base/groups/$group/users"
+expect_json "alice, bob, carol" "b == {'users': ['alice', 'bob', 'carol']}"
+call 200 "bob's privileges are still there" -u alice:secret \
+  "$base/groups/$group/users/bob/privileges"
+expect_json "group_invite_user, group_view" "b == {'privileges': ['group_invite_user', 'group_view']}"
+call 400 "the used token stays used" -u dave:secret -X POST \
+  -H 'Content-Type: application/json' -d "{\"token\": \"$token\"}" "$base/user/groups/join"
+expect_json "... its usage limit is reached" "'usage limit' in b['error']"
+call 201 "the unused token still works" -u dave:secret -X POST \
+  -H 'Content-Type: application/json' -d "{\"token\": \"$unused_token\"}" "$base/user/groups/join"
+
+# --- simultaneous joins with a one-use token ----------------------------------------------------
+call 201 "alice creates a second group for the race" -u alice:secret -X POST \
+  -H 'Content-Type: application/json' -d '{"name": "Race"}' "$base/user/groups"
+race_group=$(json_field groupId)
+call 200 "a one-use token for it" -u alice:secret -X POST "$base/groups/$race_group/users/token"
+race_token=$(json_field token)
+race_token_id=$(python3 -c 'import sys; print(sys.argv[1].split("/")[-1])' \
+  "$(cargo run --quiet --example token -- inspect "$race_token" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["identifier"])')")
+# Log every racer in once first, so that the race is on the database, not on password checks.
+# (`wait` names the curls: a bare `wait` would wait for the server too.)
+pids=()
+for i in $(seq 0 $((RACERS - 1))); do
+  curl -s -o /dev/null -u "racer$i:secret" "$base/groups/$race_group" &
+  pids+=($!)
+done
+wait "${pids[@]}"
+pids=()
+for i in $(seq 0 $((RACERS - 1))); do
+  curl -s -o "$work/race.$i.body" -w '%{http_code}\n' -u "racer$i:secret" -X POST \
+    -H 'Content-Type: application/json' -d "{\"token\": \"$race_token\"}" \
+    "$base/user/groups/join" >"$work/race.$i.status" &
+  pids+=($!)
+done
+wait "${pids[@]}"
+statuses=$(cat "$work"/race.*.status | sort | uniq -c | tr -s ' ' | tr '\n' ',')
+created=$(cat "$work"/race.*.status | grep -c '^201$' || true)
+refused=$(cat "$work"/race.*.status | grep -c '^400$' || true)
+[[ "$created" == 1 && "$refused" == $((RACERS - 1)) ]] ||
+  fail "$RACERS simultaneous joins with a one-use token
+  expected: one 201 and $((RACERS - 1)) 400
+  got:      $statuses"
+ok "$RACERS simultaneous joins with a one-use token: one 201, $((RACERS - 1)) 400"
+call 200 "the race group" -u alice:secret "$base/groups/$race_group/users"
+expect_json "has alice and one racer" "len(b['users']) == 2 and b['users'][0] == 'alice' and b['users'][1].startswith('racer')"
+
+# --- stop -------------------------------------------------------------------------------------
+kill -TERM "$server_pid"
+status=0
+wait "$server_pid" || status=$?
+server_pid=""
+[[ "$status" == 0 ]] || fail "the server exited with $status on SIGTERM"
+ok "the server stops on SIGTERM"
+
+python3 - "$db" "$race_token_id" <<'EOF' || fail "the database file does not hold what it should"
+import json, sqlite3, sys
+db, token_id = sys.argv[1], sys.argv[2]
+con = sqlite3.connect(db)
+(record,) = con.execute("SELECT record FROM invites WHERE token_id = ?", (token_id,)).fetchone()
+count = json.loads(record)["usageCount"]
+assert count == 1, f"the race token's usage count is {count}, expected 1"
+for (name, hashed) in con.execute("SELECT name, password_hash FROM users"):
+    assert hashed.startswith("$argon2id$") and "secret" not in hashed, name
+EOF
+ok "in the file: the race token's usage count is 1; passwords are Argon2id hashes"
+
+# The log has one line per request and never a token or a password.
+for secret in "$token" "$bob_token" "$unused_token" "$race_token" "secret"; do
+  if grep -qF -- "$secret" "$work/server.err"; then
+    fail "the server log contains a token or a password"
+  fi
+done
+grep -qE '^POST /api/v3/onezone/groups/[A-Za-z0-9]+/users/token 200 [0-9.]+ms$' "$work/server.err" ||
+  fail "no request line like 'POST /api/v3/onezone/groups/ID/users/token 200 1.23ms' in the log"
+ok "the log has a line per request and no token or password"
+
+echo
+echo "scenario: $passed passed, 0 failed"

@@ -1,0 +1,259 @@
+//! `onezone-server`: the reference server. See `--help`.
+
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use onezone_server::{App, Config, Durability, serve};
+use serde::Deserialize;
+
+const USAGE: &str = "\
+onezone-server: the Onezone group-invite REST API (base path /api/v3/onezone) over HTTP with
+basic authentication; all state in one SQLite file.
+
+USAGE:
+  onezone-server [OPTIONS]
+  onezone-server populate --db FILE --owner NAME [--groups N] [--members M]
+
+OPTIONS:
+  --db FILE              the database file, created if missing (default onezone.db)
+  --user NAME:PASSWORD   create the user, or set its password (repeatable); users created
+                         earlier stay in the database
+  --config FILE          a JSON file: {\"db\": ..., \"bind\": ..., \"port\": ..., \"domain\": ...,
+                         \"durability\": ..., \"users\": {\"alice\": \"secret\", ...}}; options given
+                         on the command line win, users add up. Prefer it to --user: a command
+                         line is visible to other users of the machine.
+  --bind IP              the address to listen on (default 127.0.0.1)
+  --port N               the port (default 8080; 0 picks a free one)
+  --domain NAME          the Onezone domain written into tokens (default localhost)
+  --durability MODE      full (default): each commit is on disk before the answer;
+                         normal: a commit survives a crash of the server, not a power loss
+  -h, --help             this text
+  -V, --version          the version
+
+The first line on stdout is `listening on http://IP:PORT`. One line per request goes to stderr
+(method, path, status, time); tokens, passwords, headers and bodies are never logged.
+
+populate adds N groups (default 1000) owned by NAME, each with M plain members of its own
+(default 10; users member-<group>-<i>), and prints their ids, one a line. The server must not be
+running on the same file.
+";
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    db: Option<PathBuf>,
+    bind: Option<IpAddr>,
+    port: Option<u16>,
+    domain: Option<String>,
+    durability: Option<String>,
+    #[serde(default)]
+    users: std::collections::BTreeMap<String, String>,
+}
+
+struct Options {
+    db: Option<PathBuf>,
+    bind: Option<IpAddr>,
+    port: Option<u16>,
+    domain: Option<String>,
+    durability: Option<Durability>,
+    users: Vec<(String, String)>,
+    config: Option<PathBuf>,
+}
+
+enum Command {
+    Serve(Options),
+    Populate { db: PathBuf, owner: String, groups: usize, members: usize },
+    Print(String),
+}
+
+fn durability(text: &str) -> Result<Durability, String> {
+    match text {
+        "full" => Ok(Durability::Full),
+        "normal" => Ok(Durability::Normal),
+        other => Err(format!("--durability: expected full or normal, got {other:?}")),
+    }
+}
+
+fn number<T: std::str::FromStr>(name: &str, text: &str) -> Result<T, String> {
+    text.parse().map_err(|_| format!("{name}: not a valid number: {text:?}"))
+}
+
+fn parse_args(args: &[String]) -> Result<Command, String> {
+    let mut it = args.iter();
+    let mut populate = false;
+    let mut options = Options {
+        db: None,
+        bind: None,
+        port: None,
+        domain: None,
+        durability: None,
+        users: Vec::new(),
+        config: None,
+    };
+    let (mut owner, mut groups, mut members) = (None, 1000usize, 10usize);
+    if args.first().map(String::as_str) == Some("populate") {
+        populate = true;
+        it.next();
+    }
+    while let Some(arg) = it.next() {
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_owned())),
+            _ => (arg.as_str(), None),
+        };
+        let mut value = || -> Result<String, String> {
+            match &inline {
+                Some(v) => Ok(v.clone()),
+                None => it.next().cloned().ok_or_else(|| format!("{name} needs a value")),
+            }
+        };
+        match (name, populate) {
+            ("-h" | "--help", _) => return Ok(Command::Print(USAGE.to_owned())),
+            ("-V" | "--version", _) => {
+                return Ok(Command::Print(format!(
+                    "onezone-server {}\n",
+                    env!("CARGO_PKG_VERSION")
+                )));
+            }
+            ("--db", _) => options.db = Some(PathBuf::from(value()?)),
+            ("--owner", true) => owner = Some(value()?),
+            ("--groups", true) => groups = number(name, &value()?)?,
+            ("--members", true) => members = number(name, &value()?)?,
+            ("--user", false) => {
+                let v = value()?;
+                let (user, password) =
+                    v.split_once(':').ok_or_else(|| "--user: expected NAME:PASSWORD".to_owned())?;
+                options.users.push((user.to_owned(), password.to_owned()));
+            }
+            ("--config", false) => options.config = Some(PathBuf::from(value()?)),
+            ("--bind", false) => {
+                let v = value()?;
+                options.bind =
+                    Some(v.parse().map_err(|_| format!("--bind: not an IP address: {v:?}"))?);
+            }
+            ("--port", false) => options.port = Some(number(name, &value()?)?),
+            ("--domain", false) => options.domain = Some(value()?),
+            ("--durability", false) => options.durability = Some(durability(&value()?)?),
+            _ => return Err(format!("unknown argument {arg:?} (see --help)")),
+        }
+    }
+    if populate {
+        let owner = owner.ok_or_else(|| "populate needs --owner NAME".to_owned())?;
+        let db = options.db.ok_or_else(|| "populate needs --db FILE".to_owned())?;
+        return Ok(Command::Populate { db, owner, groups, members });
+    }
+    Ok(Command::Serve(options))
+}
+
+/// The command line over the config file over the defaults.
+fn resolve(options: Options) -> Result<(Config, SocketAddr), String> {
+    let file = match &options.config {
+        None => FileConfig::default(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
+        }
+    };
+    let db = options.db.or(file.db).unwrap_or_else(|| PathBuf::from("onezone.db"));
+    let mut config = Config::new(db);
+    if let Some(domain) = options.domain.or(file.domain) {
+        config.domain = domain;
+    }
+    config.durability = match (options.durability, file.durability) {
+        (Some(d), _) => d,
+        (None, Some(text)) => durability(&text)?,
+        (None, None) => Durability::Full,
+    };
+    config.users = file.users.into_iter().collect();
+    config.users.extend(options.users);
+    let bind = options.bind.or(file.bind).unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let port = options.port.or(file.port).unwrap_or(8080);
+    Ok((config, SocketAddr::new(bind, port)))
+}
+
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+    eprintln!("shutting down");
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = match parse_args(&args) {
+        Ok(command) => command,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    match command {
+        Command::Print(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Command::Populate { db, owner, groups, members } => {
+            let result = App::open(&Config::new(db))
+                .and_then(|app| app.populate(&owner, groups, members, "member"));
+            match result {
+                Ok(ids) => {
+                    let mut out = std::io::stdout().lock();
+                    for id in ids {
+                        let _ = writeln!(out, "{id}");
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Serve(options) => match run(options) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("error: {message}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+fn run(options: Options) -> Result<(), String> {
+    let (config, addr) = resolve(options)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async move {
+        let app = App::open(&config)?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let bound = listener.local_addr().map_err(|e| e.to_string())?;
+        {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "listening on http://{bound}");
+            let _ = out.flush();
+        }
+        eprintln!(
+            "onezone-server {}: database {}, {} user(s), domain {}",
+            env!("CARGO_PKG_VERSION"),
+            config.db.display(),
+            app.users.len(),
+            config.domain
+        );
+        serve(app, listener, shutdown_signal()).await.map_err(|e| format!("server: {e}"))
+    })
+}

@@ -1,0 +1,524 @@
+//! The server's routes, in process: the router is called directly (no socket), on a fresh
+//! database file per test. Users get a cheap Argon2 cost here; the binary uses the default.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use base64::Engine;
+use onezone_server::{App, Config, api};
+use onezone_tokens::macaroon::Secret;
+use onezone_tokens::token::{TokenCaveat, UnverifiedToken, mint};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const PASSWORD: &str = "secret";
+
+/// A fresh database file in its own directory, removed at the end.
+struct TempDb {
+    dir: PathBuf,
+}
+
+impl TempDb {
+    fn new(name: &str) -> TempDb {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "onezone-server-test-{}-{}-{name}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDb { dir }
+    }
+
+    fn path(&self) -> PathBuf {
+        self.dir.join("onezone.db")
+    }
+}
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn config(db: &TempDb, users: &[&str]) -> Config {
+    let mut config = Config::new(db.path());
+    config.domain = "onezone.test".to_owned();
+    config.password_params = argon2::Params::new(64, 1, 1, None).unwrap();
+    config.users = users.iter().map(|u| ((*u).to_owned(), PASSWORD.to_owned())).collect();
+    config
+}
+
+struct Server {
+    app: Arc<App>,
+    router: Router,
+}
+
+impl Server {
+    fn start(db: &TempDb, users: &[&str]) -> Server {
+        let app = App::open(&config(db, users)).unwrap();
+        Server { router: api::router(Arc::clone(&app)), app }
+    }
+}
+
+struct Reply {
+    status: StatusCode,
+    location: Option<String>,
+    content_type: Option<String>,
+    body: Value,
+}
+
+fn basic(user: &str, password: &str) -> String {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    format!("Basic {encoded}")
+}
+
+/// Sends a request; `body` is sent as JSON unless `content_type` says otherwise.
+async fn send(
+    router: &Router,
+    method: Method,
+    path: &str,
+    user: Option<&str>,
+    body: Option<&str>,
+    content_type: Option<&str>,
+) -> Reply {
+    let mut request = Request::builder().method(method).uri(format!("{}{path}", api::BASE));
+    if let Some(user) = user {
+        request = request.header(header::AUTHORIZATION, basic(user, PASSWORD));
+    }
+    if body.is_some() {
+        request = request.header(header::CONTENT_TYPE, content_type.unwrap_or("application/json"));
+    }
+    let request = request.body(Body::from(body.unwrap_or("").to_owned())).unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let (location, content_type) = {
+        let text = |name| {
+            let value = response.headers().get(name);
+            value.map(|v: &header::HeaderValue| v.to_str().unwrap().to_owned())
+        };
+        (text(header::LOCATION), text(header::CONTENT_TYPE))
+    };
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap() };
+    Reply { status, location, content_type, body }
+}
+
+async fn get(router: &Router, path: &str, user: Option<&str>) -> Reply {
+    send(router, Method::GET, path, user, None, None).await
+}
+
+async fn post(router: &Router, path: &str, user: Option<&str>, body: Option<&str>) -> Reply {
+    send(router, Method::POST, path, user, body, None).await
+}
+
+#[track_caller]
+fn expect(reply: &Reply, status: u16) {
+    assert_eq!(reply.status.as_u16(), status, "body: {}", reply.body);
+    if status >= 400 {
+        assert_eq!(reply.content_type.as_deref(), Some("application/json"));
+        let error = reply.body["error"].as_str().unwrap_or_default();
+        assert!(!error.is_empty(), "{status} without an error message: {}", reply.body);
+        assert_eq!(reply.body.as_object().map(|o| o.len()), Some(1), "{}", reply.body);
+    }
+}
+
+async fn create_group(router: &Router, user: &str, name: &str) -> String {
+    let body = json!({"name": name, "type": "team"}).to_string();
+    let reply = post(router, "/user/groups", Some(user), Some(&body)).await;
+    expect(&reply, 201);
+    let id = reply.body["groupId"].as_str().unwrap().to_owned();
+    assert_eq!(reply.location.as_deref(), Some(format!("/groups/{id}").as_str()));
+    assert_eq!(id.len(), 32);
+    assert!(id.bytes().all(|b| b.is_ascii_alphanumeric()), "{id}");
+    id
+}
+
+async fn invite(router: &Router, user: &str, group: &str, body: Option<&str>) -> String {
+    let reply = post(router, &format!("/groups/{group}/users/token"), Some(user), body).await;
+    expect(&reply, 200);
+    assert_eq!(reply.body.as_object().unwrap().len(), 1);
+    reply.body["token"].as_str().unwrap().to_owned()
+}
+
+async fn join(router: &Router, user: &str, token: &str) -> Reply {
+    post(router, "/user/groups/join", Some(user), Some(&json!({"token": token}).to_string())).await
+}
+
+fn users(reply: &Reply) -> Vec<String> {
+    serde_json::from_value(reply.body["users"].clone()).unwrap()
+}
+
+#[tokio::test]
+async fn the_seed_endpoint_answers_every_status() {
+    let db = TempDb::new("seed");
+    let s = Server::start(&db, &["alice", "bob"]);
+    let r = &s.router;
+    let group = create_group(r, "alice", "Physicists").await;
+    let path = format!("/groups/{group}/users/token");
+
+    // 200 without a body, with `{}` and with white space.
+    let token = invite(r, "alice", &group, None).await;
+    invite(r, "alice", &group, Some("{}")).await;
+    invite(r, "alice", &group, Some(" \n")).await;
+    let parsed = UnverifiedToken::parse(&token).unwrap();
+    assert_eq!(parsed.macaroon().location(), Some(&b"onezone.test"[..]));
+    assert!(parsed.identifier().to_string().starts_with(&format!("2/nmd/usr-alice/ujg:{group}:/")));
+
+    // 404 before 401: the group is checked first.
+    expect(&post(r, "/groups/nosuchgroup/users/token", Some("alice"), None).await, 404);
+    expect(&post(r, "/groups/nosuchgroup/users/token", None, None).await, 404);
+    // 401: no credentials, a wrong password, an unknown user, another scheme.
+    expect(&post(r, &path, None, None).await, 401);
+    let mut wrong = Request::post(format!("{}{path}", api::BASE))
+        .header(header::AUTHORIZATION, basic("alice", "wrong"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(r.clone().oneshot(wrong).await.unwrap().status(), 401);
+    wrong = Request::post(format!("{}{path}", api::BASE))
+        .header(header::AUTHORIZATION, "Bearer abc")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(r.clone().oneshot(wrong).await.unwrap().status(), 401);
+    expect(&post(r, &path, Some("mallory"), None).await, 401);
+    // 403: bob is no member; after joining he is a plain member, still without the privilege.
+    expect(&post(r, &path, Some("bob"), None).await, 403);
+    expect(&join(r, "bob", &token).await, 201);
+    let reply = post(r, &path, Some("bob"), None).await;
+    expect(&reply, 403);
+    assert!(reply.body["error"].as_str().unwrap().contains("group_invite_user"));
+    // 403 comes before 400: bob's malformed body is not even read.
+    expect(&post(r, &path, Some("bob"), Some("{")).await, 403);
+    // 400: malformed JSON, an unknown field, a bad value.
+    expect(&post(r, &path, Some("alice"), Some("{")).await, 400);
+    expect(&post(r, &path, Some("alice"), Some(r#"{"colour": 1}"#)).await, 400);
+    expect(&post(r, &path, Some("alice"), Some(r#"{"usageLimit": 0}"#)).await, 400);
+    // 415: a body that is not declared JSON.
+    let reply = send(r, Method::POST, &path, Some("alice"), Some("{}"), Some("text/plain")).await;
+    expect(&reply, 415);
+    // Declared JSON with a charset is fine.
+    let reply = send(
+        r,
+        Method::POST,
+        &path,
+        Some("alice"),
+        Some("{}"),
+        Some("application/json; charset=utf-8"),
+    )
+    .await;
+    expect(&reply, 200);
+    // 413: a body over the limit.
+    let big = format!(r#"{{"caveats": ["{}"]}}"#, "a".repeat(api::BODY_LIMIT));
+    expect(&post(r, &path, Some("alice"), Some(&big)).await, 413);
+    // Unknown routes and methods answer JSON too.
+    expect(&get(r, "/nothing/here", Some("alice")).await, 404);
+    let reply =
+        send(r, Method::DELETE, &format!("/groups/{group}"), Some("alice"), None, None).await;
+    expect(&reply, 405);
+    let outside = Request::get("/elsewhere").body(Body::empty()).unwrap();
+    let response = r.clone().oneshot(outside).await.unwrap();
+    assert_eq!(response.status(), 404);
+    assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+}
+
+#[tokio::test]
+async fn joining_uses_the_token_once_and_grants_its_privileges() {
+    let db = TempDb::new("join");
+    let s = Server::start(&db, &["alice", "bob", "carol", "dave"]);
+    let r = &s.router;
+    let group = create_group(r, "alice", "Lab").await;
+    let token = invite(r, "alice", &group, None).await;
+
+    // Nothing but a member may look.
+    expect(&get(r, &format!("/groups/{group}"), Some("bob")).await, 403);
+    expect(&get(r, &format!("/groups/{group}"), None).await, 401);
+
+    // A forged token (same identifier and caveats, another secret) is refused and not counted.
+    let parsed = UnverifiedToken::parse(&token).unwrap();
+    let caveats: Vec<_> = parsed
+        .caveats()
+        .into_iter()
+        .map(|c| match c {
+            TokenCaveat::Known(c) => c,
+            TokenCaveat::Unknown { text, .. } => panic!("unknown caveat {text}"),
+        })
+        .collect();
+    let forged =
+        mint(&Secret::new(&b"not the secret"[..]), "onezone.test", parsed.identifier(), &caveats)
+            .unwrap();
+    expect(&join(r, "bob", &forged).await, 400);
+    expect(&join(r, "bob", "garbage").await, 400);
+    expect(&post(r, "/user/groups/join", Some("bob"), Some("{}")).await, 400);
+    expect(
+        &post(r, "/user/groups/join", None, Some(&json!({"token": token}).to_string())).await,
+        401,
+    );
+
+    let reply = join(r, "bob", &token).await;
+    expect(&reply, 201);
+    assert_eq!(reply.location.as_deref(), Some(format!("/user/groups/{group}").as_str()));
+    assert_eq!(reply.body, json!({"groupId": group}));
+    // Spent.
+    let reply = join(r, "carol", &token).await;
+    expect(&reply, 400);
+    assert!(reply.body["error"].as_str().unwrap().contains("usage limit"), "{}", reply.body);
+
+    let reply = get(r, &format!("/groups/{group}"), Some("bob")).await;
+    expect(&reply, 200);
+    assert_eq!(reply.body, json!({"groupId": group, "name": "Lab", "type": "team"}));
+    assert_eq!(
+        users(&get(r, &format!("/groups/{group}/users"), Some("bob")).await),
+        ["alice", "bob"]
+    );
+    let reply = get(r, &format!("/groups/{group}/users/bob/privileges"), Some("alice")).await;
+    assert_eq!(reply.body, json!({"privileges": ["group_view"]}));
+    expect(&get(r, &format!("/groups/{group}/users/carol/privileges"), Some("alice")).await, 404);
+
+    // A token for two uses, granting more than group_view (alice holds group_set_privileges).
+    let body = r#"{"usageLimit": 2, "privileges": ["group_view", "group_invite_user"]}"#;
+    let token = invite(r, "alice", &group, Some(body)).await;
+    expect(&join(r, "carol", &token).await, 201);
+    // Joining twice is refused without spending a use.
+    expect(&join(r, "carol", &token).await, 400);
+    expect(&join(r, "dave", &token).await, 201);
+    expect(&join(r, "dave", &token).await, 400);
+    let reply = get(r, &format!("/groups/{group}/users/carol/privileges"), Some("alice")).await;
+    assert_eq!(reply.body, json!({"privileges": ["group_invite_user", "group_view"]}));
+    // carol may now invite.
+    invite(r, "carol", &group, None).await;
+}
+
+#[tokio::test]
+async fn privileges_change_with_patch() {
+    let db = TempDb::new("patch");
+    let s = Server::start(&db, &["alice", "bob"]);
+    let r = &s.router;
+    let group = create_group(r, "alice", "Lab").await;
+    expect(&join(r, "bob", &invite(r, "alice", &group, None).await).await, 201);
+    let path = format!("/groups/{group}/users/bob/privileges");
+    let patch = |user: Option<&'static str>, body: &'static str| {
+        let path = path.clone();
+        async move { send(r, Method::PATCH, &path, user, Some(body), None).await }
+    };
+
+    let grant = r#"{"operation": "grant", "privileges": ["group_invite_user"]}"#;
+    expect(&patch(Some("bob"), grant).await, 403);
+    expect(&patch(None, grant).await, 401);
+    expect(&patch(Some("alice"), r#"{"operation": "add", "privileges": []}"#).await, 400);
+    expect(&patch(Some("alice"), r#"{"privileges": ["group_fly"]}"#).await, 400);
+    let reply = patch(Some("alice"), grant).await;
+    expect(&reply, 204);
+    assert_eq!(reply.body, Value::Null);
+    invite(r, "bob", &group, None).await;
+    expect(
+        &patch(Some("alice"), r#"{"operation": "revoke", "privileges": ["group_invite_user"]}"#)
+            .await,
+        204,
+    );
+    expect(&post(r, &format!("/groups/{group}/users/token"), Some("bob"), None).await, 403);
+    // Set, with the default operation.
+    expect(&patch(Some("alice"), r#"{"privileges": ["group_view", "group_update"]}"#).await, 204);
+    let reply = get(r, &path, Some("alice")).await;
+    assert_eq!(reply.body, json!({"privileges": ["group_update", "group_view"]}));
+    // Not a member.
+    let reply = send(
+        r,
+        Method::PATCH,
+        &format!("/groups/{group}/users/nobody/privileges"),
+        Some("alice"),
+        Some(grant),
+        None,
+    )
+    .await;
+    expect(&reply, 404);
+}
+
+#[tokio::test]
+async fn groups_join_groups_and_members_become_effective() {
+    let db = TempDb::new("nested");
+    let s = Server::start(&db, &["alice", "bob", "carol"]);
+    let r = &s.router;
+    let parent = create_group(r, "alice", "Org").await;
+    let child = create_group(r, "bob", "Team").await;
+    let reply = post(r, &format!("/groups/{parent}/children/token"), Some("alice"), None).await;
+    expect(&reply, 200);
+    let token = reply.body["token"].as_str().unwrap().to_owned();
+    let body = json!({"token": token}).to_string();
+    // A user-join with a group invite is refused.
+    expect(&join(r, "carol", &token).await, 400);
+    // carol holds nothing in the child.
+    expect(
+        &post(r, &format!("/groups/{child}/parents/join"), Some("carol"), Some(&body)).await,
+        403,
+    );
+    expect(&post(r, &format!("/groups/{child}/parents/join"), None, Some(&body)).await, 401);
+    expect(&post(r, "/groups/nosuch/parents/join", Some("bob"), Some(&body)).await, 404);
+    let reply = post(r, &format!("/groups/{child}/parents/join"), Some("bob"), Some(&body)).await;
+    expect(&reply, 201);
+    assert_eq!(
+        reply.location.as_deref(),
+        Some(format!("/groups/{child}/parents/{parent}").as_str())
+    );
+
+    let reply = get(r, &format!("/groups/{parent}/children"), Some("alice")).await;
+    assert_eq!(reply.body, json!({"groups": [child]}));
+    let reply = get(r, &format!("/groups/{child}/parents"), Some("bob")).await;
+    assert_eq!(reply.body, json!({"groups": [parent]}));
+    // bob is an effective member of the parent with the child's privileges there.
+    assert_eq!(users(&get(r, &format!("/groups/{parent}/users"), Some("alice")).await), ["alice"]);
+    let reply = get(r, &format!("/groups/{parent}/effective_users"), Some("bob")).await;
+    assert_eq!(users(&reply), ["alice", "bob"]);
+    let path = format!("/groups/{parent}/effective_users/bob/privileges");
+    assert_eq!(get(r, &path, Some("bob")).await.body, json!({"privileges": ["group_view"]}));
+
+    // Granting the child group_invite_user in the parent lets bob invite there.
+    expect(&post(r, &format!("/groups/{parent}/users/token"), Some("bob"), None).await, 403);
+    let grant = r#"{"operation": "grant", "privileges": ["group_invite_user"]}"#;
+    let patch_path = format!("/groups/{parent}/children/{child}/privileges");
+    expect(&send(r, Method::PATCH, &patch_path, Some("bob"), Some(grant), None).await, 403);
+    expect(&send(r, Method::PATCH, &patch_path, Some("alice"), Some(grant), None).await, 204);
+    let reply = get(r, &patch_path, Some("alice")).await;
+    assert_eq!(reply.body, json!({"privileges": ["group_invite_user", "group_view"]}));
+    let token = invite(r, "bob", &parent, None).await;
+    expect(&join(r, "carol", &token).await, 201);
+
+    // A cycle is refused.
+    let reply = post(r, &format!("/groups/{child}/children/token"), Some("bob"), None).await;
+    let token = reply.body["token"].as_str().unwrap().to_owned();
+    let body = json!({"token": token}).to_string();
+    expect(
+        &post(r, &format!("/groups/{parent}/parents/join"), Some("alice"), Some(&body)).await,
+        400,
+    );
+}
+
+#[tokio::test]
+async fn examine_reads_a_token_without_trusting_it() {
+    let db = TempDb::new("examine");
+    let s = Server::start(&db, &["alice"]);
+    let r = &s.router;
+    let group = create_group(r, "alice", "Lab").await;
+    let token = invite(
+        r,
+        "alice",
+        &group,
+        Some(r#"{"caveats": [{"type": "ip", "whitelist": ["10.0.0.0/8"]}]}"#),
+    )
+    .await;
+    let reply = post(r, "/tokens/examine", None, Some(&json!({"token": token}).to_string())).await;
+    expect(&reply, 200);
+    let b = &reply.body;
+    assert_eq!(b["location"], "onezone.test");
+    assert_eq!(b["format"], "v1");
+    assert_eq!(b["escaped"], true);
+    assert_eq!(b["verified"], false);
+    assert_eq!(b["identifierFields"]["persistence"], "named");
+    assert_eq!(b["identifierFields"]["subject"], json!({"type": "user", "id": "alice"}));
+    assert_eq!(b["identifierFields"]["type"]["invite"]["target"], group.as_str());
+    let caveats = b["caveats"].as_array().unwrap();
+    assert_eq!(caveats.len(), 2, "{b}");
+    assert_eq!(caveats[0]["json"]["type"], "time");
+    assert_eq!(caveats[1]["json"], json!({"type": "ip", "whitelist": ["10.0.0.0/8"]}));
+    assert_eq!(caveats[1]["caveat"], "ip = 10.0.0.0/8");
+
+    expect(&post(r, "/tokens/examine", None, Some(r#"{"token": "garbage"}"#)).await, 400);
+    expect(&post(r, "/tokens/examine", None, Some(r#"{"token": 1}"#)).await, 400);
+    expect(&post(r, "/tokens/examine", None, Some("not json")).await, 400);
+    expect(&post(r, "/tokens/examine", None, None).await, 400);
+    let reply =
+        send(r, Method::POST, "/tokens/examine", None, Some("{}"), Some("text/plain")).await;
+    expect(&reply, 415);
+}
+
+/// N simultaneous joins with a one-use token: exactly one 201, the rest 400, one use counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_joins_admit_exactly_one() {
+    const N: usize = 16;
+    let db = TempDb::new("race");
+    let names: Vec<String> = (0..N).map(|i| format!("user{i}")).collect();
+    let mut all: Vec<&str> = names.iter().map(String::as_str).collect();
+    all.push("alice");
+    let s = Server::start(&db, &all);
+    let group = create_group(&s.router, "alice", "Race").await;
+    let token = invite(&s.router, "alice", &group, None).await;
+    // Warm the credential cache so the joins really race on the database.
+    for name in &names {
+        expect(&get(&s.router, "/groups/nosuch", Some(name)).await, 404);
+    }
+    let barrier = Arc::new(tokio::sync::Barrier::new(N));
+    let tasks: Vec<_> = names
+        .iter()
+        .map(|name| {
+            let (router, token, name, barrier) =
+                (s.router.clone(), token.clone(), name.clone(), Arc::clone(&barrier));
+            tokio::spawn(async move {
+                barrier.wait().await;
+                join(&router, &name, &token).await.status.as_u16()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    assert_eq!(statuses.iter().filter(|&&s| s == 201).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|&&s| s == 400).count(), N - 1, "{statuses:?}");
+    let members = users(&get(&s.router, &format!("/groups/{group}/users"), Some("alice")).await);
+    assert_eq!(members.len(), 2, "{members:?}");
+
+    let token_id = onezone_tokens::invite::invite_token_id(&token).unwrap();
+    let record = s.app.store.write(|tx| tx.invite(&token_id)).unwrap().unwrap();
+    assert_eq!(record.usage_count, 1);
+}
+
+#[tokio::test]
+async fn a_restart_loses_nothing_and_one_server_owns_the_file() {
+    let db = TempDb::new("restart");
+    let (group, token) = {
+        let s = Server::start(&db, &["alice", "bob", "carol"]);
+        // A second server on the same file is refused while the first runs.
+        let err = App::open(&config(&db, &[])).err().unwrap();
+        assert!(err.contains("in use"), "{err}");
+        let group = create_group(&s.router, "alice", "Durable").await;
+        let token = invite(&s.router, "alice", &group, None).await;
+        expect(&join(&s.router, "bob", &token).await, 201);
+        (group, token)
+    };
+    // Started again without --user: the users are still there.
+    let s = Server::start(&db, &[]);
+    let r = &s.router;
+    let reply = get(r, &format!("/groups/{group}"), Some("bob")).await;
+    expect(&reply, 200);
+    assert_eq!(reply.body["name"], "Durable");
+    assert_eq!(
+        users(&get(r, &format!("/groups/{group}/users"), Some("alice")).await),
+        ["alice", "bob"]
+    );
+    let reply = join(r, "carol", &token).await;
+    expect(&reply, 400);
+    assert!(reply.body["error"].as_str().unwrap().contains("usage limit"));
+    // And the database is private to its owner.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(db.path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{mode:o}");
+    }
+}
+
+#[tokio::test]
+async fn populate_makes_a_known_directory() {
+    let db = TempDb::new("populate");
+    let s = Server::start(&db, &["alice", "member-2-3"]);
+    let ids = s.app.populate("alice", 5, 4, "member").unwrap();
+    assert_eq!(ids.len(), 5);
+    let reply = get(&s.router, &format!("/groups/{}/users", ids[2]), Some("member-2-3")).await;
+    assert_eq!(users(&reply), ["alice", "member-2-0", "member-2-1", "member-2-2", "member-2-3"]);
+    expect(&get(&s.router, &format!("/groups/{}/users", ids[1]), Some("member-2-3")).await, 403);
+    invite(&s.router, "alice", ids[4].as_str(), None).await;
+}

@@ -345,15 +345,6 @@ fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn format_name(format: Format) -> &'static str {
-    match format {
-        Format::V1 => "v1",
-        Format::V2 => "v2",
-        Format::V2Json => "v2json",
-        _ => "unknown",
-    }
-}
-
 /// The Onezone caveat a first-party caveat id is, if it is one.
 fn onezone_caveat(id: &[u8]) -> Option<Caveat> {
     std::str::from_utf8(id).ok().and_then(|text| Caveat::parse(text).ok())
@@ -392,7 +383,7 @@ fn inspect(args: &[String]) -> Result<Outcome, UsageError> {
     let identifier_fields =
         TokenIdentifier::parse_bytes(m.identifier()).ok().map(|id| id.fields_json());
     let out = json!({
-        "format": format_name(decoded.format()),
+        "format": decoded.format().name(),
         "escaped": decoded.escaped(),
         "location": m.location().map(lossy),
         "identifier": lossy(m.identifier()),

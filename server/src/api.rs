@@ -25,7 +25,6 @@ use onezone_tokens::invite::{
     ApiError, GroupInviteToken, JoinRequest, Joined, invite_token_id, issue_child_invite_token,
     issue_invite_token, join_group_with_token, join_parent_group_with_token,
 };
-use onezone_tokens::macaroon::Format;
 use onezone_tokens::token::{CaveatContext, TokenCaveat, UnverifiedToken};
 use rand::rngs::SysRng;
 use rand::{RngExt, distr::Alphanumeric};
@@ -696,15 +695,6 @@ struct ExamineRequest {
     token: String,
 }
 
-fn format_name(format: Format) -> &'static str {
-    match format {
-        Format::V1 => "v1",
-        Format::V2 => "v2",
-        Format::V2Json => "v2json",
-        _ => "unknown",
-    }
-}
-
 /// `POST /tokens/examine`: what a token says, without trusting it (no credentials needed; the
 /// signature is not checked).
 async fn examine_token(headers: HeaderMap, body: Bytes) -> Response {
@@ -743,7 +733,7 @@ async fn examine_token(headers: HeaderMap, body: Bytes) -> Response {
         "identifier": identifier.to_string(),
         "identifierFields": identifier.fields_json(),
         "caveats": caveats,
-        "format": format_name(token.format()),
+        "format": token.format().name(),
         "escaped": token.escaped(),
         "verified": false,
     });

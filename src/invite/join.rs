@@ -75,10 +75,9 @@ fn check_token(
     token: &str,
     target: InviteTarget,
     consumer: Consumer,
-    ctx: &CaveatContext,
+    mut ctx: CaveatContext,
 ) -> Result<GroupId, ApiError> {
     let parsed = UnverifiedToken::parse(token).map_err(|_| ApiError::invalid_token())?;
-    let mut ctx = ctx.clone();
     // The consumer of an invite is whoever joins, whatever the caller put in the context.
     ctx.consumer = Some(consumer);
     let verified =
@@ -147,7 +146,8 @@ pub fn join_group_with_token(
 ) -> Result<Joined, ApiError> {
     let consumer =
         Consumer::new(ConsumerKind::User, user.as_str()).map_err(|_| ApiError::invalid_token())?;
-    let group = check_token(directory, record, token, InviteTarget::UserJoinGroup, consumer, ctx)?;
+    let group =
+        check_token(directory, record, token, InviteTarget::UserJoinGroup, consumer, ctx.clone())?;
     match directory.add_user(&group, user, record.privileges) {
         Ok(()) => {}
         Err(DirectoryError::AlreadyMember { .. }) => {
@@ -195,7 +195,7 @@ pub fn join_parent_group_with_token(
     // A `grp-<id>` consumer caveat admits the joining group itself.
     ctx.consumer_groups.push(String::from(child.as_str()));
     let parent =
-        check_token(directory, record, token, InviteTarget::GroupJoinGroup, consumer, &ctx)?;
+        check_token(directory, record, token, InviteTarget::GroupJoinGroup, consumer, ctx)?;
     match directory.add_child(&parent, &child, record.privileges) {
         Ok(()) => {}
         Err(DirectoryError::AlreadyChild { .. }) => {

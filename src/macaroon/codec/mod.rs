@@ -24,6 +24,17 @@ pub enum Format {
     V2Json,
 }
 
+impl Format {
+    /// The format's short name: `v1`, `v2` or `v2json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::V1 => "v1",
+            Format::V2 => "v2",
+            Format::V2Json => "v2json",
+        }
+    }
+}
+
 /// How a binary format (V1, V2) is turned into text. JSON is always written as JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]

@@ -31,6 +31,7 @@ use super::error::DirectoryError;
 use super::index::{Access, INDEX_BITS, IdIndex};
 use super::model::{Group, GroupId, GroupType, UserId, name_problem};
 use super::privilege::{Privilege, PrivilegeChange, PrivilegeSet};
+use super::rows::LinkShape;
 
 // Every map has its own random seed: ids are chosen by callers, and so is (through the order of
 // operations) which interned indices share a map.
@@ -572,11 +573,6 @@ impl Directory {
     ) -> Result<(), DirectoryError> {
         let p = self.require(parent)?;
         let c = self.require(child)?;
-        let cycle =
-            || DirectoryError::WouldCreateCycle { parent: parent.clone(), child: child.clone() };
-        if p == c {
-            return Err(cycle());
-        }
         let parent_node =
             self.node(p).ok_or_else(|| DirectoryError::NoSuchGroup(parent.clone()))?;
         if parent_node.children.contains_key(&c) {
@@ -585,36 +581,19 @@ impl Directory {
                 parent: parent.clone(),
             });
         }
+        // A self-link is never a child already; `shape` finds it closes a cycle (`p` is in `order`).
+        // Refusals come in this order: a cycle, too many children, too deep.
         let order = self.up_closure(p);
-        // The longest chain of links above each group of `order`: parents come after children
-        // in `order`, so walk it backwards.
-        let mut above: Map<u32, usize> = Map::default();
-        for &x in order.iter().rev() {
-            if x == c {
-                return Err(cycle());
-            }
-            let depth = self.node(x).map_or(0, |node| {
-                node.parents.iter().filter_map(|q| above.get(q)).map(|d| d + 1).max().unwrap_or(0)
-            });
-            above.insert(x, depth);
-        }
-        if parent_node.children.len() >= self.limits.max_children_per_group {
+        let shape = self.shape(p, c, &order);
+        if !shape.closes_cycle && parent_node.children.len() >= self.limits.max_children_per_group {
             return Err(DirectoryError::TooManyChildren {
                 parent: parent.clone(),
                 child: child.clone(),
                 max: self.limits.max_children_per_group,
             });
         }
+        shape.check(parent, child, &self.limits)?;
         let child_height = self.node(c).map_or(0, |node| node.height);
-        let depth = above.get(&p).copied().unwrap_or(0) + 1 + child_height;
-        if depth > self.limits.max_depth {
-            return Err(DirectoryError::TooDeep {
-                parent: parent.clone(),
-                child: child.clone(),
-                depth,
-                max: self.limits.max_depth,
-            });
-        }
 
         if let Some(node) = self.groups.get_mut(p as usize) {
             node.children.insert(c, privileges);
@@ -637,6 +616,32 @@ impl Directory {
         let users = self.effective_user_list(c);
         self.refresh(&users, &order);
         Ok(())
+    }
+
+    /// What a new link `parent` → `child` would do to the graph (see [`LinkShape`]); `None` if
+    /// a group does not exist. [`LinkShape::check`] on it refuses what [`Directory::add_child`]
+    /// refuses for the graph's shape.
+    pub fn link_shape(&self, parent: &GroupId, child: &GroupId) -> Option<LinkShape> {
+        let (p, c) = (self.group_idx(parent)?, self.group_idx(child)?);
+        Some(self.shape(p, c, &self.up_closure(p)))
+    }
+
+    /// The shape of a new link `p` → `c`, given `order`, the up-closure of `p`.
+    fn shape(&self, p: u32, c: u32, order: &[u32]) -> LinkShape {
+        // The longest chain of links above each group of `order`: parents come after children
+        // in `order`, so walk it backwards.
+        let mut above: Map<u32, usize> = Map::default();
+        for &x in order.iter().rev() {
+            if x == c {
+                return LinkShape::new(true, 0);
+            }
+            let depth = self.node(x).map_or(0, |node| {
+                node.parents.iter().filter_map(|q| above.get(q)).map(|d| d + 1).max().unwrap_or(0)
+            });
+            above.insert(x, depth);
+        }
+        let child_height = self.node(c).map_or(0, |node| node.height);
+        LinkShape::new(false, above.get(&p).copied().unwrap_or(0) + 1 + child_height)
     }
 
     /// Unlinks `child` from `parent` and returns the privileges it held there. No actor is

@@ -11,12 +11,16 @@
 //! - [`PrivilegeChange`]: Onezone's `{"operation": "set" | "grant" | "revoke", "privileges": [...]}`.
 //! - [`GroupId`], [`UserId`]: validated identifiers; [`Group`], [`GroupType`]: the group record.
 //! - [`Directory`], [`DirectoryLimits`], [`DirectoryError`]: the model, its bounds, its refusals.
+//! - For groups kept in the caller's own database: [`effective_privileges_from_rows`] and
+//!   [`LinkShape::from_rows`] apply the same rules to the rows one recursive query returns
+//!   ([`MembershipRow`], [`ChildRow`]), refusing inconsistent rows with a [`RowsError`].
 
 mod directory;
 mod error;
 mod index;
 mod model;
 mod privilege;
+mod rows;
 
 pub use directory::{Directory, DirectoryLimits, MAX_INDEXED};
 pub use error::DirectoryError;
@@ -25,6 +29,10 @@ pub use model::{
 };
 pub use privilege::{
     Operation, Privilege, PrivilegeChange, PrivilegeIter, PrivilegeSet, UnknownPrivilege,
+};
+pub use rows::{
+    ChildRow, EFFECTIVE_PRIVILEGES_SQL, LINK_SHAPE_SQL, LinkShape, MembershipRow, RowsError,
+    effective_privileges_from_rows,
 };
 
 #[cfg(test)]

@@ -3,12 +3,16 @@
 //! `issue_invite_token` does the group lookup, the privilege check, the request parsing, two
 //! random draws, the identifier and caveat formatting and the mint; the engine row does only the
 //! mint of a token of the same shape (same identifier length, one time caveat, V1 escaped).
+//! The `in_memory` rows read their facts from a `Directory` (the names of 0.1's rows, so that
+//! `--baseline` compares them with the API before facts); the `facts` rows take facts a server
+//! read from its own storage, and the join row there is the decision alone.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use onezone_tokens::group::{Directory, GroupId, GroupType, UserId};
-use onezone_tokens::invite::{IssuePolicy, issue_invite_token, join_group_with_token};
+use onezone_tokens::invite::in_memory::{issue_invite_token, join_group_with_token};
+use onezone_tokens::invite::{GroupAccess, InviteToken, IssuePolicy, UserJoinFacts};
 use onezone_tokens::macaroon::{Encoding, Format, Macaroon, RootKey};
 use onezone_tokens::token::CaveatContext;
 use rand::rngs::StdRng;
@@ -37,6 +41,21 @@ fn bench(c: &mut Criterion) {
                 black_box(&directory),
                 Some(&alice),
                 group.as_str(),
+                Some(b"{}"),
+                &policy,
+                NOW,
+                &mut rng,
+            )
+            .unwrap()
+        })
+    });
+    let access = GroupAccess::from_directory(&directory, Some(&alice), &group);
+    g.bench_function("facts", |b| {
+        b.iter(|| {
+            onezone_tokens::invite::issue_invite_token(
+                &group,
+                Some(&alice),
+                black_box(&access),
                 Some(b"{}"),
                 &policy,
                 NOW,
@@ -89,6 +108,24 @@ fn bench(c: &mut Criterion) {
             },
             criterion::BatchSize::SmallInput,
         )
+    });
+    // The decision alone, over facts: parse the token, verify it, check the facts.
+    let issued =
+        issue_invite_token(&directory, Some(&alice), group.as_str(), None, &policy, NOW, &mut rng)
+            .unwrap();
+    let facts = UserJoinFacts::from_directory(&directory, &alice, &group, &carol);
+    c.bench_function("join_group_with_token/facts", |b| {
+        b.iter(|| {
+            let token = InviteToken::parse(black_box(&issued.response.token)).unwrap();
+            onezone_tokens::invite::join_group_with_token(
+                &carol,
+                &token,
+                &issued.record,
+                &facts,
+                &ctx,
+            )
+            .unwrap()
+        })
     });
 }
 

@@ -6,9 +6,8 @@
 //! fails with its reason.
 
 use onezone_tokens::group::{Directory, GroupId, GroupType, PrivilegeSet, UserId};
-use onezone_tokens::invite::{
-    ApiError, IssuePolicy, invite_token_id, issue_invite_token, join_group_with_token,
-};
+use onezone_tokens::invite::in_memory::{issue_invite_token, join_group_with_token};
+use onezone_tokens::invite::{InviteError, InviteToken, IssuePolicy};
 use onezone_tokens::token::{CaveatContext, TokenCaveat, UnverifiedToken};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -64,11 +63,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("5. carol: POST /user/groups/join {{\"token\": ...}}");
     // The server finds the record by the token id, then joins inside one transaction.
-    assert_eq!(invite_token_id(&issued.response.token)?, record.token_id);
+    assert_eq!(InviteToken::parse(&issued.response.token)?.token_id(), record.token_id);
     let ctx = CaveatContext { now: now + 60, ..Default::default() };
     let joined =
         join_group_with_token(&mut directory, &mut record, &carol, &issued.response.token, &ctx)?;
-    println!("   201 Created, Location: {}", joined.location);
+    println!("   201 Created, Location: {}", joined.location());
     println!(
         "   carol's effective privileges: {:?}; uses so far: {}\n",
         directory
@@ -98,7 +97,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn print_error(e: &ApiError) {
+fn print_error(e: &InviteError) {
     let body = serde_json::to_string(&e.body()).unwrap_or_default();
     println!("   {} {body}\n", e.status().code());
 }

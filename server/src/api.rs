@@ -21,10 +21,11 @@ use axum::routing::{get, post};
 use onezone_tokens::group::{
     Directory, DirectoryError, Group, GroupId, GroupType, Privilege, PrivilegeChange, UserId,
 };
-use onezone_tokens::invite::{
-    ApiError, GroupInviteToken, JoinRequest, Joined, invite_token_id, issue_child_invite_token,
-    issue_invite_token, join_group_with_token, join_parent_group_with_token,
+use onezone_tokens::invite::in_memory::{
+    issue_child_invite_token, issue_invite_token, join_group_with_token,
+    join_parent_group_with_token,
 };
+use onezone_tokens::invite::{GroupInviteToken, InviteError, InviteToken, JoinRequest};
 use onezone_tokens::token::{CaveatContext, TokenCaveat, UnverifiedToken};
 use rand::rngs::SysRng;
 use rand::{RngExt, distr::Alphanumeric};
@@ -616,6 +617,12 @@ struct JoinedBody {
     group_id: String,
 }
 
+/// A written join: where the new membership lives, and the group joined.
+struct Joined {
+    location: String,
+    group_id: GroupId,
+}
+
 fn joined_response(result: Result<Joined, Failure>) -> Response {
     respond(result, |joined| {
         created(&joined.location, &JoinedBody { group_id: joined.group_id.to_string() })
@@ -637,19 +644,19 @@ async fn join_group(
         Ok(request) => request,
         Err(failure) => return failure.into_response(),
     };
-    let token_id = match invite_token_id(&request.token) {
-        Ok(id) => id,
+    let token_id = match InviteToken::parse(&request.token) {
+        Ok(token) => token.token_id().to_owned(),
         Err(e) => return Failure::from(e).into_response(),
     };
     let ctx = caveat_context(&peer);
     let result = blocking(&app, move |app| {
         app.store.write(|tx| {
-            let mut record = tx.invite(&token_id)?.ok_or_else(ApiError::invalid_token)?;
+            let mut record = tx.invite(&token_id)?.ok_or(InviteError::InvalidToken)?;
             let joined = tx.change(|dir| {
                 join_group_with_token(dir, &mut record, &user, &request.token, &ctx)
             })?;
             tx.put_invite(&record)?;
-            Ok(joined)
+            Ok(Joined { location: joined.location(), group_id: joined.group })
         })
     })
     .await;
@@ -672,13 +679,13 @@ async fn join_parent(
             let (_, actor) =
                 authorize(tx.directory(), &id, user.as_ref(), Privilege::GroupJoinGroup)?;
             let request: JoinRequest = parse_body(&headers, &body)?;
-            let token_id = invite_token_id(&request.token)?;
-            let mut record = tx.invite(&token_id)?.ok_or_else(ApiError::invalid_token)?;
+            let token = InviteToken::parse(&request.token)?;
+            let mut record = tx.invite(token.token_id())?.ok_or(InviteError::InvalidToken)?;
             let joined = tx.change(|dir| {
                 join_parent_group_with_token(dir, &mut record, &actor, &id, &request.token, &ctx)
             })?;
             tx.put_invite(&record)?;
-            Ok(joined)
+            Ok(Joined { location: joined.location(), group_id: joined.parent })
         })
     })
     .await;

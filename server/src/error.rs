@@ -4,7 +4,7 @@
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use onezone_tokens::invite::{ApiError, ErrorBody};
+use onezone_tokens::invite::{ErrorBody, InviteError};
 
 /// An error answer: a status and a message for a person (never a secret or a token).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +26,7 @@ impl Failure {
 
     /// 401, as the library words it.
     pub fn unauthorized() -> Self {
-        ApiError::unauthorized().into()
+        InviteError::Unauthenticated.into()
     }
 
     /// 404 for a path with no resource behind it.
@@ -52,11 +52,15 @@ impl Failure {
     }
 }
 
-impl From<ApiError> for Failure {
-    fn from(e: ApiError) -> Self {
+impl From<InviteError> for Failure {
+    fn from(e: InviteError) -> Self {
         let status =
             StatusCode::from_u16(e.status().code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        Failure { status, message: e.message().to_owned() }
+        if status.is_server_error() {
+            // The detail (e.g. inconsistent storage) goes to the log, not to the client.
+            return Failure::internal(e.to_string());
+        }
+        Failure { status, message: e.to_string() }
     }
 }
 

@@ -1,7 +1,7 @@
 //! The endpoint's API types (`POST /groups/{id}/users/token`, `POST /user/groups/join`, ...) and
-//! the error type that carries an HTTP status and Onezone's `{"error": "..."}` body.
+//! Onezone's `{"error": "..."}` body.
 
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 use core::num::NonZeroU64;
@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use crate::group::PrivilegeSet;
 use crate::token::Caveat;
+
+use super::error::RequestError;
 
 /// How many times an invite token may be used: a positive integer or `"infinity"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -106,13 +108,14 @@ impl GroupInviteTokenRequest {
     /// Reads a request body: absent, empty (or only white space) and `{}` are all the empty request.
     ///
     /// # Errors
-    /// [`ApiError`] 400 naming what is wrong (invalid JSON, an unknown field, a bad value).
-    pub fn from_body(body: Option<&[u8]>) -> Result<Self, ApiError> {
+    /// [`RequestError::Json`] naming what is wrong (invalid JSON, an unknown field, a bad value);
+    /// it is [`InviteError::InvalidRequest`](super::InviteError::InvalidRequest), a 400, once
+    /// converted.
+    pub fn from_body(body: Option<&[u8]>) -> Result<Self, RequestError> {
         let Some(body) = body.filter(|b| !b.iter().all(u8::is_ascii_whitespace)) else {
             return Ok(Self::default());
         };
-        serde_json::from_slice(body)
-            .map_err(|e| ApiError::bad_request(alloc::format!("Invalid request: {e}")))
+        serde_json::from_slice(body).map_err(|e| RequestError::json(&e))
     }
 }
 
@@ -139,96 +142,3 @@ pub struct ErrorBody {
     /// What went wrong, for a person.
     pub error: String,
 }
-
-/// An HTTP status of the API's errors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Status {
-    /// 400: invalid request (or token).
-    BadRequest,
-    /// 401: not authenticated.
-    Unauthorized,
-    /// 403: authenticated but lacking a privilege.
-    Forbidden,
-    /// 404: no such resource.
-    NotFound,
-    /// 500: internal error.
-    Internal,
-}
-
-impl Status {
-    /// The numeric HTTP status code.
-    pub fn code(self) -> u16 {
-        match self {
-            Status::BadRequest => 400,
-            Status::Unauthorized => 401,
-            Status::Forbidden => 403,
-            Status::NotFound => 404,
-            Status::Internal => 500,
-        }
-    }
-}
-
-/// An error of the API operations: the HTTP status and a message for the `{"error": ...}` body.
-///
-/// Messages never contain secrets or tokens.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
-    status: Status,
-    message: String,
-}
-
-impl ApiError {
-    /// An error with this status and message.
-    pub fn new(status: Status, message: impl Into<String>) -> Self {
-        ApiError { status, message: message.into() }
-    }
-
-    /// 400.
-    pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(Status::BadRequest, message)
-    }
-
-    /// 400 for a token that does not parse or verify, in Onezone's words.
-    pub fn invalid_token() -> Self {
-        Self::bad_request("Bad value: provided \"token\" is not a valid token")
-    }
-
-    /// 401.
-    pub fn unauthorized() -> Self {
-        Self::new(Status::Unauthorized, "Authentication error")
-    }
-
-    /// 403.
-    pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(Status::Forbidden, message)
-    }
-
-    /// 404.
-    pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(Status::NotFound, message)
-    }
-
-    /// The status.
-    pub fn status(&self) -> Status {
-        self.status
-    }
-
-    /// The message.
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-
-    /// The response body.
-    pub fn body(&self) -> ErrorBody {
-        ErrorBody { error: self.message.to_string() }
-    }
-}
-
-impl fmt::Display for ApiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.status.code(), self.message)
-    }
-}
-
-impl core::error::Error for ApiError {}

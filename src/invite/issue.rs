@@ -1,17 +1,19 @@
 //! Issuing invite tokens: `POST /groups/{id}/users/token` and `POST /groups/{id}/children/token`.
 
-use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use rand_core::CryptoRng;
 
-use crate::group::{Directory, GroupId, Privilege, PrivilegeSet, UserId};
+use crate::group::{GroupId, Privilege, PrivilegeSet, UserId};
 use crate::token::{
-    Caveat, IdentifierV2, InviteKind, Persistence, Subject, TokenIdentifier, TokenType, mint,
+    Caveat, IdentifierV2, InviteKind, Persistence, Subject, TokenError, TokenIdentifier, TokenType,
+    mint,
 };
 
-use super::api::{ApiError, GroupInviteToken, GroupInviteTokenRequest, UsageLimit};
+use super::api::{GroupInviteToken, GroupInviteTokenRequest, UsageLimit};
+use super::error::{InviteError, RequestError};
+use super::facts::GroupAccess;
 use super::record::{InviteRecord, InviteTarget, SecretBytes};
 
 /// How a server issues invite tokens.
@@ -71,98 +73,181 @@ pub struct IssuedInvite {
 const TOKEN_ID_BYTES: usize = 16;
 const SECRET_BYTES: usize = 32;
 
-fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(2 * bytes.len());
-    for b in bytes {
-        for nibble in [b >> 4, b & 0xf] {
-            // A nibble is below 16, so `from_digit` always succeeds.
-            out.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
-        }
-    }
-    out
-}
-
-/// Issues a token that lets a new user join `group_id`: `POST /groups/{id}/users/token`.
-///
-/// Checks in Onezone's order: the group exists (404), there is a caller (401), the caller holds
-/// `group_invite_user` effectively (403), the request is valid (400); then mints a named invite
-/// token (`2/nmd/usr-<caller>/ujg:<group>:/<token id>`) with a fresh random id and secret,
-/// serialized as Onezone does (V1, escaped). `body` is the raw request body (absent, empty or
-/// `{}` are all valid). Pure: time and randomness are passed in.
+/// The group named by a request path: a string that is not a valid [`GroupId`] names no group.
 ///
 /// # Errors
-/// An [`ApiError`] with the status and message the API answers.
-pub fn issue_invite_token<R: CryptoRng + ?Sized>(
-    directory: &Directory,
+/// [`InviteError::GroupNotFound`] (404) for an invalid id, which is not echoed back.
+pub fn group_from_path(id: &str) -> Result<GroupId, InviteError> {
+    GroupId::new(id).map_err(|_| InviteError::GroupNotFound { group: None })
+}
+
+/// Proof that a caller passed Onezone's checks for an operation in a group: the group exists,
+/// the caller is authenticated and holds the privilege. Only [`authorize`] makes one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authorized {
+    group: GroupId,
+    caller: UserId,
+    privileges: PrivilegeSet,
+}
+
+impl Authorized {
+    /// The group.
+    pub fn group(&self) -> &GroupId {
+        &self.group
+    }
+
+    /// The caller.
+    pub fn caller(&self) -> &UserId {
+        &self.caller
+    }
+
+    /// The caller's effective privileges in the group (the checked one among them).
+    pub fn privileges(&self) -> PrivilegeSet {
+        self.privileges
+    }
+}
+
+/// Onezone's checks before any operation in a group, in its order: the group exists (404),
+/// there is a caller (401), the caller holds `needed` (403). `access` is the caller's standing in
+/// `group` as the caller's storage tells it.
+///
+/// ```
+/// use onezone_tokens::group::{GroupId, Privilege, PrivilegeSet, UserId};
+/// use onezone_tokens::invite::{GroupAccess, InviteError, authorize};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (g1, bob) = (GroupId::new("g1")?, UserId::new("bob")?);
+/// let member = GroupAccess { group_exists: true, privileges: PrivilegeSet::member() };
+/// let refused = authorize(&g1, Some(&bob), &member, Privilege::GroupJoinGroup).unwrap_err();
+/// assert_eq!(refused, InviteError::MissingPrivilege { privilege: Privilege::GroupJoinGroup });
+/// let anonymous = authorize(&g1, None, &GroupAccess::MISSING, Privilege::GroupView).unwrap_err();
+/// assert_eq!(anonymous.status().code(), 404); // the group's absence comes first
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// [`InviteError::GroupNotFound`], [`InviteError::Unauthenticated`],
+/// [`InviteError::MissingPrivilege`]; [`InviteError::InconsistentFacts`] for privileges in a
+/// group said not to exist.
+pub fn authorize(
+    group: &GroupId,
     caller: Option<&UserId>,
-    group_id: &str,
+    access: &GroupAccess,
+    needed: Privilege,
+) -> Result<Authorized, InviteError> {
+    let caller = check_access(group, caller, access, needed)?;
+    Ok(Authorized { group: group.clone(), caller: caller.clone(), privileges: access.privileges })
+}
+
+/// [`authorize`]'s checks, without copying the ids: the caller.
+fn check_access<'c>(
+    group: &GroupId,
+    caller: Option<&'c UserId>,
+    access: &GroupAccess,
+    needed: Privilege,
+) -> Result<&'c UserId, InviteError> {
+    access.check()?;
+    if !access.group_exists {
+        return Err(InviteError::GroupNotFound { group: Some(group.clone()) });
+    }
+    let caller = caller.ok_or(InviteError::Unauthenticated)?;
+    if !access.privileges.contains(needed) {
+        return Err(InviteError::MissingPrivilege { privilege: needed });
+    }
+    Ok(caller)
+}
+
+/// Issues a token that lets a new user join `group`: `POST /groups/{id}/users/token`.
+///
+/// `access` is the caller's standing in `group` (whether it exists, the caller's effective
+/// privileges there), as the caller's storage tells it: from a [`Directory`](crate::group::Directory)
+/// with [`GroupAccess::from_directory`], or from rows with
+/// [`effective_privileges_from_rows`](crate::group::effective_privileges_from_rows). Checks in
+/// Onezone's order: the group exists (404), there is a caller (401), the caller holds
+/// `group_invite_user` (403), the request is valid (400); then mints a named invite token
+/// (`2/nmd/usr-<caller>/ujg:<group>:/<token id>`) with a fresh random id and secret, serialized
+/// as Onezone does (V1, escaped). `body` is the raw request body (absent, empty or `{}` are all
+/// valid). Pure: time and randomness are passed in.
+///
+/// The caller stores [`IssuedInvite::record`] (in the same transaction) before answering
+/// [`IssuedInvite::response`].
+///
+/// ```
+/// use onezone_tokens::group::{GroupId, PrivilegeSet, UserId};
+/// use onezone_tokens::invite::{GroupAccess, IssuePolicy, issue_invite_token};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (group, alice) = (GroupId::new("g1")?, UserId::new("alice")?);
+/// // What the server's database says: g1 exists and alice is its admin.
+/// let access = GroupAccess { group_exists: true, privileges: PrivilegeSet::admin() };
+/// let policy = IssuePolicy::new("onezone.example.org");
+/// let mut rng = rand::rng(); // any `rand_core` 0.10 `CryptoRng`
+/// let issued = issue_invite_token(&group, Some(&alice), &access, Some(b"{}"), &policy, 1_800_000_000, &mut rng)?;
+/// assert_eq!(issued.record.group_id, group);
+/// assert!(issued.response.token.chars().all(|c| c.is_ascii_alphanumeric()));
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// The [`InviteError`] the API answers; [`InviteError::InconsistentFacts`] if `access` gives
+/// privileges in a group it says does not exist.
+pub fn issue_invite_token<R: CryptoRng + ?Sized>(
+    group: &GroupId,
+    caller: Option<&UserId>,
+    access: &GroupAccess,
     body: Option<&[u8]>,
     policy: &IssuePolicy,
     now: u64,
     rng: &mut R,
-) -> Result<IssuedInvite, ApiError> {
-    issue(directory, caller, group_id, body, policy, now, rng, InviteTarget::UserJoinGroup)
+) -> Result<IssuedInvite, InviteError> {
+    issue(group, caller, access, body, policy, now, rng, InviteTarget::UserJoinGroup)
 }
 
-/// Issues a token that lets another group join `group_id` as its child:
+/// Issues a token that lets another group join `group` as its child:
 /// `POST /groups/{id}/children/token`, needing `group_invite_group` (see [`issue_invite_token`]).
 ///
 /// # Errors
 /// As [`issue_invite_token`].
 pub fn issue_child_invite_token<R: CryptoRng + ?Sized>(
-    directory: &Directory,
+    group: &GroupId,
     caller: Option<&UserId>,
-    group_id: &str,
+    access: &GroupAccess,
     body: Option<&[u8]>,
     policy: &IssuePolicy,
     now: u64,
     rng: &mut R,
-) -> Result<IssuedInvite, ApiError> {
-    issue(directory, caller, group_id, body, policy, now, rng, InviteTarget::GroupJoinGroup)
+) -> Result<IssuedInvite, InviteError> {
+    issue(group, caller, access, body, policy, now, rng, InviteTarget::GroupJoinGroup)
 }
 
-pub(crate) fn not_found(group_id: &str) -> ApiError {
-    // Only a valid id is echoed back; anything else could be arbitrary text from the path.
-    match GroupId::new(group_id) {
-        Ok(id) => ApiError::not_found(format!("The resource could not be found: group {id}")),
-        Err(_) => ApiError::not_found("The resource could not be found"),
+/// The privilege that lets a user issue (and keep valid) invites of `target`.
+pub(crate) fn invite_privilege(target: InviteTarget) -> Privilege {
+    match target {
+        InviteTarget::UserJoinGroup => Privilege::GroupInviteUser,
+        InviteTarget::GroupJoinGroup => Privilege::GroupInviteGroup,
     }
 }
 
-pub(crate) fn forbidden(privilege: Privilege) -> ApiError {
-    ApiError::forbidden(format!(
-        "You are not authorized to perform this operation (missing privilege {})",
-        privilege.as_str()
-    ))
+/// The identifier's invite code of `target`.
+pub(crate) fn invite_kind(target: InviteTarget) -> InviteKind {
+    match target {
+        InviteTarget::UserJoinGroup => InviteKind::UserJoinGroup,
+        InviteTarget::GroupJoinGroup => InviteKind::GroupJoinGroup,
+    }
 }
 
 #[allow(clippy::too_many_arguments)] // the public wrappers fix `target`
 fn issue<R: CryptoRng + ?Sized>(
-    directory: &Directory,
+    group: &GroupId,
     caller: Option<&UserId>,
-    group_id: &str,
+    access: &GroupAccess,
     body: Option<&[u8]>,
     policy: &IssuePolicy,
     now: u64,
     rng: &mut R,
     target: InviteTarget,
-) -> Result<IssuedInvite, ApiError> {
-    // 404: the group exists.
-    let group = GroupId::new(group_id).map_err(|_| not_found(group_id))?;
-    if directory.group(&group).is_none() {
-        return Err(not_found(group_id));
-    }
-    // 401: there is a caller.
-    let caller = caller.ok_or_else(ApiError::unauthorized)?;
-    // 403: the caller may invite.
-    let (needed, kind) = match target {
-        InviteTarget::UserJoinGroup => (Privilege::GroupInviteUser, InviteKind::UserJoinGroup),
-        InviteTarget::GroupJoinGroup => (Privilege::GroupInviteGroup, InviteKind::GroupJoinGroup),
-    };
-    let held = directory.effective_privileges(caller, &group);
-    if !held.contains(needed) {
-        return Err(forbidden(needed));
-    }
+) -> Result<IssuedInvite, InviteError> {
+    // 404, 401, 403.
+    let caller = check_access(group, caller, access, invite_privilege(target))?;
+    let held = access.privileges;
     // 400: the request is valid.
     let request = GroupInviteTokenRequest::from_body(body)?;
     let mut caveats: Vec<Caveat> = Vec::with_capacity(request.caveats.len() + 1);
@@ -170,23 +255,19 @@ fn issue<R: CryptoRng + ?Sized>(
     let mut valid_until: Option<u64> = None;
     for caveat in &request.caveats {
         if !caveat.allowed_in_invite() {
-            return Err(ApiError::bad_request(format!(
-                "Invalid request: the caveat `{caveat}` is not allowed in invite tokens \
-                 (allowed: time, ip, asn, geo.country, geo.region, consumer)"
-            )));
+            return Err(RequestError::CaveatNotAllowed(caveat.clone()).into());
         }
         if let Caveat::Time { valid_until: t } = caveat {
             if *t > max_valid_until {
-                return Err(ApiError::bad_request(format!(
-                    "Invalid request: the requested lifetime ends at {t}, after the maximum \
-                     lifetime of {} s (at {max_valid_until})",
-                    policy.max_ttl
-                )));
+                return Err(RequestError::LifetimeTooLong {
+                    valid_until: *t,
+                    max_ttl: policy.max_ttl,
+                    max_valid_until,
+                }
+                .into());
             }
             if *t <= now {
-                return Err(ApiError::bad_request(format!(
-                    "Invalid request: the time caveat `{caveat}` has already expired"
-                )));
+                return Err(RequestError::AlreadyExpired(caveat.clone()).into());
             }
             valid_until = Some(valid_until.map_or(*t, |v| v.min(*t)));
         }
@@ -194,7 +275,9 @@ fn issue<R: CryptoRng + ?Sized>(
     let privileges = match request.privileges {
         None => PrivilegeSet::member(),
         Some(p) if held.contains(Privilege::GroupSetPrivileges) => p,
-        Some(_) => return Err(forbidden(Privilege::GroupSetPrivileges)),
+        Some(_) => {
+            return Err(InviteError::MissingPrivilege { privilege: Privilege::GroupSetPrivileges });
+        }
     };
     // A request without a time caveat gets the default lifetime.
     let valid_until = match valid_until {
@@ -214,24 +297,27 @@ fn issue<R: CryptoRng + ?Sized>(
     rng.fill_bytes(&mut secret);
     let secret = SecretBytes::new(secret);
 
-    let internal = |_| ApiError::new(super::api::Status::Internal, "Internal server error");
     let identifier = IdentifierV2::new(
         Persistence::Named,
         Subject::User(String::from(caller.as_str())),
-        TokenType::Invite { kind, target: String::from(group.as_str()), params: String::new() },
+        TokenType::Invite {
+            kind: invite_kind(target),
+            target: String::from(group.as_str()),
+            params: String::new(),
+        },
         token_id.clone(),
     )
-    .map_err(internal)?;
+    .map_err(|e| InviteError::Mint(TokenError::Identifier(e)))?;
     let token =
         mint(&secret.to_secret(), &policy.domain, &TokenIdentifier::V2(identifier), &caveats)
-            .map_err(|_| ApiError::new(super::api::Status::Internal, "Internal server error"))?;
+            .map_err(InviteError::Mint)?;
 
     Ok(IssuedInvite {
         response: GroupInviteToken { token },
         record: InviteRecord {
             token_id,
             secret,
-            group_id: group,
+            group_id: group.clone(),
             issuer: caller.clone(),
             target,
             usage_limit: request.usage_limit.unwrap_or(policy.default_usage_limit),
@@ -242,4 +328,14 @@ fn issue<R: CryptoRng + ?Sized>(
             revoked: false,
         },
     })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let digit = |n: u8| char::from(if n < 10 { b'0' + n } else { b'a' + (n - 10) });
+    let mut out = String::with_capacity(2 * bytes.len());
+    for b in bytes {
+        out.push(digit(b >> 4));
+        out.push(digit(b & 0xf));
+    }
+    out
 }

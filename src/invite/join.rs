@@ -1,27 +1,164 @@
 //! Consuming invite tokens: `POST /user/groups/join` and `POST /groups/{id}/parents/join`.
+//!
+//! A join is decided from the token, its stored [`InviteRecord`] and a few facts of the caller's
+//! storage ([`UserJoinFacts`], [`ChildJoinFacts`]); the decision ([`UserJoin`], [`ChildJoin`]) is
+//! what the caller must write, in one transaction: the membership (or child link) and one use of
+//! the token ([`TokenUse`]), a conditional write so that two processes racing on the last use
+//! cannot both win.
 
 use alloc::format;
 use alloc::string::String;
 
-use crate::group::{Directory, DirectoryError, GroupId, Privilege, UserId};
+use crate::group::{DirectoryLimits, GroupId, Privilege, PrivilegeSet, UserId};
 use crate::macaroon::Secret;
 use crate::token::caveat::{Consumer, ConsumerKind};
 use crate::token::{
-    CaveatContext, InviteKind, Persistence, Subject, TokenError, TokenIdentifier, TokenSecrets,
-    TokenType, UnverifiedToken, Verifier,
+    CaveatContext, Persistence, Subject, TokenError, TokenIdentifier, TokenSecrets, TokenType,
+    UnverifiedToken, Verifier,
 };
 
-use super::api::{ApiError, Status};
-use super::issue::{forbidden, not_found};
+use super::api::UsageLimit;
+use super::error::InviteError;
+use super::facts::{ChildJoinFacts, UserJoinFacts};
+use super::issue::{Authorized, invite_kind, invite_privilege};
 use super::record::{InviteRecord, InviteTarget};
 
-/// A successful join: where the new membership lives.
+/// An invite token read from a request, not yet trusted: a named Onezone token whose
+/// [`token_id`](InviteToken::token_id) says which [`InviteRecord`] to load.
+#[derive(Debug, Clone)]
+pub struct InviteToken {
+    token: UnverifiedToken,
+}
+
+impl InviteToken {
+    /// Reads a token in any of Onezone's text forms.
+    ///
+    /// ```
+    /// use onezone_tokens::invite::{InviteError, InviteToken};
+    /// assert_eq!(InviteToken::parse("not a token").unwrap_err(), InviteError::InvalidToken);
+    /// ```
+    ///
+    /// # Errors
+    /// [`InviteError::InvalidToken`] (400, `Bad value: provided "token" is not a valid token`)
+    /// if it does not parse or is not a named token.
+    pub fn parse(text: &str) -> Result<Self, InviteError> {
+        let token = UnverifiedToken::parse(text).map_err(|_| InviteError::InvalidToken)?;
+        match token.identifier() {
+            TokenIdentifier::V2(v2) if v2.persistence == Persistence::Named => {
+                Ok(InviteToken { token })
+            }
+            _ => Err(InviteError::InvalidToken),
+        }
+    }
+
+    /// The token id its identifier names: the key of its [`InviteRecord`].
+    pub fn token_id(&self) -> &str {
+        match self.token.identifier() {
+            TokenIdentifier::V2(v2) => &v2.id,
+            // Unreachable: `parse` admits only version 2 identifiers, and no record has an empty id.
+            TokenIdentifier::Legacy(_) => "",
+        }
+    }
+}
+
+/// One use of an invite token, to be written in the join's transaction as a conditional update,
+/// so that it is counted exactly once across processes:
+///
+/// ```sql
+/// UPDATE invite_tokens SET usage_count = usage_count + 1
+/// WHERE token_id = :token_id AND NOT revoked
+///   AND (usage_limit IS NULL OR usage_count < usage_limit)  -- NULL: "infinity"
+/// ```
+///
+/// If it updates no row, another request used the token up (or revoked it) since the record was
+/// read: roll back and answer [`TokenUse::spent`]. [`TokenUse::apply`] is the same write on an
+/// in-memory record.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Joined {
-    /// The group that was joined.
-    pub group_id: GroupId,
-    /// The `Location` header of the `201 Created` answer.
-    pub location: String,
+pub struct TokenUse {
+    /// The token id.
+    pub token_id: String,
+    /// The token's usage limit, as the record said.
+    pub usage_limit: UsageLimit,
+}
+
+impl TokenUse {
+    /// Counts the use on `record`, if it is this token's, not revoked and not used up.
+    ///
+    /// # Errors
+    /// [`TokenUse::spent`] if the condition does not hold; the record is then unchanged.
+    pub fn apply(&self, record: &mut InviteRecord) -> Result<(), InviteError> {
+        if record.token_id != self.token_id
+            || record.revoked
+            || !record.usage_limit.admits(record.usage_count)
+        {
+            return Err(self.spent());
+        }
+        record.usage_count = record.usage_count.saturating_add(1);
+        Ok(())
+    }
+
+    /// The answer when the conditional write matched no row: the usage limit is reached.
+    pub fn spent(&self) -> InviteError {
+        InviteError::UsageLimitReached { limit: self.usage_limit }
+    }
+}
+
+/// A user's join, decided: what the caller writes in one transaction. Insert the membership
+/// (`group`, `user`, `privileges`) with a uniqueness constraint on (`group`, `user`), and apply
+/// [`token_use`](UserJoin::token_use); then answer `201 Created` with
+/// [`location`](UserJoin::location). If the insert meets an existing membership (a concurrent
+/// join), roll back and answer [`UserJoin::already_member`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserJoin {
+    /// The group joined.
+    pub group: GroupId,
+    /// The new member.
+    pub user: UserId,
+    /// The new member's direct privileges (the record's).
+    pub privileges: PrivilegeSet,
+    /// The use of the token to count.
+    pub token_use: TokenUse,
+}
+
+impl UserJoin {
+    /// The `Location` header of the `201 Created` answer: `/user/groups/{groupId}`.
+    pub fn location(&self) -> String {
+        format!("/user/groups/{}", self.group)
+    }
+
+    /// The answer when the membership already exists at write time.
+    pub fn already_member(&self) -> InviteError {
+        InviteError::AlreadyMember { user: self.user.clone(), group: self.group.clone() }
+    }
+}
+
+/// A group's join as a child, decided: insert the link (`parent`, `child`, `privileges`) with a
+/// uniqueness constraint on (`parent`, `child`) and apply
+/// [`token_use`](ChildJoin::token_use), in one transaction that also read the link's
+/// [`LinkShape`](crate::group::LinkShape) (run it `SERIALIZABLE`, or lock the groups involved,
+/// so that two concurrent links cannot close a cycle together).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildJoin {
+    /// The group joined (the token's).
+    pub parent: GroupId,
+    /// The joining group.
+    pub child: GroupId,
+    /// The privileges the child holds in the parent (the record's).
+    pub privileges: PrivilegeSet,
+    /// The use of the token to count.
+    pub token_use: TokenUse,
+}
+
+impl ChildJoin {
+    /// The `Location` header of the `201 Created` answer: `/groups/{childId}/parents/{parentId}`.
+    pub fn location(&self) -> String {
+        format!("/groups/{}/parents/{}", self.child, self.parent)
+    }
+
+    /// The answer when the link already exists at write time.
+    pub fn already_child(&self) -> InviteError {
+        InviteError::AlreadyChild { child: self.child.clone(), parent: self.parent.clone() }
+    }
 }
 
 /// The one record a join is checked against, as a secret store.
@@ -41,176 +178,150 @@ impl TokenSecrets for RecordSecrets<'_> {
     }
 }
 
-/// The token id a token names, so the server can load its [`InviteRecord`] before joining.
-///
-/// # Errors
-/// 400 `Bad value: provided "token" is not a valid token` if it does not parse or is not a named
-/// token.
-pub fn invite_token_id(token: &str) -> Result<String, ApiError> {
-    let parsed = UnverifiedToken::parse(token).map_err(|_| ApiError::invalid_token())?;
-    match parsed.identifier() {
-        TokenIdentifier::V2(v2) if v2.persistence == Persistence::Named => Ok(v2.id.clone()),
-        _ => Err(ApiError::invalid_token()),
-    }
-}
-
-fn token_error(e: &TokenError) -> ApiError {
+fn token_error(e: TokenError) -> InviteError {
     match e {
         // Say why only once the token is known to be authentic (the verifier guarantees that
         // caveat failures come after the signature).
         TokenError::CaveatFailed { .. }
         | TokenError::Revoked
         | TokenError::CaveatNotAllowed { .. }
-        | TokenError::UnknownCaveat { .. } => ApiError::bad_request(format!(
-            "Bad value: provided \"token\" is not a valid token ({e})"
-        )),
-        _ => ApiError::invalid_token(),
+        | TokenError::UnknownCaveat { .. } => InviteError::TokenRejected(e),
+        _ => InviteError::InvalidToken,
     }
 }
 
-/// Checks the token against its record and the joining consumer; on success returns the group.
+/// Verifies `token` against its record for a join of kind `target` by `consumer`, then checks
+/// the facts of the record's group in Onezone's order: the group exists (404), the issuer may
+/// still invite (403), the token has a use left (400).
 fn check_token(
-    directory: &Directory,
+    token: &InviteToken,
     record: &InviteRecord,
-    token: &str,
     target: InviteTarget,
     consumer: Consumer,
     mut ctx: CaveatContext,
-) -> Result<GroupId, ApiError> {
-    let parsed = UnverifiedToken::parse(token).map_err(|_| ApiError::invalid_token())?;
+    issuer: &super::facts::GroupAccess,
+) -> Result<TokenUse, InviteError> {
     // The consumer of an invite is whoever joins, whatever the caller put in the context.
     ctx.consumer = Some(consumer);
     let verified =
-        Verifier::new(&RecordSecrets(record)).verify(&parsed, &ctx).map_err(|e| token_error(&e))?;
-    let wanted = match target {
-        InviteTarget::UserJoinGroup => InviteKind::UserJoinGroup,
-        InviteTarget::GroupJoinGroup => InviteKind::GroupJoinGroup,
-    };
-    let group = match verified.identifier() {
-        TokenIdentifier::V2(v2) => match &v2.token_type {
+        Verifier::new(&RecordSecrets(record)).verify(&token.token, &ctx).map_err(token_error)?;
+    let matches = match verified.identifier() {
+        TokenIdentifier::V2(v2) => matches!(
+            &v2.token_type,
             TokenType::Invite { kind, target: group, .. }
-                if *kind == wanted
+                if *kind == invite_kind(target)
                     && record.target == target
-                    && *group == record.group_id.as_str() =>
-            {
-                record.group_id.clone()
-            }
-            _ => return Err(ApiError::invalid_token()),
-        },
-        _ => return Err(ApiError::invalid_token()),
+                    && *group == record.group_id.as_str()
+        ),
+        TokenIdentifier::Legacy(_) => false,
     };
-    if directory.group(&group).is_none() {
-        return Err(not_found(group.as_str()));
+    if !matches {
+        return Err(InviteError::InvalidToken);
+    }
+    if !issuer.group_exists {
+        return Err(InviteError::GroupNotFound { group: Some(record.group_id.clone()) });
     }
     // The issuer must still be allowed to invite now.
-    let needed = match target {
-        InviteTarget::UserJoinGroup => Privilege::GroupInviteUser,
-        InviteTarget::GroupJoinGroup => Privilege::GroupInviteGroup,
-    };
-    if !directory.effective_privileges(&record.issuer, &group).contains(needed) {
-        return Err(ApiError::forbidden(format!(
-            "The issuer of this invite token is no longer authorized to invite (missing privilege {})",
-            needed.as_str()
-        )));
+    let needed = invite_privilege(target);
+    if !issuer.privileges.contains(needed) {
+        return Err(InviteError::IssuerNotAuthorized { privilege: needed });
     }
     if !record.usage_limit.admits(record.usage_count) {
-        return Err(ApiError::bad_request(format!(
-            "Bad value: provided \"token\" is not a valid token (its usage limit of {} is reached)",
-            record.usage_limit
-        )));
+        return Err(InviteError::UsageLimitReached { limit: record.usage_limit });
     }
-    Ok(group)
+    Ok(TokenUse { token_id: record.token_id.clone(), usage_limit: record.usage_limit })
 }
 
-fn internal(e: &DirectoryError) -> ApiError {
-    ApiError::new(Status::Internal, format!("Internal server error: {e}"))
-}
-
-/// A user joins a group with an invite token: `POST /user/groups/join`.
+/// A user joins a group with an invite token: `POST /user/groups/join`. Decides; writes nothing.
 ///
-/// `record` is the stored record of the token (find it with [`invite_token_id`]). The token must
-/// verify (signature, revocation, caveats in `ctx` with the user as consumer), be a user invite
-/// for the record's group, whose issuer must still hold `group_invite_user` and whose usage
-/// limit must admit one more use. The user joins with the record's privileges and the record's
-/// usage count rises by one. On any error neither `directory` nor `record` changes.
+/// `token` was read with [`InviteToken::parse`]; `record` is the stored record of its
+/// [`token_id`](InviteToken::token_id) (a token without a record is
+/// [`InviteError::InvalidToken`]); `facts` are read from the caller's storage for the record's
+/// group. In Onezone's order: the token must verify (signature, revocation, caveats in `ctx` with
+/// the user as consumer) and be a user invite for the record's group (400); the group must exist
+/// (404); the issuer must still hold `group_invite_user` (403); the usage limit must admit one more
+/// use (400); the user must not be a member already (400). The answer is what to write.
 ///
 /// # Errors
-/// 400 for an invalid, spent or misused token and for a user who is already a member; 403 if the
-/// issuer lost the privilege; 404 if the group is gone.
+/// The [`InviteError`] the API answers; [`InviteError::InconsistentFacts`] for facts that
+/// contradict each other.
 pub fn join_group_with_token(
-    directory: &mut Directory,
-    record: &mut InviteRecord,
     user: &UserId,
-    token: &str,
+    token: &InviteToken,
+    record: &InviteRecord,
+    facts: &UserJoinFacts,
     ctx: &CaveatContext,
-) -> Result<Joined, ApiError> {
+) -> Result<UserJoin, InviteError> {
+    facts.check()?;
     let consumer =
-        Consumer::new(ConsumerKind::User, user.as_str()).map_err(|_| ApiError::invalid_token())?;
-    let group =
-        check_token(directory, record, token, InviteTarget::UserJoinGroup, consumer, ctx.clone())?;
-    match directory.add_user(&group, user, record.privileges) {
-        Ok(()) => {}
-        Err(DirectoryError::AlreadyMember { .. }) => {
-            return Err(ApiError::bad_request(format!(
-                "Bad value: user:{user} is already a member of group:{group}"
-            )));
-        }
-        Err(e @ DirectoryError::TooManyMembers { .. }) => {
-            return Err(ApiError::bad_request(format!("Bad value: {e}")));
-        }
-        Err(e) => return Err(internal(&e)),
+        Consumer::new(ConsumerKind::User, user.as_str()).map_err(|_| InviteError::InvalidToken)?;
+    let token_use = check_token(
+        token,
+        record,
+        InviteTarget::UserJoinGroup,
+        consumer,
+        ctx.clone(),
+        &facts.issuer,
+    )?;
+    let join = UserJoin {
+        group: record.group_id.clone(),
+        user: user.clone(),
+        privileges: record.privileges,
+        token_use,
+    };
+    if facts.already_member {
+        return Err(join.already_member());
     }
-    record.usage_count = record.usage_count.saturating_add(1);
-    let location = format!("/user/groups/{group}");
-    Ok(Joined { group_id: group, location })
+    Ok(join)
 }
 
 /// A group joins another as its child with an invite token: `POST /groups/{childId}/parents/join`.
+/// Decides; writes nothing.
 ///
-/// `actor` needs `group_join_group` in `child`. The child gets the record's privileges in the
-/// parent. A join that would make a group its own ancestor (or join itself) is refused. On any
-/// error neither `directory` nor `record` changes.
+/// `child` is the proof that the acting user passed [`authorize`](super::authorize) for the
+/// joining group with `group_join_group` (404, 401, 403 come first, before the token is read).
+/// Then as [`join_group_with_token`], with `group_invite_group` for the issuer and the joining
+/// group as consumer, and the link checked as [`Directory::add_child`] does: not the parent
+/// itself nor one of its ancestors, not already its child, within `limits.max_depth`.
+///
+/// [`Directory::add_child`]: crate::group::Directory::add_child
 ///
 /// # Errors
-/// As [`join_group_with_token`], plus 404 for an unknown child, 403 if `actor` may not make the
-/// child join, and 400 for a cycle or an existing child.
+/// As [`join_group_with_token`], plus [`InviteError::AlreadyChild`] and
+/// [`InviteError::Refused`] for a cycle or a nesting too deep.
 pub fn join_parent_group_with_token(
-    directory: &mut Directory,
-    record: &mut InviteRecord,
-    actor: &UserId,
-    child_id: &str,
-    token: &str,
+    child: &Authorized,
+    token: &InviteToken,
+    record: &InviteRecord,
+    facts: &ChildJoinFacts,
     ctx: &CaveatContext,
-) -> Result<Joined, ApiError> {
-    let child = GroupId::new(child_id).map_err(|_| not_found(child_id))?;
-    if directory.group(&child).is_none() {
-        return Err(not_found(child_id));
+    limits: &DirectoryLimits,
+) -> Result<ChildJoin, InviteError> {
+    facts.check()?;
+    if !child.privileges().contains(Privilege::GroupJoinGroup) {
+        return Err(InviteError::MissingPrivilege { privilege: Privilege::GroupJoinGroup });
     }
-    if !directory.effective_privileges(actor, &child).contains(Privilege::GroupJoinGroup) {
-        return Err(forbidden(Privilege::GroupJoinGroup));
-    }
-    let consumer = Consumer::new(ConsumerKind::Group, child.as_str())
-        .map_err(|_| ApiError::invalid_token())?;
+    let consumer = Consumer::new(ConsumerKind::Group, child.group().as_str())
+        .map_err(|_| InviteError::InvalidToken)?;
     let mut ctx = ctx.clone();
     // A `grp-<id>` consumer caveat admits the joining group itself.
-    ctx.consumer_groups.push(String::from(child.as_str()));
-    let parent =
-        check_token(directory, record, token, InviteTarget::GroupJoinGroup, consumer, ctx)?;
-    match directory.add_child(&parent, &child, record.privileges) {
-        Ok(()) => {}
-        Err(DirectoryError::AlreadyChild { .. }) => {
-            return Err(ApiError::bad_request(format!(
-                "Bad value: group:{child} is already a member of group:{parent}"
-            )));
-        }
-        Err(
-            e @ (DirectoryError::WouldCreateCycle { .. } | DirectoryError::TooManyMembers { .. }),
-        ) => {
-            return Err(ApiError::bad_request(format!("Bad value: {e}")));
-        }
-        Err(e) => return Err(internal(&e)),
-    }
-    record.usage_count = record.usage_count.saturating_add(1);
-    let location = format!("/groups/{child}/parents/{parent}");
-    Ok(Joined { group_id: parent, location })
+    ctx.consumer_groups.push(String::from(child.group().as_str()));
+    let token_use =
+        check_token(token, record, InviteTarget::GroupJoinGroup, consumer, ctx, &facts.issuer)?;
+    let join = ChildJoin {
+        parent: record.group_id.clone(),
+        child: child.group().clone(),
+        privileges: record.privileges,
+        token_use,
+    };
+    // A group never joins itself, whatever the facts say.
+    let link = if join.parent == join.child {
+        crate::group::LinkShape::new(true, 0)
+    } else if facts.already_child {
+        return Err(join.already_child());
+    } else {
+        facts.link
+    };
+    link.check(&join.parent, &join.child, limits).map_err(InviteError::Refused)?;
+    Ok(join)
 }

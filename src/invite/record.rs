@@ -64,6 +64,12 @@ impl SecretBytes {
         SecretBytes(bytes)
     }
 
+    /// The secret bytes, to store them (as a database column, say). Handle with care: whoever
+    /// reads them can mint this token.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+
     /// The secret as the engine's [`Secret`].
     pub fn to_secret(&self) -> Secret {
         Secret::new(self.0.as_slice())

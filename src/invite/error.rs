@@ -1,0 +1,267 @@
+//! Why an invite operation was refused: one typed reason per variant, with the HTTP status
+//! ([`InviteError::status`]) and Onezone's exact message (`Display`) of the API's answer.
+
+use alloc::string::{String, ToString};
+use core::fmt;
+
+use crate::group::{DirectoryError, GroupId, Privilege, RowsError, UserId};
+use crate::token::{Caveat, TokenError};
+
+use super::api::{ErrorBody, UsageLimit};
+
+/// An HTTP status of the API's errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Status {
+    /// 400: invalid request (or token).
+    BadRequest,
+    /// 401: not authenticated.
+    Unauthorized,
+    /// 403: authenticated but lacking a privilege.
+    Forbidden,
+    /// 404: no such resource.
+    NotFound,
+    /// 500: internal error.
+    Internal,
+}
+
+impl Status {
+    /// The numeric HTTP status code.
+    pub fn code(self) -> u16 {
+        match self {
+            Status::BadRequest => 400,
+            Status::Unauthorized => 401,
+            Status::Forbidden => 403,
+            Status::NotFound => 404,
+            Status::Internal => 500,
+        }
+    }
+}
+
+/// Why an invite operation was refused. A server maps it once: [`InviteError::status`] is the HTTP
+/// status, `Display` (and [`InviteError::body`]) Onezone's message for the `{"error": ...}` body.
+///
+/// Messages never contain a secret or a token; ids are shown only once validated.
+///
+/// ```
+/// use onezone_tokens::group::Privilege;
+/// use onezone_tokens::invite::{InviteError, Status};
+/// let e = InviteError::MissingPrivilege { privilege: Privilege::GroupInviteUser };
+/// assert_eq!(e.status(), Status::Forbidden);
+/// assert_eq!(
+///     e.to_string(),
+///     "You are not authorized to perform this operation (missing privilege group_invite_user)"
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InviteError {
+    /// 404: no such group. `group` is the id when it is a valid one (an invalid id from a path is
+    /// never echoed back).
+    GroupNotFound {
+        /// The group asked for, if its id is valid.
+        group: Option<GroupId>,
+    },
+    /// 401: the request has no authenticated caller.
+    Unauthenticated,
+    /// 403: the caller lacks `privilege` in the group.
+    MissingPrivilege {
+        /// The privilege needed.
+        privilege: Privilege,
+    },
+    /// 403: the token's issuer no longer holds `privilege` in the group it invites to.
+    IssuerNotAuthorized {
+        /// The privilege the issuer needs.
+        privilege: Privilege,
+    },
+    /// 400: the request body is not a valid request.
+    InvalidRequest(RequestError),
+    /// 400: the token does not parse, its signature is wrong, or it is not an invite token for
+    /// this record and this kind of join. Deliberately says nothing more.
+    InvalidToken,
+    /// 400: the token is authentic but refused, for the reason given (an expired or unmet
+    /// caveat, a revoked token, a caveat an invite token may not carry).
+    TokenRejected(TokenError),
+    /// 400: the token has been used as many times as its usage limit allows.
+    UsageLimitReached {
+        /// The limit.
+        limit: UsageLimit,
+    },
+    /// 400: the user is already a direct member of the group.
+    AlreadyMember {
+        /// The user.
+        user: UserId,
+        /// The group.
+        group: GroupId,
+    },
+    /// 400: the group is already a child of the parent.
+    AlreadyChild {
+        /// The child.
+        child: GroupId,
+        /// The parent.
+        parent: GroupId,
+    },
+    /// 400: the group model refuses the change (a cycle, a nesting or size limit).
+    Refused(DirectoryError),
+    /// 500: the facts the caller passed contradict each other (for example privileges in a group
+    /// it says does not exist). Nothing is granted.
+    InconsistentFacts(&'static str),
+    /// 500: the rows the caller read cannot come from a consistent store. Nothing is granted.
+    InconsistentRows(RowsError),
+    /// 500: the token could not be minted.
+    Mint(TokenError),
+}
+
+impl InviteError {
+    /// 404 for the group `id`: the id is echoed back only if it is a valid one.
+    pub fn group_not_found(id: &str) -> Self {
+        InviteError::GroupNotFound { group: GroupId::new(id).ok() }
+    }
+
+    /// The HTTP status of the answer.
+    pub fn status(&self) -> Status {
+        match self {
+            InviteError::GroupNotFound { .. } => Status::NotFound,
+            InviteError::Unauthenticated => Status::Unauthorized,
+            InviteError::MissingPrivilege { .. } | InviteError::IssuerNotAuthorized { .. } => {
+                Status::Forbidden
+            }
+            InviteError::InvalidRequest(_)
+            | InviteError::InvalidToken
+            | InviteError::TokenRejected(_)
+            | InviteError::UsageLimitReached { .. }
+            | InviteError::AlreadyMember { .. }
+            | InviteError::AlreadyChild { .. }
+            | InviteError::Refused(_) => Status::BadRequest,
+            InviteError::InconsistentFacts(_)
+            | InviteError::InconsistentRows(_)
+            | InviteError::Mint(_) => Status::Internal,
+        }
+    }
+
+    /// The response body, `{"error": "<Display>"}`.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody { error: self.to_string() }
+    }
+}
+
+const INVALID_TOKEN: &str = "Bad value: provided \"token\" is not a valid token";
+
+impl fmt::Display for InviteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InviteError::GroupNotFound { group: Some(group) } => {
+                write!(f, "The resource could not be found: group {group}")
+            }
+            InviteError::GroupNotFound { group: None } => {
+                f.write_str("The resource could not be found")
+            }
+            InviteError::Unauthenticated => f.write_str("Authentication error"),
+            InviteError::MissingPrivilege { privilege } => write!(
+                f,
+                "You are not authorized to perform this operation (missing privilege {})",
+                privilege.as_str()
+            ),
+            InviteError::IssuerNotAuthorized { privilege } => write!(
+                f,
+                "The issuer of this invite token is no longer authorized to invite (missing \
+                 privilege {})",
+                privilege.as_str()
+            ),
+            InviteError::InvalidRequest(e) => write!(f, "Invalid request: {e}"),
+            InviteError::InvalidToken => f.write_str(INVALID_TOKEN),
+            InviteError::TokenRejected(e) => write!(f, "{INVALID_TOKEN} ({e})"),
+            InviteError::UsageLimitReached { limit } => {
+                write!(f, "{INVALID_TOKEN} (its usage limit of {limit} is reached)")
+            }
+            InviteError::AlreadyMember { user, group } => {
+                write!(f, "Bad value: user:{user} is already a member of group:{group}")
+            }
+            InviteError::AlreadyChild { child, parent } => {
+                write!(f, "Bad value: group:{child} is already a member of group:{parent}")
+            }
+            InviteError::Refused(e) => write!(f, "Bad value: {e}"),
+            InviteError::InconsistentFacts(what) => {
+                write!(f, "Internal server error: inconsistent facts: {what}")
+            }
+            InviteError::InconsistentRows(e) => {
+                write!(f, "Internal server error: inconsistent rows: {e}")
+            }
+            InviteError::Mint(_) => f.write_str("Internal server error"),
+        }
+    }
+}
+
+impl core::error::Error for InviteError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            InviteError::TokenRejected(e) | InviteError::Mint(e) => Some(e),
+            InviteError::Refused(e) => Some(e),
+            InviteError::InconsistentRows(e) => Some(e),
+            InviteError::InvalidRequest(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<RowsError> for InviteError {
+    fn from(e: RowsError) -> Self {
+        InviteError::InconsistentRows(e)
+    }
+}
+
+/// What is wrong with an invite request body ([`InviteError::InvalidRequest`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// The body is not JSON of the request's shape; the text says where and why.
+    Json(String),
+    /// The body asks for a caveat invite tokens may not carry.
+    CaveatNotAllowed(Caveat),
+    /// The body asks for a lifetime longer than the policy's maximum.
+    LifetimeTooLong {
+        /// The requested end of validity (Unix seconds).
+        valid_until: u64,
+        /// The policy's maximum lifetime (seconds).
+        max_ttl: u64,
+        /// The latest end of validity allowed now (Unix seconds).
+        max_valid_until: u64,
+    },
+    /// The body's time caveat has already expired.
+    AlreadyExpired(Caveat),
+}
+
+impl RequestError {
+    pub(crate) fn json(e: &serde_json::Error) -> Self {
+        RequestError::Json(e.to_string())
+    }
+}
+
+impl fmt::Display for RequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RequestError::Json(e) => f.write_str(e),
+            RequestError::CaveatNotAllowed(caveat) => write!(
+                f,
+                "the caveat `{caveat}` is not allowed in invite tokens (allowed: time, ip, asn, \
+                 geo.country, geo.region, consumer)"
+            ),
+            RequestError::LifetimeTooLong { valid_until, max_ttl, max_valid_until } => write!(
+                f,
+                "the requested lifetime ends at {valid_until}, after the maximum lifetime of \
+                 {max_ttl} s (at {max_valid_until})"
+            ),
+            RequestError::AlreadyExpired(caveat) => {
+                write!(f, "the time caveat `{caveat}` has already expired")
+            }
+        }
+    }
+}
+
+impl core::error::Error for RequestError {}
+
+impl From<RequestError> for InviteError {
+    fn from(e: RequestError) -> Self {
+        InviteError::InvalidRequest(e)
+    }
+}

@@ -14,7 +14,12 @@ use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
-use axum::http::HeaderValue;
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum_extra::headers::authorization::Basic;
+use axum_extra::headers::{Authorization, HeaderMapExt};
 use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
 use onezone_tokens::group::UserId;
@@ -22,6 +27,9 @@ use rand::TryRng;
 use rand::rngs::SysRng;
 use sha2::Sha256;
 use tokio::sync::Semaphore;
+
+use crate::App;
+use crate::error::Failure;
 
 type Tag = Hmac<Sha256>;
 
@@ -44,22 +52,34 @@ pub fn hash_password(password: &str, params: &Params) -> Result<String, String> 
         .map_err(|e| format!("cannot hash a password: {e}"))
 }
 
-/// The users who may log in, and what was already checked.
+/// What was already checked, and the bound on Argon2 work.
 pub struct Users {
-    hashes: HashMap<String, String>,
     /// A hash of no one's password, checked for unknown users.
     dummy: String,
     key: [u8; 32],
-    verified: Mutex<HashMap<String, Vec<u8>>>,
+    /// user -> (the hash it was checked against, the tag of the password that matched it).
+    verified: Mutex<HashMap<String, (String, Vec<u8>)>>,
     hashing: Arc<Semaphore>,
 }
 
+/// What an `Authorization` header proved.
+pub enum Credentials {
+    /// No `Authorization` header: an anonymous client.
+    Absent,
+    /// A user whose password matched.
+    Valid(UserId),
+    /// Credentials that are present but wrong (malformed, another scheme, an unknown user, a
+    /// wrong password).
+    Invalid,
+}
+
 impl Users {
-    /// The users with these password hashes (PHC strings).
+    /// Ready to check passwords; `params` is the cost of the dummy hash checked for unknown
+    /// users (the same as real hashes, so that timing does not tell them apart).
     ///
     /// # Errors
     /// If the OS random source fails.
-    pub fn new(hashes: HashMap<String, String>, params: &Params) -> Result<Users, String> {
+    pub fn new(params: &Params) -> Result<Users, String> {
         let mut key = [0u8; 32];
         SysRng.try_fill_bytes(&mut key).map_err(|e| format!("no randomness: {e}"))?;
         let mut nothing = [0u8; 24];
@@ -68,22 +88,11 @@ impl Users {
             hash_password(&base64::engine::general_purpose::STANDARD.encode(nothing), params)?;
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Ok(Users {
-            hashes,
             dummy,
             key,
             verified: Mutex::new(HashMap::new()),
             hashing: Arc::new(Semaphore::new(cores)),
         })
-    }
-
-    /// The number of users.
-    pub fn len(&self) -> usize {
-        self.hashes.len()
-    }
-
-    /// Whether there is no user.
-    pub fn is_empty(&self) -> bool {
-        self.hashes.is_empty()
     }
 
     fn tag(&self, user: &str, password: &str) -> Tag {
@@ -98,30 +107,39 @@ impl Users {
         mac
     }
 
-    /// The user an `Authorization: Basic ...` header proves, or `None` (no header, another
-    /// scheme, a malformed one, an unknown user or a wrong password).
-    pub async fn authenticate(self: &Arc<Self>, header: Option<&HeaderValue>) -> Option<UserId> {
-        let (user, password) = parse_basic(header?)?;
-        let id = UserId::new(user.as_str()).ok();
-        let remembered = self.verified.lock().ok()?.get(&user).cloned();
-        if let Some(tag) = remembered
-            && self.tag(&user, &password).verify_slice(&tag).is_ok()
-        {
-            return id;
+    /// Checks `password` against `hash` (`None`: an unknown user, checked against a dummy hash
+    /// all the same). A match is remembered with the hash it matched, so a changed hash is
+    /// checked again.
+    pub async fn check(
+        self: &Arc<Self>,
+        user: &str,
+        password: &str,
+        hash: Option<String>,
+    ) -> Option<UserId> {
+        let id = UserId::new(user).ok();
+        if let Some(hash) = &hash {
+            let remembered = self.verified.lock().ok()?.get(user).cloned();
+            if let Some((checked, tag)) = remembered
+                && checked == *hash
+                && self.tag(user, password).verify_slice(&tag).is_ok()
+            {
+                return id;
+            }
         }
-        let _permit = self.hashing.clone().acquire_owned().await.ok()?;
+        let permit = self.hashing.clone().acquire_owned().await.ok()?;
         let users = Arc::clone(self);
-        let check_user = user.clone();
+        let (user, password) = (user.to_owned(), password.to_owned());
         let ok = tokio::task::spawn_blocking(move || {
-            let (hash, known) = match users.hashes.get(&check_user) {
-                Some(hash) => (hash.as_str(), true),
-                None => (users.dummy.as_str(), false),
-            };
-            let ok = Argon2::default().verify_password(password.as_bytes(), hash).is_ok() && known;
-            if ok {
-                let tag = users.tag(&check_user, &password).finalize().into_bytes().to_vec();
+            // The permit lives as long as the Argon2 work, even if the request is dropped.
+            let _permit = permit;
+            let known = hash.is_some();
+            let against = hash.as_deref().unwrap_or(users.dummy.as_str());
+            let ok =
+                Argon2::default().verify_password(password.as_bytes(), against).is_ok() && known;
+            if ok && let Some(hash) = hash {
+                let tag = users.tag(&user, &password).finalize().into_bytes().to_vec();
                 if let Ok(mut verified) = users.verified.lock() {
-                    verified.insert(check_user, tag);
+                    verified.insert(user, (hash, tag));
                 }
             }
             ok
@@ -132,40 +150,60 @@ impl Users {
     }
 }
 
-/// `user:password` from a basic authorization header.
-fn parse_basic(header: &HeaderValue) -> Option<(String, String)> {
-    let text = header.to_str().ok()?.trim();
-    let (scheme, encoded) = text.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
+/// The caller of a request: `None` for an anonymous one. Credentials that are present but not
+/// valid answer 401 at once, before any other check, so that a wrong password never learns
+/// whether a group exists (Onezone reads credentials first).
+pub struct Caller(pub Option<UserId>);
+
+impl FromRequestParts<Arc<App>> for Caller {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Failure> {
+        match app.credentials(&parts.headers).await? {
+            Credentials::Absent => Ok(Caller(None)),
+            Credentials::Valid(user) => Ok(Caller(Some(user))),
+            Credentials::Invalid => Err(Failure::new(
+                StatusCode::UNAUTHORIZED,
+                "Provided basic authorization credentials are not valid",
+            )),
+        }
     }
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
-    let decoded = String::from_utf8(decoded).ok()?;
-    let (user, password) = decoded.split_once(':')?;
-    Some((user.to_owned(), password.to_owned()))
+}
+
+/// `user:password` from the headers: `Ok(None)` without an `Authorization` header, `Err` for
+/// one that is not valid basic credentials.
+pub(crate) fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, ()> {
+    match headers.typed_try_get::<Authorization<Basic>>() {
+        Ok(Some(Authorization(basic))) => {
+            Ok(Some((basic.username().to_owned(), basic.password().to_owned())))
+        }
+        Ok(None) if headers.contains_key(AUTHORIZATION) => Err(()),
+        Ok(None) => Ok(None),
+        Err(_) => Err(()),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderValue;
 
-    fn header(text: &str) -> HeaderValue {
-        HeaderValue::from_str(text).unwrap()
+    fn headers(text: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, HeaderValue::from_str(text).unwrap());
+        headers
     }
 
     #[test]
     fn basic_headers() {
         // "alice:se:cret"
-        let h = header("Basic YWxpY2U6c2U6Y3JldA==");
-        assert_eq!(parse_basic(&h), Some(("alice".into(), "se:cret".into())));
-        assert_eq!(
-            parse_basic(&header("basic  YWxpY2U6c2U6Y3JldA== ")).map(|p| p.0),
-            Some("alice".into())
-        );
-        assert_eq!(parse_basic(&header("Bearer YWxpY2U6c2U6Y3JldA==")), None);
-        assert_eq!(parse_basic(&header("Basic !!!")), None);
+        let h = headers("Basic YWxpY2U6c2U6Y3JldA==");
+        assert_eq!(basic_credentials(&h), Ok(Some(("alice".into(), "se:cret".into()))));
+        assert_eq!(basic_credentials(&HeaderMap::new()), Ok(None));
+        assert_eq!(basic_credentials(&headers("Bearer YWxpY2U6c2U6Y3JldA==")), Err(()));
+        assert_eq!(basic_credentials(&headers("Basic !!!")), Err(()));
         // "alice" (no colon)
-        assert_eq!(parse_basic(&header("Basic YWxpY2U=")), None);
+        assert_eq!(basic_credentials(&headers("Basic YWxpY2U=")), Err(()));
     }
 
     #[tokio::test]
@@ -174,18 +212,18 @@ mod tests {
         let hash = hash_password("secret", &params).unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{hash}");
         assert_ne!(hash, hash_password("secret", &params).unwrap(), "salted");
-        let users = Arc::new(Users::new(HashMap::from([("alice".into(), hash)]), &params).unwrap());
-        let basic = |u: &str, p: &str| {
-            let e = base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"));
-            header(&format!("Basic {e}"))
-        };
+        let users = Arc::new(Users::new(&params).unwrap());
         let alice = Some(UserId::new("alice").unwrap());
-        assert_eq!(users.authenticate(Some(&basic("alice", "secret"))).await, alice);
+        assert_eq!(users.check("alice", "secret", Some(hash.clone())).await, alice);
         // Now remembered: the same answer, and a wrong password still fails.
-        assert_eq!(users.authenticate(Some(&basic("alice", "secret"))).await, alice);
-        assert_eq!(users.authenticate(Some(&basic("alice", "secreT"))).await, None);
-        assert_eq!(users.authenticate(Some(&basic("alice", ""))).await, None);
-        assert_eq!(users.authenticate(Some(&basic("bob", "secret"))).await, None);
-        assert_eq!(users.authenticate(None).await, None);
+        assert_eq!(users.check("alice", "secret", Some(hash.clone())).await, alice);
+        assert_eq!(users.check("alice", "secreT", Some(hash.clone())).await, None);
+        assert_eq!(users.check("alice", "", Some(hash.clone())).await, None);
+        // An unknown user never passes, even with the right password of someone else.
+        assert_eq!(users.check("bob", "secret", None).await, None);
+        // A changed hash (a new password set elsewhere) is checked again: the old one fails.
+        let new_hash = hash_password("new", &params).unwrap();
+        assert_eq!(users.check("alice", "secret", Some(new_hash.clone())).await, None);
+        assert_eq!(users.check("alice", "new", Some(new_hash)).await, alice);
     }
 }

@@ -64,6 +64,21 @@ impl From<InviteError> for Failure {
     }
 }
 
+impl From<crate::store::StoreError> for Failure {
+    fn from(e: crate::store::StoreError) -> Self {
+        match e {
+            crate::store::StoreError::Unavailable(detail) => {
+                eprintln!("database unavailable: {detail}");
+                Failure::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Service unavailable: the database cannot be reached now; try again later",
+                )
+            }
+            e => Failure::internal(e.to_string()),
+        }
+    }
+}
+
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
         json_error(self.status, self.message)
@@ -115,7 +130,7 @@ pub async fn json_errors(response: Response) -> Response {
     let message = match status {
         StatusCode::PAYLOAD_TOO_LARGE => format!(
             "Payload too large: the request body is longer than {} bytes",
-            crate::api::BODY_LIMIT
+            crate::routes::BODY_LIMIT
         ),
         StatusCode::METHOD_NOT_ALLOWED => "Method not allowed".to_owned(),
         _ => text.unwrap_or_else(|| status.canonical_reason().unwrap_or("Error").to_owned()),

@@ -5,19 +5,23 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use onezone_server::{App, Config, Durability, serve};
+use onezone_server::{App, Config, Database, Durability, serve};
 use serde::Deserialize;
 
 const USAGE: &str = "\
 onezone-server: the Onezone group-invite REST API (base path /api/v3/onezone) over HTTP with
-basic authentication; all state in one SQLite file.
+basic authentication; all state in a SQLite file (one server) or a PostgreSQL database (any
+number of servers).
 
 USAGE:
   onezone-server [OPTIONS]
-  onezone-server populate --db FILE --owner NAME [--groups N] [--members M]
+  onezone-server populate --db FILE|URL --owner NAME [--groups N] [--members M]
 
 OPTIONS:
-  --db FILE              the database file, created if missing (default onezone.db)
+  --db FILE|URL          a SQLite file, created if missing (default onezone.db), or a
+                         PostgreSQL URL postgres://USER[:PASSWORD]@HOST[:PORT]/NAME (the
+                         schema is created if missing; prefer PGPASSWORD or --config to a
+                         password on the command line)
   --user NAME:PASSWORD   create the user, or set its password (repeatable); users created
                          earlier stay in the database
   --config FILE          a JSON file: {\"db\": ..., \"bind\": ..., \"port\": ..., \"domain\": ...,
@@ -27,8 +31,9 @@ OPTIONS:
   --bind IP              the address to listen on (default 127.0.0.1)
   --port N               the port (default 8080; 0 picks a free one)
   --domain NAME          the Onezone domain written into tokens (default localhost)
-  --durability MODE      full (default): each commit is on disk before the answer;
-                         normal: a commit survives a crash of the server, not a power loss
+  --durability MODE      SQLite only. full (default): each commit is on disk before the
+                         answer; normal: a commit survives a crash of the server, not a
+                         power loss
   -h, --help             this text
   -V, --version          the version
 
@@ -36,14 +41,14 @@ The first line on stdout is `listening on http://IP:PORT`. One line per request 
 (method, path, status, time); tokens, passwords, headers and bodies are never logged.
 
 populate adds N groups (default 1000) owned by NAME, each with M plain members of its own
-(default 10; users member-<group>-<i>), and prints their ids, one a line. The server must not be
-running on the same file.
+(default 10; users member-<group>-<i>), and prints their ids, one a line. With SQLite the server
+must not be running on the same file; with PostgreSQL it may.
 ";
 
 #[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
-    db: Option<PathBuf>,
+    db: Option<String>,
     bind: Option<IpAddr>,
     port: Option<u16>,
     domain: Option<String>,
@@ -53,7 +58,7 @@ struct FileConfig {
 }
 
 struct Options {
-    db: Option<PathBuf>,
+    db: Option<String>,
     bind: Option<IpAddr>,
     port: Option<u16>,
     domain: Option<String>,
@@ -64,7 +69,7 @@ struct Options {
 
 enum Command {
     Serve(Options),
-    Populate { db: PathBuf, owner: String, groups: usize, members: usize },
+    Populate { db: Database, owner: String, groups: usize, members: usize },
     Print(String),
 }
 
@@ -116,7 +121,7 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
                     env!("CARGO_PKG_VERSION")
                 )));
             }
-            ("--db", _) => options.db = Some(PathBuf::from(value()?)),
+            ("--db", _) => options.db = Some(value()?),
             ("--owner", true) => owner = Some(value()?),
             ("--groups", true) => groups = number(name, &value()?)?,
             ("--members", true) => members = number(name, &value()?)?,
@@ -140,8 +145,8 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
     }
     if populate {
         let owner = owner.ok_or_else(|| "populate needs --owner NAME".to_owned())?;
-        let db = options.db.ok_or_else(|| "populate needs --db FILE".to_owned())?;
-        return Ok(Command::Populate { db, owner, groups, members });
+        let db = options.db.ok_or_else(|| "populate needs --db FILE|URL".to_owned())?;
+        return Ok(Command::Populate { db: Database::parse(&db), owner, groups, members });
     }
     Ok(Command::Serve(options))
 }
@@ -156,8 +161,8 @@ fn resolve(options: Options) -> Result<(Config, SocketAddr), String> {
             serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
         }
     };
-    let db = options.db.or(file.db).unwrap_or_else(|| PathBuf::from("onezone.db"));
-    let mut config = Config::new(db);
+    let db = options.db.or(file.db).unwrap_or_else(|| "onezone.db".to_owned());
+    let mut config = Config::new(Database::parse(&db));
     if let Some(domain) = options.domain.or(file.domain) {
         config.domain = domain;
     }
@@ -247,11 +252,11 @@ fn run(options: Options) -> Result<(), String> {
             let _ = writeln!(out, "listening on http://{bound}");
             let _ = out.flush();
         }
+        let users = app.user_count().map_err(|e| format!("{}: {e}", config.db))?;
         eprintln!(
-            "onezone-server {}: database {}, {} user(s), domain {}",
+            "onezone-server {}: database {}, {users} user(s), domain {}",
             env!("CARGO_PKG_VERSION"),
-            config.db.display(),
-            app.users.len(),
+            config.db,
             config.domain
         );
         serve(app, listener, shutdown_signal()).await.map_err(|e| format!("server: {e}"))

@@ -9,7 +9,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use base64::Engine;
-use onezone_server::{App, Config, api};
+use onezone_server::{App, Config, Database, routes};
 use onezone_tokens::macaroon::Secret;
 use onezone_tokens::token::{TokenCaveat, UnverifiedToken, mint};
 use serde_json::{Value, json};
@@ -47,7 +47,7 @@ impl Drop for TempDb {
 }
 
 fn config(db: &TempDb, users: &[&str]) -> Config {
-    let mut config = Config::new(db.path());
+    let mut config = Config::new(Database::Sqlite(db.path()));
     config.domain = "onezone.test".to_owned();
     config.password_params = argon2::Params::new(64, 1, 1, None).unwrap();
     config.users = users.iter().map(|u| ((*u).to_owned(), PASSWORD.to_owned())).collect();
@@ -62,7 +62,7 @@ struct Server {
 impl Server {
     fn start(db: &TempDb, users: &[&str]) -> Server {
         let app = App::open(&config(db, users)).unwrap();
-        Server { router: api::router(Arc::clone(&app)), app }
+        Server { router: routes::router(Arc::clone(&app)), app }
     }
 }
 
@@ -87,9 +87,22 @@ async fn send(
     body: Option<&str>,
     content_type: Option<&str>,
 ) -> Reply {
-    let mut request = Request::builder().method(method).uri(format!("{}{path}", api::BASE));
-    if let Some(user) = user {
-        request = request.header(header::AUTHORIZATION, basic(user, PASSWORD));
+    let credentials = user.map(|user| (user, PASSWORD));
+    send_as(router, method, path, credentials, body, content_type).await
+}
+
+/// [`send`] with these credentials (user and password).
+async fn send_as(
+    router: &Router,
+    method: Method,
+    path: &str,
+    credentials: Option<(&str, &str)>,
+    body: Option<&str>,
+    content_type: Option<&str>,
+) -> Reply {
+    let mut request = Request::builder().method(method).uri(format!("{}{path}", routes::BASE));
+    if let Some((user, password)) = credentials {
+        request = request.header(header::AUTHORIZATION, basic(user, password));
     }
     if body.is_some() {
         request = request.header(header::CONTENT_TYPE, content_type.unwrap_or("application/json"));
@@ -175,12 +188,12 @@ async fn the_seed_endpoint_answers_every_status() {
     expect(&post(r, "/groups/nosuchgroup/users/token", None, None).await, 404);
     // 401: no credentials, a wrong password, an unknown user, another scheme.
     expect(&post(r, &path, None, None).await, 401);
-    let mut wrong = Request::post(format!("{}{path}", api::BASE))
+    let mut wrong = Request::post(format!("{}{path}", routes::BASE))
         .header(header::AUTHORIZATION, basic("alice", "wrong"))
         .body(Body::empty())
         .unwrap();
     assert_eq!(r.clone().oneshot(wrong).await.unwrap().status(), 401);
-    wrong = Request::post(format!("{}{path}", api::BASE))
+    wrong = Request::post(format!("{}{path}", routes::BASE))
         .header(header::AUTHORIZATION, "Bearer abc")
         .body(Body::empty())
         .unwrap();
@@ -213,7 +226,7 @@ async fn the_seed_endpoint_answers_every_status() {
     .await;
     expect(&reply, 200);
     // 413: a body over the limit.
-    let big = format!(r#"{{"caveats": ["{}"]}}"#, "a".repeat(api::BODY_LIMIT));
+    let big = format!(r#"{{"caveats": ["{}"]}}"#, "a".repeat(routes::BODY_LIMIT));
     expect(&post(r, &path, Some("alice"), Some(&big)).await, 413);
     // Unknown routes and methods answer JSON too.
     expect(&get(r, "/nothing/here", Some("alice")).await, 404);
@@ -473,7 +486,13 @@ async fn concurrent_joins_admit_exactly_one() {
 
     let token_id =
         onezone_tokens::invite::InviteToken::parse(&token).unwrap().token_id().to_owned();
-    let record = s.app.store.write(|tx| tx.invite(&token_id)).unwrap().unwrap();
+    let record = s
+        .app
+        .store
+        .write(|tx| tx.invite(&token_id))
+        .map_err(|e: onezone_server::store::StoreError| e)
+        .unwrap()
+        .unwrap();
     assert_eq!(record.usage_count, 1);
 }
 
@@ -522,4 +541,96 @@ async fn populate_makes_a_known_directory() {
     assert_eq!(users(&reply), ["alice", "member-2-0", "member-2-1", "member-2-2", "member-2-3"]);
     expect(&get(&s.router, &format!("/groups/{}/users", ids[1]), Some("member-2-3")).await, 403);
     invite(&s.router, "alice", ids[4].as_str(), None).await;
+}
+
+#[tokio::test]
+async fn wrong_credentials_answer_401_before_anything_else() {
+    let db = TempDb::new("credentials");
+    let s = Server::start(&db, &["alice"]);
+    let r = &s.router;
+    let group = create_group(r, "alice", "Secretive").await;
+    for path in ["/groups/nosuchgroup", &format!("/groups/{group}")] {
+        // No credentials at all: an anonymous client meets the 404-then-401 order.
+        let anonymous = get(r, path, None).await;
+        expect(&anonymous, if path.contains("nosuch") { 404 } else { 401 });
+        // Wrong credentials never learn whether the group exists: 401 first, with Onezone's words.
+        for credentials in [("alice", "wrong"), ("nobody", "secret"), ("bad id!", "secret")] {
+            let reply = send_as(r, Method::GET, path, Some(credentials), None, None).await;
+            expect(&reply, 401);
+            assert_eq!(
+                reply.body["error"], "Provided basic authorization credentials are not valid",
+                "{credentials:?} on {path}"
+            );
+        }
+    }
+    // A malformed header is wrong credentials too.
+    let request = Request::get(format!("{}/groups/nosuchgroup", routes::BASE))
+        .header(header::AUTHORIZATION, "Basic !!!")
+        .body(Body::empty())
+        .unwrap();
+    let response = r.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_version_1_database_is_migrated_on_open() {
+    // Made by the 0.1 server (the directory as one JSON row); see tests/fixtures/v1.json.
+    let facts: Value =
+        serde_json::from_str(include_str!("fixtures/v1.json")).expect("the fixture's facts");
+    let db = TempDb::new("migrate");
+    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v1.db"), db.path()).unwrap();
+    let first = Server::start(&db, &["erin"]);
+    let s = &first;
+    let r = &s.router;
+    let physicists = facts["groups"]["physicists"].as_str().unwrap();
+    let lab = facts["groups"]["lab"].as_str().unwrap();
+    let as_user = |name: &str| (name.to_owned(), facts["users"][name].as_str().unwrap().to_owned());
+    let get_as = |user: &str, path: String| {
+        let (user, password) = as_user(user);
+        async move { send_as(r, Method::GET, &path, Some((&user, &password)), None, None).await }
+    };
+    // The users and their passwords came along.
+    let reply = get_as("alice", format!("/groups/{physicists}")).await;
+    expect(&reply, 200);
+    assert_eq!(reply.body["name"], "Physicists");
+    assert_eq!(
+        users(&get_as("alice", format!("/groups/{physicists}/users")).await),
+        ["alice", "bob", "dave"]
+    );
+    // Direct privileges, the child link and its privileges, effective membership through it.
+    let reply = get_as("alice", format!("/groups/{physicists}/users/bob/privileges")).await;
+    assert_eq!(reply.body["privileges"], facts["members_of_physicists"]["bob"]);
+    let reply = get_as("alice", format!("/groups/{physicists}/children/{lab}/privileges")).await;
+    assert_eq!(reply.body["privileges"], facts["lab_is_child_of_physicists_with"]);
+    let reply =
+        get_as("carol", format!("/groups/{physicists}/effective_users/carol/privileges")).await;
+    expect(&reply, 200);
+    assert_eq!(reply.body["privileges"], facts["lab_is_child_of_physicists_with"]);
+    let reply = get_as("alice", format!("/groups/{physicists}/effective_users")).await;
+    assert_eq!(users(&reply), ["alice", "bob", "carol", "dave"]);
+    // The invite records came along, with their secrets and counts: the unused token joins, the
+    // three-use token used once has two uses left.
+    let unused = facts["unused_infinity_token"].as_str().unwrap();
+    expect(&join(r, "erin", unused).await, 201);
+    let three = facts["three_use_token_used_once"].as_str().unwrap();
+    let token_id = onezone_tokens::invite::InviteToken::parse(three).unwrap().token_id().to_owned();
+    let record = s
+        .app
+        .store
+        .write(|tx| tx.invite(&token_id))
+        .map_err(|e: onezone_server::store::StoreError| e)
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.usage_count, 1);
+    assert_eq!(record.usage_limit.to_string(), "3");
+    let count =
+        s.app.store.write(|tx| tx.invite_count()).map_err(|e: onezone_server::store::StoreError| e);
+    assert_eq!(count.unwrap(), facts["invite_records"].as_u64().unwrap());
+    drop(first);
+    // Opened again, it is at version 2 and nothing is migrated twice.
+    let s = Server::start(&db, &[]);
+    let (user, password) = as_user("alice");
+    let path = format!("/groups/{physicists}/users");
+    let reply = send_as(&s.router, Method::GET, &path, Some((&user, &password)), None, None).await;
+    assert_eq!(users(&reply), ["alice", "bob", "dave", "erin"]);
 }

@@ -333,6 +333,35 @@ pub struct Group {
     pub group_type: GroupType,
 }
 
+impl Group {
+    /// A group whose name a [`Directory`](super::Directory) would accept: not blank, at most
+    /// [`MAX_NAME_LEN`] bytes, no control character. For servers that keep groups in their own
+    /// storage and create them by the same rule.
+    ///
+    /// ```
+    /// use onezone_tokens::group::{Group, GroupId, GroupType};
+    /// let lab = Group::new(GroupId::new("g1")?, "Lab", GroupType::Team)?;
+    /// assert_eq!(lab.name, "Lab");
+    /// let err = Group::new(GroupId::new("g2")?, "  ", GroupType::Team).unwrap_err();
+    /// assert_eq!(err.to_string(), "cannot name group g2: the name is empty or blank");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`DirectoryError::InvalidName`](super::DirectoryError::InvalidName).
+    pub fn new(
+        id: GroupId,
+        name: impl Into<String>,
+        group_type: GroupType,
+    ) -> Result<Group, super::DirectoryError> {
+        let name = name.into();
+        match name_problem(&name) {
+            Some(problem) => Err(super::DirectoryError::InvalidName { group: id, problem }),
+            None => Ok(Group { id, name, group_type }),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

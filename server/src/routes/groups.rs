@@ -1,0 +1,290 @@
+//! Groups: creating one, reading it, its members, children and parents, and their privileges.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use onezone_tokens::group::{
+    DirectoryError, Group, GroupId, GroupType, Privilege, PrivilegeChange, PrivilegeSet, UserId,
+    effective_privileges_from_rows,
+};
+use onezone_tokens::invite::InviteError;
+use rand::rngs::SysRng;
+use rand::{RngExt, distr::Alphanumeric};
+use serde::{Deserialize, Serialize};
+
+use super::{Created, Ok200, authorize_in, parse_body, transaction};
+use crate::App;
+use crate::auth::Caller;
+use crate::error::Failure;
+
+/// The length of a generated group id.
+const GROUP_ID_LEN: usize = 32;
+
+pub(crate) fn random_group_id() -> GroupId {
+    let mut rng = rand::rand_core::UnwrapErr(SysRng);
+    let id: String =
+        (&mut rng).sample_iter(Alphanumeric).take(GROUP_ID_LEN).map(char::from).collect();
+    match GroupId::new(id) {
+        Ok(id) => id,
+        Err(_) => unreachable!("32 ASCII letters and digits are a valid id"),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateGroup {
+    name: String,
+    #[serde(rename = "type", default)]
+    group_type: GroupType,
+}
+
+/// `POST /user/groups`: the caller creates a group and becomes its admin. 201, `Location:
+/// /groups/{id}`, the group as body.
+pub(crate) async fn create(
+    State(app): State<Arc<App>>,
+    Caller(user): Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Created<Group>, Failure> {
+    let user = user.ok_or(InviteError::Unauthenticated)?;
+    let request: CreateGroup = parse_body(&headers, &body)?;
+    let group = transaction(&app, move |_, tx| {
+        // A collision of 190-bit random ids is only a theoretical case, yet handled.
+        for _ in 0..8 {
+            let group = Group::new(random_group_id(), request.name.clone(), request.group_type)
+                .map_err(refused)?;
+            if tx.insert_group(&group)? {
+                tx.insert_membership(&group.id, &user, PrivilegeSet::admin())?;
+                return Ok(group);
+            }
+        }
+        Err(Failure::internal("no free group id"))
+    })
+    .await?;
+    Ok(Created(format!("/groups/{}", group.id), group))
+}
+
+/// A refusal of the group model, as the API answers it.
+pub(crate) fn refused(e: DirectoryError) -> Failure {
+    match e {
+        DirectoryError::NotAMember { .. } | DirectoryError::NotAChild { .. } => {
+            Failure::not_found(format!("The resource could not be found: {e}"))
+        }
+        DirectoryError::NoSuchGroup(group) => InviteError::group_not_found(group.as_str()).into(),
+        e => InviteError::Refused(e).into(),
+    }
+}
+
+/// `GET /groups/{id}`: needs `group_view`.
+pub(crate) async fn get(
+    State(app): State<Arc<App>>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+) -> Result<Ok200<Group>, Failure> {
+    transaction(&app, move |app, tx| {
+        let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupView)?;
+        let group = tx.group(group.group())?;
+        group.map(Ok200).ok_or_else(|| InviteError::group_not_found(&id).into())
+    })
+    .await
+}
+
+#[derive(Serialize)]
+pub(crate) struct Users {
+    users: Vec<UserId>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct Groups {
+    groups: Vec<GroupId>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct Privileges {
+    privileges: PrivilegeSet,
+}
+
+/// `GET /groups/{id}/users`: needs `group_view`.
+pub(crate) async fn users(
+    State(app): State<Arc<App>>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+) -> Result<Ok200<Users>, Failure> {
+    transaction(&app, move |app, tx| {
+        let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupView)?;
+        Ok(Ok200(Users { users: tx.members(group.group())? }))
+    })
+    .await
+}
+
+/// `GET /groups/{id}/effective_users`: needs `group_view`.
+pub(crate) async fn effective_users(
+    State(app): State<Arc<App>>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+) -> Result<Ok200<Users>, Failure> {
+    transaction(&app, move |app, tx| {
+        let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupView)?;
+        let users = tx.effective_members(group.group(), app.limits.max_depth)?;
+        Ok(Ok200(Users { users }))
+    })
+    .await
+}
+
+fn no_member(uid: &str, group: &GroupId, effective: bool) -> Failure {
+    Failure::not_found(format!(
+        "The resource could not be found: no {}member {} in group {group}",
+        if effective { "effective " } else { "" },
+        UserId::new(uid).map_or_else(|_| "with that id".to_owned(), |u| u.to_string()),
+    ))
+}
+
+/// `GET /groups/{id}/users/{uid}/privileges`: needs `group_view`.
+pub(crate) async fn user_privileges(
+    State(app): State<Arc<App>>,
+    Caller(user): Caller,
+    Path((id, uid)): Path<(String, String)>,
+) -> Result<Ok200<Privileges>, Failure> {
+    transaction(&app, move |app, tx| {
+        let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupView)?;
+        let group = group.group();
+        let member = UserId::new(uid.as_str()).map_err(|_| no_member(&uid, group, false))?;
+        let privileges =
+            tx.membership(group, &member)?.ok_or_else(|| no_member(&uid, group, false))?;
+        Ok(Ok200(Privileges { privileges }))
+    })
+    .await
+}
+
+/// `GET /groups/{id}/effective_users/{uid}/privileges`: needs `group_view`.
+pub(crate) async fn effective_user_privileges(
+    State(app): State<Arc<App>>,
+    Caller(user): Caller,
+    Path((id, uid)): Path<(String, String)>,
+) -> Result<Ok200<Privileges>, Failure> {
+    transaction(&app, move |app, tx| {
+        let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupView)?;
+        let group = group.group();
+        let member = UserId::new(uid.as_str()).map_err(|_| no_member(&uid, group, true))?;
+        let (memberships, links) = tx.privilege_rows(&member, app.limits.max_depth)?;
+        // The rows reach every group the user is an effective member of: its own, and the
+        // parent of every link they hold.
+        let member_of = memberships.iter().any(|m| m.group == *group)
+            || links.iter().any(|l| l.parent == *group);
+        if !member_of {
+            return Err(no_member(&uid, group, true));
+        }
+        let privileges = effective_privileges_from_rows(&member, group, &memberships, &links)
+            .map_err(InviteError::from)?;
+        Ok(Ok200(Privileges { privileges }))
+    })
+    .await
+}
+
+/// `GET /groups/{id}/children`: needs `group_view`.
+pub(crate) async fn children(
+    State(app): State<Arc<App>>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+) -> Result<Ok200<Groups>, Failure> {
+    transaction(&app, move |app, tx| {
+        let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupView)?;
+        Ok(Ok200(Groups { groups: tx.children(group.group())? }))
+    })
+    .await
+}
+
+/// `GET /groups/{id}/parents`: needs `group_view`.
+pub(crate) async fn parents(
+    State(app): State<Arc<App>>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+) -> Result<Ok200<Groups>, Failure> {
+    transaction(&app, move |app, tx| {
+        let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupView)?;
+        Ok(Ok200(Groups { groups: tx.parents(group.group())? }))
+    })
+    .await
+}
+
+/// `GET /groups/{id}/children/{cid}/privileges`: needs `group_view`.
+pub(crate) async fn child_privileges(
+    State(app): State<Arc<App>>,
+    Caller(user): Caller,
+    Path((id, cid)): Path<(String, String)>,
+) -> Result<Ok200<Privileges>, Failure> {
+    transaction(&app, move |app, tx| {
+        let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupView)?;
+        let group = group.group();
+        let no_child = || {
+            Failure::not_found(format!(
+                "The resource could not be found: no child group {} in group {group}",
+                GroupId::new(cid.as_str())
+                    .map_or_else(|_| "with that id".to_owned(), |g| g.to_string()),
+            ))
+        };
+        let child = GroupId::new(cid.as_str()).map_err(|_| no_child())?;
+        let privileges = tx.child_link(group, &child)?.ok_or_else(no_child)?;
+        Ok(Ok200(Privileges { privileges }))
+    })
+    .await
+}
+
+/// `PATCH /groups/{id}/users/{uid}/privileges`: needs `group_set_privileges`; 204.
+pub(crate) async fn set_user_privileges(
+    State(app): State<Arc<App>>,
+    Caller(user): Caller,
+    Path((id, uid)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, Failure> {
+    transaction(&app, move |app, tx| {
+        let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupSetPrivileges)?;
+        let change: PrivilegeChange = parse_body(&headers, &body)?;
+        let member = UserId::new(uid.as_str()).map_err(|_| {
+            Failure::not_found("The resource could not be found: no member with that id")
+        })?;
+        let group = group.group().clone();
+        let old = tx.membership(&group, &member)?.ok_or_else(|| {
+            refused(DirectoryError::NotAMember { user: member.clone(), group: group.clone() })
+        })?;
+        let new = change.apply(old);
+        if new != old {
+            tx.update_membership(&group, &member, new)?;
+        }
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}
+
+/// `PATCH /groups/{id}/children/{cid}/privileges`: needs `group_set_privileges`; 204.
+pub(crate) async fn set_child_privileges(
+    State(app): State<Arc<App>>,
+    Caller(user): Caller,
+    Path((id, cid)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, Failure> {
+    transaction(&app, move |app, tx| {
+        let parent = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupSetPrivileges)?;
+        let change: PrivilegeChange = parse_body(&headers, &body)?;
+        let child = GroupId::new(cid.as_str()).map_err(|_| {
+            Failure::not_found("The resource could not be found: no child group with that id")
+        })?;
+        let parent = parent.group().clone();
+        if tx.group(&child)?.is_none() {
+            return Err(refused(DirectoryError::NoSuchGroup(child)));
+        }
+        let old = tx.child_link(&parent, &child)?.ok_or_else(|| {
+            refused(DirectoryError::NotAChild { child: child.clone(), parent: parent.clone() })
+        })?;
+        let new = change.apply(old);
+        if new != old {
+            tx.update_child_link(&parent, &child, new)?;
+        }
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}

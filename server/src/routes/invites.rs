@@ -1,0 +1,159 @@
+//! Invite tokens: issuing them (`POST /groups/{id}/users/token`, `/children/token`) and joining
+//! with them (`POST /user/groups/join`, `POST /groups/{id}/parents/join`). The library decides
+//! each step over facts read in the request's transaction; the handler writes what it decided.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use onezone_tokens::group::{GroupId, LinkShape, Privilege};
+use onezone_tokens::invite::{
+    ChildJoinFacts, GroupInviteToken, InviteError, InviteToken, JoinRequest, UserJoinFacts,
+    group_from_path, issue_child_invite_token, issue_invite_token, join_group_with_token,
+    join_parent_group_with_token,
+};
+use rand::rngs::SysRng;
+use serde::Serialize;
+
+use super::{
+    Created, Ok200, PeerIp, access, authorize_in, caveat_context, declared_json, is_blank, now,
+    parse_body, transaction, unsupported_media_type,
+};
+use crate::App;
+use crate::auth::Caller;
+use crate::error::Failure;
+
+#[derive(Clone, Copy)]
+enum Invite {
+    User,
+    Child,
+}
+
+/// `POST /groups/{id}/users/token` and `/children/token`: the library checks and mints; the
+/// record is stored in the same transaction before the token is answered.
+async fn issue(
+    app: Arc<App>,
+    user: Option<onezone_tokens::group::UserId>,
+    id: String,
+    headers: HeaderMap,
+    body: Bytes,
+    kind: Invite,
+) -> Result<Ok200<GroupInviteToken>, Failure> {
+    transaction(&app, move |app, tx| {
+        let group = group_from_path(&id)?;
+        let access = access(app, tx, user.as_ref(), &group)?;
+        let mut rng = rand::rand_core::UnwrapErr(SysRng);
+        let issue = match kind {
+            Invite::User => issue_invite_token,
+            Invite::Child => issue_child_invite_token,
+        };
+        let issued =
+            issue(&group, user.as_ref(), &access, Some(&body), &app.policy, now(), &mut rng)?;
+        // The body is checked after the privileges, as the rest of the request; the library
+        // read it as JSON, so it must be declared so (an empty body needs no type).
+        if !is_blank(&body) && !declared_json(&headers) {
+            return Err(unsupported_media_type());
+        }
+        tx.insert_invite(&issued.record)?;
+        Ok(Ok200(issued.response))
+    })
+    .await
+}
+
+pub(crate) async fn user_token(
+    State(app): State<Arc<App>>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Ok200<GroupInviteToken>, Failure> {
+    issue(app, user, id, headers, body, Invite::User).await
+}
+
+pub(crate) async fn child_token(
+    State(app): State<Arc<App>>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Ok200<GroupInviteToken>, Failure> {
+    issue(app, user, id, headers, body, Invite::Child).await
+}
+
+#[derive(Serialize)]
+pub(crate) struct Joined {
+    #[serde(rename = "groupId")]
+    group_id: GroupId,
+}
+
+/// `POST /user/groups/join`: the caller joins the group of the token. 201, `Location:
+/// /user/groups/{id}`.
+pub(crate) async fn join_group(
+    State(app): State<Arc<App>>,
+    Caller(user): Caller,
+    peer: PeerIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Created<Joined>, Failure> {
+    let user = user.ok_or(InviteError::Unauthenticated)?;
+    let request: JoinRequest = parse_body(&headers, &body)?;
+    let token = InviteToken::parse(&request.token)?;
+    let ctx = caveat_context(&peer);
+    transaction(&app, move |app, tx| {
+        let record = tx.invite(token.token_id())?.ok_or(InviteError::InvalidToken)?;
+        let facts = UserJoinFacts {
+            issuer: access(app, tx, Some(&record.issuer), &record.group_id)?,
+            already_member: tx.membership(&record.group_id, &user)?.is_some(),
+        };
+        let join = join_group_with_token(&user, &token, &record, &facts, &ctx)?;
+        if !tx.use_token(&join.token_use)? {
+            return Err(join.token_use.spent().into());
+        }
+        if !tx.insert_membership(&join.group, &join.user, join.privileges)? {
+            return Err(join.already_member().into());
+        }
+        Ok(Created(join.location(), Joined { group_id: join.group }))
+    })
+    .await
+}
+
+/// `POST /groups/{id}/parents/join`: group `id` joins the group of the token as its child; the
+/// caller needs `group_join_group` in it. 201, `Location: /groups/{id}/parents/{parent}`.
+pub(crate) async fn join_parent(
+    State(app): State<Arc<App>>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+    peer: PeerIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Created<Joined>, Failure> {
+    let ctx = caveat_context(&peer);
+    transaction(&app, move |app, tx| {
+        // 404, 401, 403 for the joining group come before the body is read.
+        let child = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupJoinGroup)?;
+        let request: JoinRequest = parse_body(&headers, &body)?;
+        let token = InviteToken::parse(&request.token)?;
+        let record = tx.invite(token.token_id())?.ok_or(InviteError::InvalidToken)?;
+        let parent = record.group_id.clone();
+        // The cycle check and the insertion must not interleave with another link.
+        tx.lock_links()?;
+        let links = tx.link_rows(&parent, child.group(), app.limits.max_depth)?;
+        let facts = ChildJoinFacts {
+            issuer: access(app, tx, Some(&record.issuer), &parent)?,
+            already_child: tx.child_link(&parent, child.group())?.is_some(),
+            link: LinkShape::from_rows(&parent, child.group(), &links)
+                .map_err(InviteError::from)?,
+        };
+        let join =
+            join_parent_group_with_token(&child, &token, &record, &facts, &ctx, &app.limits)?;
+        if !tx.use_token(&join.token_use)? {
+            return Err(join.token_use.spent().into());
+        }
+        if !tx.insert_child_link(&join.parent, &join.child, join.privileges)? {
+            return Err(join.already_child().into());
+        }
+        Ok(Created(join.location(), Joined { group_id: join.parent }))
+    })
+    .await
+}

@@ -1,0 +1,244 @@
+//! The routes of the Onezone group-invite REST API (base path `/api/v3/onezone`), one file per
+//! resource: [`groups`], [`invites`] (issuing invite tokens and joining with them), [`tokens`].
+//!
+//! A handler gets the caller from the [`Caller`](crate::auth::Caller) extractor (credentials
+//! that are present but wrong answer 401 before anything else), then runs its whole work in one
+//! transaction of the [`Store`](crate::store::Store) on a blocking thread, asking
+//! `onezone_tokens` for every decision. Checks follow Onezone's order: the resource exists (404),
+//! there is a caller (401), the caller holds the privilege (403), the request is valid (415,
+//! 400).
+
+mod groups;
+
+pub(crate) use groups::random_group_id;
+mod invites;
+mod tokens;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use onezone_tokens::group::{
+    GroupId, Privilege, PrivilegeSet, UserId, effective_privileges_from_rows,
+};
+use onezone_tokens::invite::{Authorized, GroupAccess, InviteError, authorize, group_from_path};
+use onezone_tokens::token::CaveatContext;
+use serde::{Deserialize, Serialize};
+
+use crate::App;
+use crate::error::{Failure, json_errors, json_response};
+use crate::store::Tx;
+
+/// The base path of every route.
+pub const BASE: &str = "/api/v3/onezone";
+
+/// The largest request body accepted (413 above).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// The router of the API, with its request log, body limit and JSON errors.
+pub fn router(app: Arc<App>) -> Router {
+    let api = Router::new()
+        .route("/user/groups", post(groups::create))
+        .route("/user/groups/join", post(invites::join_group))
+        .route("/groups/{id}", get(groups::get))
+        .route("/groups/{id}/users", get(groups::users))
+        .route("/groups/{id}/users/token", post(invites::user_token))
+        .route(
+            "/groups/{id}/users/{uid}/privileges",
+            get(groups::user_privileges).patch(groups::set_user_privileges),
+        )
+        .route("/groups/{id}/effective_users", get(groups::effective_users))
+        .route(
+            "/groups/{id}/effective_users/{uid}/privileges",
+            get(groups::effective_user_privileges),
+        )
+        .route("/groups/{id}/children", get(groups::children))
+        .route("/groups/{id}/children/token", post(invites::child_token))
+        .route(
+            "/groups/{id}/children/{cid}/privileges",
+            get(groups::child_privileges).patch(groups::set_child_privileges),
+        )
+        .route("/groups/{id}/parents", get(groups::parents))
+        .route("/groups/{id}/parents/join", post(invites::join_parent))
+        .route("/tokens/examine", post(tokens::examine));
+    Router::new()
+        .nest(BASE, api)
+        .fallback(unknown_route)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::map_response(json_errors))
+        .layer(middleware::from_fn(log_request))
+        .with_state(app)
+}
+
+/// One line per request on stderr: method, path (no query string), status, time. Never a
+/// header or a body.
+async fn log_request(request: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = request.method().clone();
+    let mut path = request.uri().path().to_owned();
+    if path.len() > 200 {
+        let mut end = 200;
+        while !path.is_char_boundary(end) {
+            end -= 1;
+        }
+        path.truncate(end);
+        path.push_str("...");
+    }
+    let response = next.run(request).await;
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    eprintln!("{method} {path} {} {ms:.2}ms", response.status().as_u16());
+    response
+}
+
+async fn unknown_route() -> Failure {
+    Failure::not_found("The resource could not be found")
+}
+
+/// The client's address, when the server runs with connection info (not in-process tests).
+pub(crate) struct PeerIp(Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PeerIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_canonical());
+        Ok(PeerIp(ip))
+    }
+}
+
+pub(crate) fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+pub(crate) fn caveat_context(peer: &PeerIp) -> CaveatContext {
+    CaveatContext { now: now(), ip: peer.0, ..CaveatContext::default() }
+}
+
+/// Runs `f` in one transaction on a blocking thread (it may wait for the database and the disk).
+pub(crate) async fn transaction<T: Send + 'static>(
+    app: &Arc<App>,
+    f: impl FnOnce(&App, &mut dyn Tx) -> Result<T, Failure> + Send + 'static,
+) -> Result<T, Failure> {
+    let app = Arc::clone(app);
+    tokio::task::spawn_blocking(move || app.store.write(|tx| f(&app, tx)))
+        .await
+        .unwrap_or_else(|e| Err(Failure::internal(format!("a request failed: {e}"))))
+}
+
+/// Whether the body is blank (no body: the optional body of the token endpoints).
+pub(crate) fn is_blank(body: &[u8]) -> bool {
+    body.iter().all(u8::is_ascii_whitespace)
+}
+
+/// Whether a non-blank body is declared as JSON (`application/json`, parameters allowed).
+pub(crate) fn declared_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| {
+            let essence = essence.trim().to_ascii_lowercase();
+            essence == "application/json"
+                || (essence.starts_with("application/") && essence.ends_with("+json"))
+        })
+}
+
+pub(crate) fn unsupported_media_type() -> Failure {
+    Failure::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "Unsupported media type: send the body as JSON (Content-Type: application/json)",
+    )
+}
+
+/// The body as `T`: 415 if it is not declared JSON, 400 if it is missing or does not read.
+pub(crate) fn parse_body<T: for<'de> Deserialize<'de>>(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<T, Failure> {
+    if is_blank(body) {
+        return Err(Failure::bad_request("Invalid request: missing JSON body"));
+    }
+    if !declared_json(headers) {
+        return Err(unsupported_media_type());
+    }
+    serde_json::from_slice(body).map_err(|e| Failure::bad_request(format!("Invalid request: {e}")))
+}
+
+/// `user`'s standing in `group`, from the database: the group's row, and the user's effective
+/// privileges by the library's rule over the rows of one recursive query.
+pub(crate) fn access(
+    app: &App,
+    tx: &mut dyn Tx,
+    user: Option<&UserId>,
+    group: &GroupId,
+) -> Result<GroupAccess, Failure> {
+    if tx.group(group)?.is_none() {
+        return Ok(GroupAccess::MISSING);
+    }
+    let privileges = match user {
+        Some(user) => effective_privileges(app, tx, user, group)?,
+        None => PrivilegeSet::EMPTY,
+    };
+    Ok(GroupAccess { group_exists: true, privileges })
+}
+
+/// `user`'s effective privileges in `group` (empty if no effective member).
+pub(crate) fn effective_privileges(
+    app: &App,
+    tx: &mut dyn Tx,
+    user: &UserId,
+    group: &GroupId,
+) -> Result<PrivilegeSet, Failure> {
+    let (memberships, links) = tx.privilege_rows(user, app.limits.max_depth)?;
+    Ok(effective_privileges_from_rows(user, group, &memberships, &links)
+        .map_err(InviteError::from)?)
+}
+
+/// Onezone's checks for an operation in group `id`: it exists (404), there is a caller (401),
+/// the caller holds `needed` (403).
+pub(crate) fn authorize_in(
+    app: &App,
+    tx: &mut dyn Tx,
+    id: &str,
+    caller: Option<&UserId>,
+    needed: Privilege,
+) -> Result<Authorized, Failure> {
+    let group = group_from_path(id)?;
+    let access = access(app, tx, caller, &group)?;
+    Ok(authorize(&group, caller, &access, needed)?)
+}
+
+/// A `201 Created` answer with a `Location` and a JSON body.
+pub(crate) struct Created<T>(pub String, pub T);
+
+impl<T: Serialize> IntoResponse for Created<T> {
+    fn into_response(self) -> Response {
+        let mut response = json_response(StatusCode::CREATED, &self.1);
+        match HeaderValue::from_str(&self.0) {
+            Ok(value) => {
+                response.headers_mut().insert(header::LOCATION, value);
+                response
+            }
+            Err(_) => Failure::internal("a Location header that is not ASCII").into_response(),
+        }
+    }
+}
+
+/// A `200 OK` JSON answer.
+pub(crate) struct Ok200<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Ok200<T> {
+    fn into_response(self) -> Response {
+        json_response(StatusCode::OK, &self.0)
+    }
+}

@@ -1,0 +1,245 @@
+//! The server's storage: normalized tables (`migrations/`), behind one interface with two
+//! backends, SQLite (one file, one process) and PostgreSQL (any number of server processes).
+//!
+//! A request runs in one transaction ([`Store::write`]): the closure gets a [`Tx`], whose methods
+//! are the few queries the requests need (each backed by a primary key or an index, none
+//! proportional to the size of the database), and its outcome commits or rolls back as a whole.
+//! The store knows nothing of HTTP: its errors are [`StoreError`]s, which the API maps.
+
+mod postgres;
+mod rows;
+mod sqlite;
+
+use std::fmt;
+use std::path::PathBuf;
+
+use onezone_tokens::group::{ChildRow, Group, GroupId, MembershipRow, PrivilegeSet, UserId};
+use onezone_tokens::invite::{InviteRecord, TokenUse};
+
+pub use sqlite::Durability;
+
+/// The schema version this server writes (see `migrations/README.md`).
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// The normalized schema, for both backends.
+const SCHEMA: &str = include_str!("../../migrations/0002_normalized.sql");
+
+/// Which database to use.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Database {
+    /// A SQLite file (created if missing), owned by one server process.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL (`postgres://user[:password]@host[:port]/name`).
+    Postgres(String),
+}
+
+impl Database {
+    /// `--db`'s value: a `postgres://` or `postgresql://` URL, else a file path.
+    pub fn parse(text: &str) -> Database {
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            Database::Postgres(text.to_owned())
+        } else {
+            Database::Sqlite(PathBuf::from(text))
+        }
+    }
+}
+
+/// The database for a person to read: a file's path, or a URL without its password.
+impl fmt::Display for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Database::Sqlite(path) => write!(f, "{}", path.display()),
+            Database::Postgres(url) => f.write_str(&redact_url(url)),
+        }
+    }
+}
+
+impl fmt::Debug for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Database({self})")
+    }
+}
+
+/// A connection URL with its password (if any) replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let (authority, path) = rest.split_once('/').map_or((rest, None), |(a, p)| (a, Some(p)));
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{user}:***@{host}"),
+            None => format!("{userinfo}@{host}"),
+        },
+        None => authority.to_owned(),
+    };
+    // A password may also hide in the query (`?password=...`).
+    let path = path.map(|p| match p.split_once('?') {
+        Some((base, query)) if query.contains("password") => format!("{base}?***"),
+        _ => p.to_owned(),
+    });
+    match path {
+        Some(path) => format!("{scheme}://{authority}/{path}"),
+        None => format!("{scheme}://{authority}"),
+    }
+}
+
+/// Why the store failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    /// The database cannot be reached now (down, restarting, connection lost): worth a retry.
+    Unavailable(String),
+    /// The database holds a value no version of this server wrote.
+    Corrupt(String),
+    /// Any other failure of the database.
+    Failed(String),
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::Unavailable(e) => write!(f, "the database is unavailable: {e}"),
+            StoreError::Corrupt(e) => write!(f, "the database holds an invalid {e}"),
+            StoreError::Failed(e) => write!(f, "database error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// The queries of one transaction. Every method is one statement on a primary key or an index,
+/// or one recursive query bounded by the nesting depth.
+pub trait Tx {
+    /// `name`'s password hash.
+    fn user_hash(&mut self, name: &str) -> Result<Option<String>, StoreError>;
+    /// Sets `name`'s password hash, creating the user.
+    fn set_user(&mut self, name: &str, hash: &str) -> Result<(), StoreError>;
+    /// The number of users.
+    fn user_count(&mut self) -> Result<u64, StoreError>;
+
+    /// The group `id`.
+    fn group(&mut self, id: &GroupId) -> Result<Option<Group>, StoreError>;
+    /// Inserts a group; false if its id is taken.
+    fn insert_group(&mut self, group: &Group) -> Result<bool, StoreError>;
+
+    /// `user`'s direct privileges in `group`, if a direct member.
+    fn membership(
+        &mut self,
+        group: &GroupId,
+        user: &UserId,
+    ) -> Result<Option<PrivilegeSet>, StoreError>;
+    /// Inserts a direct membership; false if it exists.
+    fn insert_membership(
+        &mut self,
+        group: &GroupId,
+        user: &UserId,
+        privileges: PrivilegeSet,
+    ) -> Result<bool, StoreError>;
+    /// Changes a direct membership's privileges.
+    fn update_membership(
+        &mut self,
+        group: &GroupId,
+        user: &UserId,
+        privileges: PrivilegeSet,
+    ) -> Result<(), StoreError>;
+    /// The direct members of `group`, sorted.
+    fn members(&mut self, group: &GroupId) -> Result<Vec<UserId>, StoreError>;
+    /// The effective members of `group` (direct members of it and of the groups below it, down
+    /// to `max_depth` links), sorted.
+    fn effective_members(
+        &mut self,
+        group: &GroupId,
+        max_depth: usize,
+    ) -> Result<Vec<UserId>, StoreError>;
+    /// The rows of `group::effective_privileges_from_rows` for `user`: its direct memberships,
+    /// and every link on a path up from them (`group::EFFECTIVE_PRIVILEGES_SQL`).
+    fn privilege_rows(
+        &mut self,
+        user: &UserId,
+        max_depth: usize,
+    ) -> Result<(Vec<MembershipRow>, Vec<ChildRow>), StoreError>;
+
+    /// The privileges `child` holds in `parent`, if it is its child.
+    fn child_link(
+        &mut self,
+        parent: &GroupId,
+        child: &GroupId,
+    ) -> Result<Option<PrivilegeSet>, StoreError>;
+    /// Inserts a link; false if it exists.
+    fn insert_child_link(
+        &mut self,
+        parent: &GroupId,
+        child: &GroupId,
+        privileges: PrivilegeSet,
+    ) -> Result<bool, StoreError>;
+    /// Changes a link's privileges.
+    fn update_child_link(
+        &mut self,
+        parent: &GroupId,
+        child: &GroupId,
+        privileges: PrivilegeSet,
+    ) -> Result<(), StoreError>;
+    /// The children of `group`, sorted.
+    fn children(&mut self, group: &GroupId) -> Result<Vec<GroupId>, StoreError>;
+    /// The parents of `group`, sorted.
+    fn parents(&mut self, group: &GroupId) -> Result<Vec<GroupId>, StoreError>;
+    /// The rows of `LinkShape::from_rows` for a new link (`group::LINK_SHAPE_SQL`).
+    fn link_rows(
+        &mut self,
+        parent: &GroupId,
+        child: &GroupId,
+        max_depth: usize,
+    ) -> Result<Vec<ChildRow>, StoreError>;
+    /// Makes the links stand still until the transaction ends, so that a new link's cycle check
+    /// and its insertion cannot interleave with another's (a no-op where transactions already
+    /// run one at a time).
+    fn lock_links(&mut self) -> Result<(), StoreError>;
+
+    /// The invite record `token_id`.
+    fn invite(&mut self, token_id: &str) -> Result<Option<InviteRecord>, StoreError>;
+    /// Inserts a new invite record.
+    fn insert_invite(&mut self, record: &InviteRecord) -> Result<(), StoreError>;
+    /// Counts one use of a token, only if it is not revoked and has a use left (the library's
+    /// conditional write, `TokenUse`); false if it had none left.
+    fn use_token(&mut self, token_use: &TokenUse) -> Result<bool, StoreError>;
+    /// The number of invite records.
+    fn invite_count(&mut self) -> Result<u64, StoreError>;
+}
+
+/// The database, open.
+pub enum Store {
+    /// One SQLite file, this process's alone.
+    Sqlite(sqlite::SqliteStore),
+    /// A PostgreSQL database, shared by any number of server processes.
+    Postgres(Box<postgres::PgStore>),
+}
+
+impl Store {
+    /// Opens the database, creating or migrating its schema.
+    ///
+    /// # Errors
+    /// One line for a person, naming the database (never a password).
+    pub fn open(database: &Database, durability: Durability) -> Result<Store, String> {
+        match database {
+            Database::Sqlite(path) => {
+                sqlite::SqliteStore::open(path, durability).map(Store::Sqlite)
+            }
+            Database::Postgres(url) => {
+                postgres::PgStore::open(url).map(|store| Store::Postgres(Box::new(store)))
+            }
+        }
+    }
+
+    /// Runs `f` in one transaction, on the calling (blocking) thread, and commits if it returns
+    /// `Ok`; on an error nothing is committed.
+    ///
+    /// # Errors
+    /// `f`'s error, or the store's (converted by `E: From<StoreError>`).
+    pub fn write<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
+        match self {
+            Store::Sqlite(store) => store.write(f),
+            Store::Postgres(store) => store.write(f),
+        }
+    }
+}

@@ -237,12 +237,18 @@ fn main() -> ExitCode {
 
 fn run(options: Options) -> Result<(), String> {
     let (config, addr) = resolve(options)?;
+    // Opened before the runtime starts: the database clients block (requests then use them on
+    // blocking threads).
+    let app = App::open(&config)?;
+    let users = app.user_count().map_err(|e| format!("{}: {e}", config.db))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    runtime.block_on(async move {
-        let app = App::open(&config)?;
+    // The last reference to the app is dropped here, after the runtime: a PostgreSQL client
+    // cannot be dropped inside it.
+    let keep = std::sync::Arc::clone(&app);
+    let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
@@ -252,7 +258,6 @@ fn run(options: Options) -> Result<(), String> {
             let _ = writeln!(out, "listening on http://{bound}");
             let _ = out.flush();
         }
-        let users = app.user_count().map_err(|e| format!("{}: {e}", config.db))?;
         eprintln!(
             "onezone-server {}: database {}, {users} user(s), domain {}",
             env!("CARGO_PKG_VERSION"),
@@ -260,5 +265,8 @@ fn run(options: Options) -> Result<(), String> {
             config.domain
         );
         serve(app, listener, shutdown_signal()).await.map_err(|e| format!("server: {e}"))
-    })
+    });
+    drop(runtime);
+    drop(keep);
+    served
 }

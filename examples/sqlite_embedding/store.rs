@@ -170,7 +170,7 @@ pub fn effective_privileges(
     let mut memberships = Vec::new();
     let mut links = Vec::new();
     let mut statement = conn.prepare(EFFECTIVE_PRIVILEGES_SQL)?;
-    let mut rows = statement.query(params![user.as_str(), depth_limit(limits)])?;
+    let mut rows = statement.query(params![user.as_str(), group.as_str(), depth_limit(limits)])?;
     while let Some(row) = rows.next()? {
         let child = group_id(row.get(0)?)?;
         let parent: Option<String> = row.get(1)?;

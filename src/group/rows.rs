@@ -35,18 +35,21 @@ use super::privilege::PrivilegeSet;
 
 macro_rules! effective_privileges_sql {
     () => {
-        "WITH RECURSIVE reach(group_id, depth) AS (
-    SELECT group_id, 0 FROM group_users WHERE user_id = $1
+        "WITH RECURSIVE question(user_id, group_id, max_depth) AS (
+    SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS INTEGER)
+), down(group_id, depth) AS (
+    SELECT group_id, 0 FROM question
   UNION
-    SELECT c.parent_id, reach.depth + 1
-    FROM group_children c JOIN reach ON c.child_id = reach.group_id
-    WHERE reach.depth < $2
+    SELECT c.child_id, down.depth + 1
+    FROM group_children c JOIN down ON c.parent_id = down.group_id
+    JOIN question ON down.depth < question.max_depth
 )
-SELECT group_id AS child_id, NULL AS parent_id, privileges
-FROM group_users WHERE user_id = $1
+SELECT m.group_id AS child_id, NULL AS parent_id, m.privileges
+FROM group_users m JOIN question ON m.user_id = question.user_id
+WHERE m.group_id IN (SELECT group_id FROM down)
 UNION ALL
 SELECT child_id, parent_id, privileges
-FROM group_children WHERE child_id IN (SELECT group_id FROM reach)"
+FROM group_children WHERE parent_id IN (SELECT group_id FROM down)"
     };
 }
 
@@ -73,11 +76,15 @@ FROM group_children WHERE parent_id IN (SELECT group_id FROM down)"
     };
 }
 
-/// The rows of [`effective_privileges_from_rows`] for one user, in one recursive query: `$1` the
-/// user id, `$2` the depth limit ([`DirectoryLimits::max_depth`]). Each row is
+/// The rows of [`effective_privileges_from_rows`] for one (user, group) question, in one
+/// recursive query: `$1` the user id, `$2` the group id, `$3` the depth limit
+/// ([`DirectoryLimits::max_depth`]). It walks down from the group: every path from one of the
+/// user's memberships up to the group runs through the group's subgraph, so the rows are the
+/// user's memberships in the group and the groups below it, and the links below it. Each row is
 /// `(child_id, parent_id, privileges)`: with `parent_id` NULL, a direct membership of the user in
-/// `child_id` (a [`MembershipRow`]); otherwise a link (a [`ChildRow`]). The work is bounded by the
-/// user's memberships and their ancestors, whatever the size of the database.
+/// `child_id` (a [`MembershipRow`]); otherwise a link (a [`ChildRow`]). The work is bounded by
+/// the size of the group's subgraph, whatever the size of the database and however many groups
+/// the user belongs to.
 ///
 #[doc = concat!("```sql\n", effective_privileges_sql!(), "\n```")]
 pub const EFFECTIVE_PRIVILEGES_SQL: &str = effective_privileges_sql!();
@@ -249,8 +256,8 @@ fn longest_path<'r, I: Iterator<Item = &'r GroupId>>(
 /// it.
 ///
 /// `memberships` are `user`'s direct memberships (at least those in `group` and in the groups
-/// below it); `links` are the parent → child links on the paths up from them (more rows are
-/// harmless). The user's direct privileges in `group` are united with the privileges in `group`
+/// below it); `links` are the parent → child links on the paths from them up to `group` (more
+/// rows are harmless). The user's direct privileges in `group` are united with the privileges in `group`
 /// of every child of which the user is an effective member; a child's privileges replace its
 /// members' own there, and several paths unite. [`EFFECTIVE_PRIVILEGES_SQL`] fetches exactly
 /// these rows in one recursive query.

@@ -168,12 +168,10 @@ pub(crate) async fn effective_user_privileges(
         let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupView)?;
         let group = group.group();
         let member = UserId::new(uid.as_str()).map_err(|_| no_member(&uid, group, true))?;
-        let (memberships, links) = tx.privilege_rows(&member, app.limits.max_depth)?;
-        // The rows reach every group the user is an effective member of: its own, and the
-        // parent of every link they hold.
-        let member_of = memberships.iter().any(|m| m.group == *group)
-            || links.iter().any(|l| l.parent == *group);
-        if !member_of {
+        let (memberships, links) = tx.privilege_rows(&member, group, app.limits.max_depth)?;
+        // The rows are the user's memberships in the group and below it: any one makes the user
+        // an effective member.
+        if memberships.is_empty() {
             return Err(no_member(&uid, group, true));
         }
         let privileges = effective_privileges_from_rows(&member, group, &memberships, &links)

@@ -199,7 +199,7 @@ pub(crate) fn effective_privileges(
     user: &UserId,
     group: &GroupId,
 ) -> Result<PrivilegeSet, Failure> {
-    let (memberships, links) = tx.privilege_rows(user, app.limits.max_depth)?;
+    let (memberships, links) = tx.privilege_rows(user, group, app.limits.max_depth)?;
     Ok(effective_privileges_from_rows(user, group, &memberships, &links)
         .map_err(InviteError::from)?)
 }

@@ -149,11 +149,13 @@ pub trait Tx {
         group: &GroupId,
         max_depth: usize,
     ) -> Result<Vec<UserId>, StoreError>;
-    /// The rows of `group::effective_privileges_from_rows` for `user`: its direct memberships,
-    /// and every link on a path up from them (`group::EFFECTIVE_PRIVILEGES_SQL`).
+    /// The rows of `group::effective_privileges_from_rows` for `user` in `group`: its direct
+    /// memberships in `group` and below, and the links below `group`
+    /// (`group::EFFECTIVE_PRIVILEGES_SQL`).
     fn privilege_rows(
         &mut self,
         user: &UserId,
+        group: &GroupId,
         max_depth: usize,
     ) -> Result<(Vec<MembershipRow>, Vec<ChildRow>), StoreError>;
 

@@ -286,9 +286,13 @@ impl Tx for PgTx<'_> {
     fn privilege_rows(
         &mut self,
         user: &UserId,
+        group: &GroupId,
         max_depth: usize,
     ) -> Result<(Vec<MembershipRow>, Vec<ChildRow>), StoreError> {
-        let result = self.query(EFFECTIVE_PRIVILEGES_SQL, &[&user.as_str(), &depth(max_depth)])?;
+        let result = self.query(
+            EFFECTIVE_PRIVILEGES_SQL,
+            &[&user.as_str(), &group.as_str(), &depth(max_depth)],
+        )?;
         let (mut memberships, mut links) = (Vec::new(), Vec::new());
         for row in &result {
             let child: String = Self::get(row, 0)?;

@@ -287,10 +287,12 @@ impl Tx for SqliteTx<'_> {
     fn privilege_rows(
         &mut self,
         user: &UserId,
+        group: &GroupId,
         max_depth: usize,
     ) -> Result<(Vec<MembershipRow>, Vec<ChildRow>), StoreError> {
         let mut stmt = self.0.prepare(EFFECTIVE_PRIVILEGES_SQL).map_err(failed)?;
-        let mut result = stmt.query(params![user.as_str(), depth(max_depth)]).map_err(failed)?;
+        let mut result =
+            stmt.query(params![user.as_str(), group.as_str(), depth(max_depth)]).map_err(failed)?;
         let (mut memberships, mut links) = (Vec::new(), Vec::new());
         while let Some(row) = result.next().map_err(failed)? {
             let child: String = row.get(0).map_err(failed)?;

@@ -518,3 +518,35 @@ fn caveats_report_their_kind() {
     assert_eq!(m.caveats()[1].id(), CAVEAT_ID);
     let _ = Caveat::first_party(&b"x"[..]);
 }
+
+#[test]
+fn check_discharge_says_which_discharge_is_bound_to_which_caveat() {
+    let (key, m, bound) = example();
+    let caveat_key = RootKey::derive(CAVEAT_SECRET);
+    let mut unbound = Macaroon::discharge(&caveat_key, CAVEAT_ID);
+    unbound.add_first_party_caveat(&b"time < 2030-01-01T00:00"[..]);
+    assert_eq!(m.check_discharge(&key, 1, &bound), Ok(()));
+    assert_eq!(
+        m.check_discharge(&key, 1, &unbound),
+        Err(Error::DischargeNotBound { discharge: 0 })
+    );
+    let other = Macaroon::new(&key, &b"other"[..]);
+    assert_eq!(
+        m.check_discharge(&key, 1, &other.prepare_for_request(&unbound)),
+        Err(Error::DischargeInvalidSignature { discharge: 0 })
+    );
+    let missing = Err(Error::DischargeMissing { holder: MacaroonRef::Authorizing, index: 0 });
+    assert_eq!(m.check_discharge(&key, 0, &bound), missing);
+    assert_eq!(
+        m.check_discharge(
+            &key,
+            1,
+            &m.prepare_for_request(&Macaroon::discharge(&caveat_key, &b"x"[..]))
+        ),
+        Err(Error::DischargeMissing { holder: MacaroonRef::Authorizing, index: 1 })
+    );
+    assert_eq!(
+        m.check_discharge(&RootKey::derive(b"wrong"), 1, &bound),
+        Err(Error::InvalidSignature)
+    );
+}

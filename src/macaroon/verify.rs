@@ -124,6 +124,48 @@ impl Macaroon<'_> {
     }
 }
 
+impl Macaroon<'_> {
+    /// Checks one discharge against one third-party caveat, for tools that show which discharge
+    /// is bound where: this macaroon must be authentic under `key`, caveat `index` must be a
+    /// third-party caveat whose id is the discharge's identifier, and the discharge's chain, under
+    /// the key the caveat's verification id opens to, must be authentic and bound to this
+    /// macaroon. Neither the discharge's caveats nor this macaroon's first-party caveats are
+    /// evaluated; use [`Macaroon::verify_with_discharges`] to verify a request.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSignature`] (opaque) if this macaroon is not authentic; then
+    /// [`Error::DischargeMissing`] if caveat `index` is not a third-party caveat with the
+    /// discharge's identifier, [`Error::VerificationIdInvalid`],
+    /// [`Error::DischargeInvalidSignature`] or [`Error::DischargeNotBound`] (with `discharge: 0`).
+    pub fn check_discharge(
+        &self,
+        key: &RootKey,
+        index: usize,
+        discharge: &Macaroon<'_>,
+    ) -> Result<(), Error> {
+        let walked = walk::<dyn CaveatChecker>(self, key, None, MacaroonRef::Authorizing, 1);
+        if walked.signature != *self.signature() {
+            return Err(Error::InvalidSignature);
+        }
+        let missing = Error::DischargeMissing { holder: MacaroonRef::Authorizing, index };
+        let p = walked.pending.into_iter().find(|p| p.index == index).ok_or(missing.clone())?;
+        if p.id != discharge.identifier() {
+            return Err(missing);
+        }
+        let caveat_key = open(&p.sig, p.vid)
+            .ok_or(Error::VerificationIdInvalid { holder: MacaroonRef::Authorizing, index })?;
+        let own =
+            walk::<dyn CaveatChecker>(discharge, &caveat_key, None, MacaroonRef::Discharge(0), 2);
+        if bind(self.signature(), &own.signature) == *discharge.signature() {
+            Ok(())
+        } else if own.signature == *discharge.signature() {
+            Err(Error::DischargeNotBound { discharge: 0 })
+        } else {
+            Err(Error::DischargeInvalidSignature { discharge: 0 })
+        }
+    }
+}
+
 /// A third-party caveat whose discharge is still to be found.
 struct Pending<'m> {
     holder: MacaroonRef,

@@ -355,7 +355,8 @@ impl rand_core::TryRng for Repeat {
 }
 impl rand_core::TryCryptoRng for Repeat {}
 
-/// Discharges: `data` is framed parts (see [`frames`]): a macaroon, then up to 16 discharges.
+/// Discharges: `data` is framed parts (each a 2-byte big-endian length, then the bytes): a
+/// macaroon, then up to 16 discharges.
 ///
 /// 1. The parsed macaroon, with the parsed discharges, never verifies under a secret the fuzzer
 ///    does not know, and fails with the opaque [`Error::InvalidSignature`].

@@ -25,6 +25,12 @@
 //!
 //! And what pymacaroons cannot do with our tokens: check a first-party caveat that is not UTF-8
 //! (its verifier decodes every predicate as UTF-8; it reads such tokens fine).
+//!
+//! Third-party caveats: pymacaroons' `add_third_party_caveat` takes the raw caveat key (and
+//! derives it as a root key, as we expect callers to with `RootKey::derive`) and a `nonce`
+//! keyword, so its output is pinned byte for byte here; its `prepare_for_request` is
+//! libmacaroons' binding. Its verifier does not require every discharge to be used and does not
+//! bound nesting (we do); none of the cases here depends on that.
 
 use std::io::Write;
 use std::process::{Command, Stdio};

@@ -2,7 +2,9 @@
 //!
 //! This layer knows nothing of Onezone. It reads and writes the V1, V2 and V2 JSON formats of
 //! libmacaroons (and the dialects of pymacaroons, go-macaroon and the `macaroon` crate), signs
-//! with the libmacaroons chain, and verifies with a caller-supplied caveat checker.
+//! with the libmacaroons chain, adds third-party caveats and binds their discharges as
+//! libmacaroons does, and verifies with a caller-supplied caveat checker (and the discharges:
+//! [`Macaroon::verify_with_discharges`]).
 //!
 //! ```
 //! use onezone_tokens::macaroon::{Encoding, Format, Macaroon, RootKey};

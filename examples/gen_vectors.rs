@@ -9,6 +9,9 @@
 //!
 //! Binary inputs are written `{"hex": ".."}`, text inputs `{"utf8": ".."}` (chosen by content:
 //! whatever is valid UTF-8 is written as text).
+//!
+//! `third_party_cases` (from their own stream, [`THIRD_PARTY_SEED`], so the first-party cases do
+//! not move) add a third-party caveat with a recorded nonce and a bound discharge.
 
 use std::fmt::Write as _;
 
@@ -19,6 +22,10 @@ use onezone_tokens::macaroon::{Encoding, Format, Macaroon, RootKey};
 pub const SEED: u64 = 0x6f6e_657a_6f6e_6521;
 /// The number of cases.
 pub const CASES: usize = 40;
+/// The seed of the third-party cases ("3rdparty" in ASCII).
+pub const THIRD_PARTY_SEED: u64 = 0x3372_6470_6172_7479;
+/// The number of third-party cases.
+pub const THIRD_PARTY_CASES: usize = 8;
 /// Where the file goes, relative to the crate root.
 pub const PATH: &str = "tests/vectors/generated.json";
 
@@ -208,6 +215,140 @@ fn mint(inputs: &Inputs) -> Macaroon<'_> {
     m
 }
 
+/// Hands out recorded nonce bytes: how a case's nonce goes into `add_third_party_caveat`.
+/// Deterministic, so for vectors only; never a real `CryptoRng`.
+struct RecordedNonce([u8; 24]);
+
+impl rand_core::TryRng for RecordedNonce {
+    type Error = std::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok(0)
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        Ok(0)
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        dst.iter_mut().zip(self.0.iter().cycle()).for_each(|(d, s)| *d = *s);
+        Ok(())
+    }
+}
+impl rand_core::TryCryptoRng for RecordedNonce {}
+
+/// One third-party case's inputs: a macaroon's, plus the caveat and its discharge.
+pub struct ThirdPartyInputs {
+    pub base: Inputs,
+    pub caveat_location: Option<Vec<u8>>,
+    pub caveat_secret: Vec<u8>,
+    pub caveat_id: Vec<u8>,
+    pub nonce: [u8; 24],
+    pub discharge_caveats: Vec<Vec<u8>>,
+}
+
+/// The inputs of every third-party case, in order.
+pub fn third_party_inputs() -> Vec<ThirdPartyInputs> {
+    let mut rng = SplitMix64::new(THIRD_PARTY_SEED);
+    (0..THIRD_PARTY_CASES)
+        .map(|_| {
+            let base_secret = secret(&mut rng);
+            let base_location = location(&mut rng);
+            let base_identifier = identifier(&mut rng);
+            let count = rng.range(0, 3);
+            let caveats = (0..count).map(|_| caveat(&mut rng)).collect();
+            let caveat_location = location(&mut rng);
+            let caveat_secret = secret(&mut rng);
+            let caveat_id = identifier(&mut rng);
+            let mut nonce = [0u8; 24];
+            nonce.iter_mut().for_each(|b| *b = rng.next_u64() as u8);
+            let count = rng.range(0, 3);
+            let discharge_caveats = (0..count).map(|_| caveat(&mut rng)).collect();
+            ThirdPartyInputs {
+                base: Inputs {
+                    secret: base_secret,
+                    location: base_location,
+                    identifier: base_identifier,
+                    caveats,
+                },
+                caveat_location,
+                caveat_secret,
+                caveat_id,
+                nonce,
+                discharge_caveats,
+            }
+        })
+        .collect()
+}
+
+/// The macaroon with its third-party caveat (after the first-party ones), and the bound discharge.
+pub fn mint_third_party(inputs: &ThirdPartyInputs) -> (Macaroon<'_>, Macaroon<'_>) {
+    let mut m = mint(&inputs.base);
+    let caveat_key = RootKey::derive(&inputs.caveat_secret);
+    let location = inputs.caveat_location.as_deref().unwrap_or_default();
+    let id = &inputs.caveat_id[..];
+    m.add_third_party_caveat(location, &caveat_key, id, &mut RecordedNonce(inputs.nonce));
+    let mut d = Macaroon::discharge(&caveat_key, id);
+    if let Some(location) = &inputs.caveat_location {
+        d = d.with_location(&location[..]);
+    }
+    for caveat in &inputs.discharge_caveats {
+        d.add_first_party_caveat(&caveat[..]);
+    }
+    let bound = m.prepare_for_request(&d);
+    (m, bound)
+}
+
+/// A list of data values, on one line each.
+fn data_list(items: &[Vec<u8>], indent: &str) -> String {
+    if items.is_empty() {
+        return "[]".to_owned();
+    }
+    let items: Vec<String> = items.iter().map(|c| data(c)).collect();
+    format!("[\n{indent}  {}\n{indent}]", items.join(&format!(",\n{indent}  ")))
+}
+
+fn render_third_party(out: &mut String) {
+    out.push_str("  \"third_party_cases\": [\n");
+    let all = third_party_inputs();
+    for (n, inputs) in all.iter().enumerate() {
+        let (m, bound) = mint_third_party(inputs);
+        let text = |m: &Macaroon<'_>, format| {
+            m.serialize(format, Encoding::Base64Url).expect("generated fields always fit")
+        };
+        let opt = |v: &Option<Vec<u8>>| v.as_deref().map_or_else(|| "null".to_owned(), data);
+        let b = &inputs.base;
+        out.push_str("    {\n");
+        let _ = writeln!(out, "      \"case\": {n},");
+        let _ = writeln!(out, "      \"secret\": {},", data(&b.secret));
+        let _ = writeln!(out, "      \"location\": {},", opt(&b.location));
+        let _ = writeln!(out, "      \"identifier\": {},", data(&b.identifier));
+        let _ = writeln!(out, "      \"caveats\": {},", data_list(&b.caveats, "      "));
+        let _ = writeln!(out, "      \"caveat_location\": {},", opt(&inputs.caveat_location));
+        let _ = writeln!(out, "      \"caveat_secret\": {},", data(&inputs.caveat_secret));
+        let _ = writeln!(out, "      \"caveat_id\": {},", data(&inputs.caveat_id));
+        let _ = writeln!(out, "      \"nonce_hex\": {},", json_string(&hex(&inputs.nonce)));
+        let discharge_caveats = data_list(&inputs.discharge_caveats, "      ");
+        let _ = writeln!(out, "      \"discharge_caveats\": {discharge_caveats},");
+        let _ = writeln!(out, "      \"signature_hex\": {},", json_string(&m.signature().to_hex()));
+        let bound_hex = bound.signature().to_hex();
+        let _ = writeln!(out, "      \"bound_signature_hex\": {},", json_string(&bound_hex));
+        let outputs = [
+            ("v1_base64url", text(&m, Format::V1)),
+            ("v2_base64url", text(&m, Format::V2)),
+            ("v2_json", text(&m, Format::V2Json)),
+            ("discharge_v1_base64url", text(&bound, Format::V1)),
+            ("discharge_v2_base64url", text(&bound, Format::V2)),
+            ("discharge_v2_json", text(&bound, Format::V2Json)),
+        ];
+        let last = outputs.len() - 1;
+        for (i, (name, value)) in outputs.iter().enumerate() {
+            let comma = if i == last { "" } else { "," };
+            let _ = writeln!(out, "      \"{name}\": {}{comma}", json_string(value));
+        }
+        let comma = if n + 1 == all.len() { "" } else { "," };
+        let _ = writeln!(out, "    }}{comma}");
+    }
+    out.push_str("  ]\n");
+}
+
 fn json_string(s: &str) -> String {
     serde_json::to_string(s).expect("a string always serializes")
 }
@@ -233,7 +374,9 @@ pub fn render() -> String {
     out.push_str("{\n");
     let description = "Generated by examples/gen_vectors.rs (cargo run --example gen_vectors); \
         do not edit. Each input is {utf8: text} or {hex: bytes}; the key is derived from the \
-        secret as libmacaroons does; caveats are first-party, in order.";
+        secret as libmacaroons does; caveats are first-party, in order. third_party_cases add, \
+        after those, a third-party caveat keyed with the caveat secret (derived the same way) \
+        and sealed with the recorded nonce, and a discharge with its caveats, bound.";
     let _ = writeln!(out, "  \"description\": {},", json_string(description));
     let _ = writeln!(out, "  \"prng\": \"splitmix64\",");
     let _ = writeln!(out, "  \"seed\": \"{SEED:#018x}\",");
@@ -276,7 +419,9 @@ pub fn render() -> String {
         let comma = if n + 1 == all.len() { "" } else { "," };
         let _ = writeln!(out, "    }}{comma}");
     }
-    out.push_str("  ]\n}\n");
+    out.push_str("  ],\n");
+    render_third_party(&mut out);
+    out.push_str("}\n");
     out
 }
 

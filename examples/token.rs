@@ -18,7 +18,9 @@ use std::net::IpAddr;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use onezone_tokens::macaroon::{Encoding, Format, Limits, Macaroon, RootKey, Secret, decode_text};
+use onezone_tokens::macaroon::{
+    Encoding, Error as MacaroonError, Format, Limits, Macaroon, RootKey, Secret, decode_text,
+};
 use onezone_tokens::token::caveat::{
     CaveatError, Consumer, CountryCode, GeoRegion, Interface, Service,
 };
@@ -32,19 +34,28 @@ const USAGE: &str = "\
 usage: token <command> [options]
 
 commands:
-  inspect TOKEN
+  inspect [--discharge TOKEN]... [--secret TEXT | --secret-hex HEX] TOKEN
       Print the token's fields as one JSON object: format, escaped, location, identifier,
-      identifier_fields (null if not an Onezone identifier), caveats (cid, vid, cl, parsed)
-      and signature. Any macaroon in any format; no secret needed.
+      identifier_fields (null if not an Onezone identifier), caveats (cid, vid, cl, parsed,
+      and discharge for third-party caveats) and signature. Any macaroon in any format; no secret needed. A third-party
+      caveat has a vid and its location in cl; with --discharge tokens (any format), its
+      \"discharge\" is {\"index\": N, \"bound\": ...} for the discharge whose identifier is the
+      cid (else null), where bound is true or false with the root secret (then \"reason\" says
+      why not) and null without (binding cannot be checked without a key).
 
   verify (--secret TEXT | --secret-hex HEX) [--now UNIX] [--signature-only]
+         [--discharge TOKEN]...
          [--ip ADDR] [--asn N] [--country CC] [--region R]...
          [--consumer usr-ID|grp-ID|prv-ID] [--interface rest|graphsync|oneclient]
          [--service ozw-ID|ozp-ID|opw-ID|opp-ID] TOKEN
       Check the token with its own root secret in the given request context (--now defaults
       to the current time). Prints {\"valid\": true, ...} and exits 0, or
       {\"valid\": false, \"reason\": \"...\"} and exits 1. --signature-only checks the signature
-      chain alone (the only way to verify a macaroon whose identifier is not Onezone's).
+      chain alone (the only way to verify a macaroon whose identifier is not Onezone's), and
+      with --discharge the discharges' chains and bindings too. --discharge (repeatable, any
+      format) gives the bound discharges of third-party caveats: the macaroon is then checked
+      with them by the engine, every first-party caveat of all of them as an Onezone caveat in
+      the context (Onezone's own tokens never carry third-party caveats).
 
   mint (--secret TEXT | --secret-hex HEX) --identifier ID [--location L]
        [--caveat CAVEAT]... [--format v1|v2|v2json] [--encoding escaped|base64url] [--raw]
@@ -355,7 +366,8 @@ fn onezone_caveat(id: &[u8]) -> Option<Caveat> {
 // ---------------------------------------------------------------------------------------------
 
 fn inspect(args: &[String]) -> Result<Outcome, UsageError> {
-    let args = match parse_args("inspect", args, &[], &[])? {
+    let args = match parse_args("inspect", args, &["--discharge", "--secret", "--secret-hex"], &[])?
+    {
         Ok(args) => args,
         Err(help) => return Ok(help),
     };
@@ -364,21 +376,43 @@ fn inspect(args: &[String]) -> Result<Outcome, UsageError> {
     let unreadable = |e| UsageError::new(format!("the token cannot be read: {e}"));
     let decoded = decode_text(text, &limits).map_err(unreadable)?;
     let m = decoded.macaroon(&limits).map_err(unreadable)?;
+    let discharges = read_discharges(&args, &limits).map_err(UsageError::new)?;
+    let key = match (args.single("--secret")?, args.single("--secret-hex")?) {
+        (None, None) => None,
+        _ => Some(RootKey::derive(args.secret()?.expose())),
+    };
 
     let mut caveats = Vec::with_capacity(m.caveats().len());
-    for c in m.caveats() {
+    for (index, c) in m.caveats().iter().enumerate() {
         let parsed = match c.is_first_party().then(|| onezone_caveat(c.id())).flatten() {
             Some(caveat) => serde_json::to_value(&caveat).map_err(|e| {
                 UsageError::new(format!("cannot write caveat `{}` as JSON: {e}", lossy(c.id())))
             })?,
             None => Value::Null,
         };
-        caveats.push(json!({
+        let discharge = match discharges.iter().position(|d| d.identifier() == c.id()) {
+            _ if c.is_first_party() => None,
+            Some(j) => Some(match &key {
+                None => json!({ "index": j, "bound": null }),
+                Some(key) => match discharges.get(j).map(|d| m.check_discharge(key, index, d)) {
+                    Some(Ok(())) => json!({ "index": j, "bound": true }),
+                    Some(Err(e)) => json!({ "index": j, "bound": false, "reason": e.to_string() }),
+                    None => Value::Null,
+                },
+            }),
+            None => Some(Value::Null),
+        };
+        let mut caveat = json!({
             "cid": lossy(c.id()),
             "vid": c.verification_id().map(base64url),
             "cl": c.location().map(lossy),
             "parsed": parsed,
-        }));
+        });
+        // Third-party caveats only: first-party caveats keep their four fields.
+        if let (Some(discharge), Some(fields)) = (discharge, caveat.as_object_mut()) {
+            fields.insert("discharge".into(), discharge);
+        }
+        caveats.push(caveat);
     }
     let identifier_fields =
         TokenIdentifier::parse_bytes(m.identifier()).ok().map(|id| id.fields_json());
@@ -392,6 +426,18 @@ fn inspect(args: &[String]) -> Result<Outcome, UsageError> {
         "signature": m.signature().to_hex(),
     });
     Ok(Outcome::Print(out.to_string(), 0))
+}
+
+/// The `--discharge` tokens, parsed (any format), or why one cannot be read.
+fn read_discharges(args: &Args, limits: &Limits) -> Result<Vec<Macaroon<'static>>, String> {
+    args.all("--discharge")
+        .into_iter()
+        .enumerate()
+        .map(|(i, text)| {
+            Macaroon::deserialize_with(text, limits)
+                .map_err(|e| format!("discharge {i} cannot be read: {e}"))
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -478,6 +524,7 @@ fn verify(args: &[String]) -> Result<Outcome, UsageError> {
         "--consumer",
         "--interface",
         "--service",
+        "--discharge",
     ];
     let args = match parse_args("verify", args, VALUED, &["--signature-only"])? {
         Ok(args) => args,
@@ -486,9 +533,16 @@ fn verify(args: &[String]) -> Result<Outcome, UsageError> {
     let secret = args.secret()?;
     let ctx = context(&args)?;
     let text = args.token()?;
+    let discharges = match read_discharges(&args, &Limits::default()) {
+        Ok(discharges) => discharges,
+        Err(reason) => {
+            return Ok(Outcome::Print(json!({ "valid": false, "reason": reason }).to_string(), 1));
+        }
+    };
 
-    if args.switch("--signature-only") {
-        return Ok(verify_signature_only(text, &secret));
+    if args.switch("--signature-only") || !discharges.is_empty() {
+        let checker = (!args.switch("--signature-only")).then_some(&ctx);
+        return Ok(verify_with_engine(text, &secret, &discharges, checker));
     }
     let token = match UnverifiedToken::parse(text) {
         Ok(token) => token,
@@ -515,8 +569,15 @@ fn verify(args: &[String]) -> Result<Outcome, UsageError> {
     }
 }
 
-/// `verify --signature-only`: the HMAC chain alone, for any macaroon.
-fn verify_signature_only(text: &str, secret: &Secret) -> Outcome {
+/// `verify --signature-only` (the HMAC chains and bindings alone, for any macaroon), and
+/// `verify --discharge`: the same with every first-party caveat checked as an Onezone caveat in
+/// `ctx`.
+fn verify_with_engine(
+    text: &str,
+    secret: &Secret,
+    discharges: &[Macaroon<'_>],
+    ctx: Option<&CaveatContext>,
+) -> Outcome {
     let limits = Limits::default();
     let decoded = match decode_text(text, &limits) {
         Ok(decoded) => decoded,
@@ -526,8 +587,25 @@ fn verify_signature_only(text: &str, secret: &Secret) -> Outcome {
         Ok(m) => m,
         Err(e) => return invalid(&TokenError::Malformed(e)),
     };
-    if let Err(e) = m.verify_signature(&RootKey::derive(secret.expose())) {
-        return invalid(&TokenError::from(e));
+    let key = RootKey::derive(secret.expose());
+    let verified = match ctx {
+        None => m.verify_signature_with_discharges(&key, discharges, &limits),
+        Some(ctx) => {
+            let mut checker =
+                |predicate: &[u8]| onezone_caveat(predicate).is_some_and(|c| c.check(ctx).is_ok());
+            m.verify_with_discharges(&key, &mut checker, discharges, &limits)
+        }
+    };
+    match verified {
+        Ok(()) => {}
+        // The opaque failure keeps the token layer's wording.
+        Err(e @ MacaroonError::InvalidSignature) => return invalid(&TokenError::from(e)),
+        Err(e) => {
+            return Outcome::Print(
+                json!({ "valid": false, "reason": e.to_string() }).to_string(),
+                1,
+            );
+        }
     }
     let caveats: Vec<String> = m.caveats().iter().map(|c| lossy(c.id())).collect();
     let valid_until = m
@@ -542,7 +620,8 @@ fn verify_signature_only(text: &str, secret: &Secret) -> Outcome {
         TokenIdentifier::parse_bytes(m.identifier()).ok().map(|id| id.fields_json());
     let out = json!({
         "valid": true,
-        "signature_only": true,
+        "signature_only": ctx.is_none(),
+        "discharges": discharges.len(),
         "identifier_fields": identifier_fields,
         "caveats": caveats,
         "valid_until": valid_until,

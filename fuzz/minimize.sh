@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
-    targets=(v1 v2 json text forgery token)
+    targets=(v1 v2 json text forgery token discharge)
 fi
 for target in "${targets[@]}"; do
     RUSTC_BOOTSTRAP=1 cargo fuzz cmin "$target" "corpus/$target" -- \

@@ -19,7 +19,7 @@ shift
 cd "$(dirname "$0")"
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
-    targets=(v1 v2 json text forgery token)
+    targets=(v1 v2 json text forgery token discharge)
 fi
 read -r -a flags <<< "${FUZZ_FLAGS:--max_len=4096}"
 

@@ -18,6 +18,9 @@ re-running the script after `cargo fuzz cmin` only puts back seeds cmin dropped.
   forgery  all of the above, binary and text
   token    Onezone identifiers and caveats (string and JSON forms) from fuzz/token_seeds.txt,
            and every identifier and caveat of the vectors
+  discharge  framed parts (2-byte big-endian length, then the bytes): a macaroon, then its
+           discharges, from the third-party cases of tests/vectors/generated.json (binary and
+           text forms, bound and shuffled, repeated, the macaroon as its own discharge)
 """
 
 import base64
@@ -31,7 +34,31 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 VECTORS = ROOT / "tests" / "vectors" / "macaroons.json"
 CORPUS = ROOT / "fuzz" / "corpus"
 REGRESSIONS = ROOT / "fuzz" / "regressions"
-TARGETS = ("v1", "v2", "json", "text", "forgery", "token")
+GENERATED = ROOT / "tests" / "vectors" / "generated.json"
+TARGETS = ("v1", "v2", "json", "text", "forgery", "token", "discharge")
+
+
+def frame(*parts):
+    return b"".join(len(p).to_bytes(2, "big") + p for p in parts)
+
+
+def discharge_seeds():
+    cases = json.loads(GENERATED.read_text())["third_party_cases"]
+    seeds = [b"", frame(b"keyid"), frame(b"keyid", b"")]
+    for case in cases:
+        m_v1 = b64decode(case["v1_base64url"])
+        m_v2 = b64decode(case["v2_base64url"])
+        d_v1 = b64decode(case["discharge_v1_base64url"])
+        d_v2 = b64decode(case["discharge_v2_base64url"])
+        d_json = case["discharge_v2_json"].encode()
+        seeds += [
+            frame(m_v1, d_v1),
+            frame(m_v2, d_v2, d_json),
+            frame(case["v2_json"].encode(), case["discharge_v1_base64url"].encode()),
+            frame(m_v1, m_v1),
+            frame(m_v2, d_v2, d_v2),
+        ]
+    return seeds
 
 ESCAPES = {"0": "00", "_": "01", "-": "02", "/": "03", "+": "04", "=": "05"}
 UNESCAPES = {v[1]: k for k, v in ESCAPES.items()}
@@ -252,6 +279,7 @@ def main():
         token_seeds.append(v["identifier"])
         token_seeds.extend(v["caveats"])
     corpora["token"] = [t.encode() for t in token_seeds]
+    corpora["discharge"] = discharge_seeds()
 
     for target in TARGETS:
         directory = REGRESSIONS / target

@@ -10,7 +10,7 @@
 use alloc::vec::Vec;
 use core::str;
 
-use crate::macaroon::{Encoding, Error, Format, Limits, Macaroon, RootKey};
+use crate::macaroon::{Encoding, Error, Format, Limits, Macaroon, MacaroonRef, RootKey};
 
 const FORMATS: [Format; 3] = [Format::V1, Format::V2, Format::V2Json];
 const ENCODINGS: [Encoding; 2] = [Encoding::Base64Url, Encoding::Escaped];
@@ -276,8 +276,9 @@ pub fn text(data: &[u8]) {
 }
 
 /// Any input, as text and as binary: nothing verifies under a secret the fuzzer does not know,
-/// even with a checker that accepts every caveat, and the failure is the opaque
-/// [`Error::InvalidSignature`] (a caveat failure is only reported for an authentic signature).
+/// even with a checker that accepts every caveat, nor with itself as its own discharge, and the
+/// failure is the opaque [`Error::InvalidSignature`] (a caveat or discharge failure is only
+/// reported for an authentic signature).
 pub fn forgery(data: &[u8]) {
     let key = RootKey::derive(FIXED_SECRET);
     let check = |m: &Macaroon<'_>| {
@@ -288,6 +289,18 @@ pub fn forgery(data: &[u8]) {
             "not opaque"
         );
         assert_eq!(m.verify_signature(&key), Err(Error::InvalidSignature), "forged signature");
+        let itself = [m.clone(), m.clone()];
+        let limits = Limits::default();
+        assert_eq!(
+            m.verify_with_discharges(&key, &mut |_: &[u8]| true, &itself, &limits),
+            Err(Error::InvalidSignature),
+            "forged with itself as discharge"
+        );
+        assert_eq!(
+            m.verify_signature_with_discharges(&key, &itself, &limits),
+            Err(Error::InvalidSignature),
+            "forged signature with itself as discharge"
+        );
     };
     if let Ok(text) = str::from_utf8(data)
         && let Ok(m) = Macaroon::deserialize(text)
@@ -296,6 +309,110 @@ pub fn forgery(data: &[u8]) {
     }
     if let Ok(m) = Macaroon::from_binary(data, &Limits::default()) {
         check(&m);
+    }
+}
+
+/// The key of the third-party caveat in [`discharge`]: the fuzzer does not know it either.
+const FIXED_CAVEAT_SECRET: &[u8] = b"fuzzing fixed caveat secret";
+
+/// Splits `data` into parts, each `len_hi len_lo bytes...` (big-endian 16-bit length; the last
+/// part takes what is left if it is short).
+fn frames(mut data: &[u8]) -> Vec<&[u8]> {
+    let mut parts = Vec::new();
+    while let Some((&[hi, lo], rest)) = data.split_first_chunk::<2>() {
+        let len = usize::from(u16::from_be_bytes([hi, lo])).min(rest.len());
+        let (part, after) = rest.split_at(len);
+        parts.push(part);
+        data = after;
+    }
+    parts
+}
+
+/// A macaroon read from a part: binary of any format, else text of any form.
+fn read_part(part: &[u8]) -> Option<Macaroon<'static>> {
+    let limits = Limits::default();
+    if let Ok(m) = Macaroon::from_binary(part, &limits) {
+        return Some(m.into_owned());
+    }
+    Macaroon::deserialize_with(str::from_utf8(part).ok()?, &limits).ok()
+}
+
+/// A nonce source that repeats one byte: deterministic, for this oracle only.
+struct Repeat(u8);
+
+impl rand_core::TryRng for Repeat {
+    type Error = core::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok(u32::from(self.0))
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        Ok(u64::from(self.0))
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        dst.fill(self.0);
+        Ok(())
+    }
+}
+impl rand_core::TryCryptoRng for Repeat {}
+
+/// Discharges: `data` is framed parts (each a 2-byte big-endian length, then the bytes): a
+/// macaroon, then up to 16 discharges.
+///
+/// 1. The parsed macaroon, with the parsed discharges, never verifies under a secret the fuzzer
+///    does not know, and fails with the opaque [`Error::InvalidSignature`].
+/// 2. A macaroon minted here under that secret (the first part as its identifier) with a
+///    third-party caveat whose key the fuzzer does not know verifies with the discharge minted
+///    here, and never with the fuzzer's discharges: the error then says what is wrong (the
+///    macaroon is authentic), never `InvalidSignature`, and a discharge set over the limit is
+///    refused by the limit.
+pub fn discharge(data: &[u8]) {
+    let parts = frames(data);
+    let Some((first, rest)) = parts.split_first() else { return };
+    let discharges: Vec<Macaroon<'static>> =
+        rest.iter().take(16).filter_map(|part| read_part(part)).collect();
+    let key = RootKey::derive(FIXED_SECRET);
+    let limits = Limits::default().with_max_discharges(8).with_max_discharge_depth(3);
+    let mut accept = |_: &[u8]| true;
+
+    if let Some(m) = read_part(first) {
+        assert_eq!(
+            m.verify_with_discharges(&key, &mut accept, &discharges, &limits),
+            Err(Error::InvalidSignature),
+            "a parsed macaroon verified, or not opaquely, with discharges"
+        );
+    }
+
+    let caveat_key = RootKey::derive(FIXED_CAVEAT_SECRET);
+    let mut m = Macaroon::new(&key, *first);
+    m.add_first_party_caveat(&b"fuzz = 1"[..]);
+    m.add_third_party_caveat(&b"fuzz"[..], &caveat_key, &b"fuzz caveat"[..], &mut Repeat(7));
+    let genuine = m.prepare_for_request(&Macaroon::discharge(&caveat_key, &b"fuzz caveat"[..]));
+    // The oracle is alive: the genuine discharge verifies.
+    assert_eq!(
+        m.verify_with_discharges(&key, &mut accept, core::slice::from_ref(&genuine), &limits),
+        Ok(()),
+        "the genuine discharge does not verify"
+    );
+    let result = m.verify_with_discharges(&key, &mut accept, &discharges, &limits);
+    if discharges.len() > limits.max_discharges {
+        assert!(matches!(result, Err(Error::LimitExceeded { .. })), "{result:?}");
+        return;
+    }
+    match result {
+        Ok(()) => panic!("fuzzer discharges verified a macaroon whose caveat key it does not know"),
+        Err(Error::InvalidSignature) => panic!("an authentic macaroon reported a bad signature"),
+        Err(Error::DischargeMissing { holder: MacaroonRef::Authorizing, index }) => {
+            assert_eq!(index, 1, "the missing discharge is the third-party caveat's");
+        }
+        Err(_) => {}
+    }
+    // And beside the genuine one, the fuzzer's discharges never turn a success into a failure
+    // that hides which part is wrong, nor into a success for a wrong set.
+    let mut with_genuine = discharges.clone();
+    with_genuine.push(genuine);
+    if let Ok(()) = m.verify_with_discharges(&key, &mut accept, &with_genuine, &limits) {
+        // Only possible if every fuzzer discharge was used, i.e. none was given.
+        assert!(discharges.is_empty(), "an unused fuzzer discharge was accepted");
     }
 }
 

@@ -74,6 +74,11 @@ fn json_corpus() {
 }
 
 #[test]
+fn discharge_corpus() {
+    replay("discharge", fuzzing::discharge);
+}
+
+#[test]
 fn text_corpus() {
     replay("text", fuzzing::text);
 }

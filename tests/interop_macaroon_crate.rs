@@ -60,7 +60,7 @@ use macaroon::{
     MacaroonKey, Verifier,
 };
 use onezone_tokens::macaroon::{
-    Caveat, Encoding, Error, Format, Limits, Macaroon, RootKey, decode_text,
+    Caveat, Encoding, Error, Format, Limits, Macaroon, MacaroonRef, RootKey, decode_text,
 };
 
 const SECRET: &[u8] = b"this is the key";
@@ -446,21 +446,41 @@ fn our_tokens_parse_and_verify_there() {
 }
 
 /// Third-party caveats the crate adds follow the libmacaroons chain: we parse them, recompute the
-/// signature, re-encode byte for byte, and (without discharge support) never accept them.
+/// signature, re-encode byte for byte, refuse them without a discharge, and accept them with the
+/// discharge the crate mints and binds, in every format.
 #[test]
-fn their_third_party_caveats_parse_here_and_never_verify() {
+fn their_third_party_caveats_and_discharges_verify_here() {
     init();
     let key = MacaroonKey::generate(SECRET);
     let mut theirs =
         Theirs::create(Some("http://mybank/".into()), &key, "we used our other secret key".into())
             .unwrap();
     theirs.add_first_party_caveat("account = 3735928559".into());
+    let caveat_key = MacaroonKey::generate(b"third party secret");
     theirs.add_third_party_caveat(
         "http://auth.mybank/",
-        &MacaroonKey::generate(b"third party secret"),
+        &caveat_key,
         "this was how we remind auth of key/pred".into(),
     );
     theirs.add_first_party_caveat("time < 2030-01-01".into());
+    // The third party's discharge, bound by the crate.
+    let mut their_discharge = Theirs::create(
+        Some("http://auth.mybank/".into()),
+        &caveat_key,
+        "this was how we remind auth of key/pred".into(),
+    )
+    .unwrap();
+    their_discharge.add_first_party_caveat("user = alice".into());
+    theirs.bind(&mut their_discharge);
+    // The crate itself accepts the pair (and refuses the macaroon alone).
+    let verifier = their_verifier(&[
+        b"account = 3735928559".to_vec(),
+        b"time < 2030-01-01".to_vec(),
+        b"user = alice".to_vec(),
+    ]);
+    verifier.verify(&theirs, &key, vec![their_discharge.clone()]).unwrap();
+    assert!(verifier.verify(&theirs, &key, vec![]).is_err());
+    let satisfied: [&[u8]; 3] = [b"account = 3735928559", b"time < 2030-01-01", b"user = alice"];
     let caveats = theirs.caveats();
     let TheirCaveat::ThirdParty(tp) = &caveats[1] else { panic!("third party") };
     let vid = tp.verifier_id().0;
@@ -482,7 +502,34 @@ fn their_third_party_caveats_parse_here_and_never_verify() {
         assert_eq!(&ours.compute_signature(&our_key).as_bytes()[..], &theirs.signature()[..]);
         assert_eq!(
             ours.verify(&our_key, &mut |_: &[u8]| true),
-            Err(Error::ThirdPartyCaveatUnsupported { index: 1 }),
+            Err(Error::DischargeMissing { holder: MacaroonRef::Authorizing, index: 1 }),
+            "{what}"
+        );
+        let discharge_text = their_discharge.serialize(their_format(format)).unwrap();
+        let discharge = Macaroon::deserialize(&discharge_text).unwrap();
+        let limits = Limits::default();
+        assert_eq!(
+            ours.verify_with_discharges(
+                &our_key,
+                &mut |p: &[u8]| satisfied.contains(&p),
+                std::slice::from_ref(&discharge),
+                &limits
+            ),
+            Ok(()),
+            "{what}"
+        );
+        assert_eq!(
+            ours.verify_with_discharges(
+                &our_key,
+                &mut |p: &[u8]| p != b"user = alice",
+                std::slice::from_ref(&discharge),
+                &limits
+            ),
+            Err(Error::DischargeCaveatNotSatisfied {
+                discharge: 0,
+                index: 0,
+                predicate: "user = alice".into()
+            }),
             "{what}"
         );
         assert_eq!(
@@ -513,6 +560,108 @@ fn their_third_party_caveats_parse_here_and_never_verify() {
         }
     }
 }
+
+/// Our third-party caveats, discharges and bindings verify in the crate, in V1 and V2; in JSON
+/// only when no verification id's base64url has `-` or `_` (the crate's JSON reader takes the
+/// standard alphabet only, see the module docs), which the fixed nonces below are chosen for.
+#[test]
+fn our_third_party_caveats_and_discharges_verify_there() {
+    init();
+    let key = RootKey::derive(SECRET);
+    let caveat_key = RootKey::derive(b"third party secret");
+    let nested_key = RootKey::derive(b"nested third party");
+    // Fixed nonces whose verification ids encode without `-`/`_`, found by a search over the
+    // first byte (the ids are deterministic given the nonce).
+    let mut found = None;
+    for first in 0..=255u8 {
+        let mut nonce = [0x11; 24];
+        nonce[0] = first;
+        let mut m = Macaroon::new(&key, &b"we used our other secret key"[..])
+            .with_location(&b"http://mybank/"[..]);
+        m.add_first_party_caveat(&b"account = 3735928559"[..]);
+        m.add_third_party_caveat(
+            &b"http://auth.mybank/"[..],
+            &caveat_key,
+            &b"cav-1"[..],
+            &mut Fixed(nonce),
+        );
+        let mut d = Macaroon::discharge(&caveat_key, &b"cav-1"[..]);
+        d.add_first_party_caveat(&b"user = alice"[..]);
+        d.add_third_party_caveat(
+            &b"http://nested/"[..],
+            &nested_key,
+            &b"cav-2"[..],
+            &mut Fixed(nonce),
+        );
+        let nested = Macaroon::discharge(&nested_key, &b"cav-2"[..]);
+        let vids = [&m, &d].map(|x| {
+            URL_SAFE_NO_PAD.encode(x.caveats().last().unwrap().verification_id().unwrap())
+        });
+        if vids.iter().all(|v| !v.contains(['-', '_'])) {
+            found = Some((m.clone(), [m.prepare_for_request(&d), m.prepare_for_request(&nested)]));
+            break;
+        }
+    }
+    let (m, discharges) = found.expect("a nonce whose ids the crate's JSON reader takes");
+    let their_key = MacaroonKey::from(*key.expose());
+    for format in FORMATS {
+        let what = format!("{format:?}");
+        let token = m.serialize(format, Encoding::Base64Url).unwrap();
+        let theirs = Theirs::deserialize(&token).unwrap_or_else(|e| panic!("{what}: {e:?}"));
+        let their_discharges: Vec<Theirs> = discharges
+            .iter()
+            .map(|d| {
+                Theirs::deserialize(d.serialize(format, Encoding::Base64Url).unwrap()).unwrap()
+            })
+            .collect();
+        let verifier =
+            their_verifier(&[b"account = 3735928559".to_vec(), b"user = alice".to_vec()]);
+        verifier
+            .verify(&theirs, &their_key, their_discharges.clone())
+            .unwrap_or_else(|e| panic!("{what}: {e:?}"));
+        // And it refuses the pair with the nested discharge missing, or unbound.
+        assert!(verifier.verify(&theirs, &their_key, their_discharges[..1].to_vec()).is_err());
+        let unbound = Theirs::deserialize(
+            Macaroon::discharge(&caveat_key, &b"cav-1"[..])
+                .serialize(format, Encoding::Base64Url)
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(
+            verifier
+                .verify(&theirs, &their_key, vec![unbound, their_discharges[1].clone()])
+                .is_err()
+        );
+        // Ours accepts the same.
+        assert_eq!(
+            m.verify_with_discharges(
+                &key,
+                &mut |p: &[u8]| p == b"account = 3735928559" || p == b"user = alice",
+                &discharges,
+                &Limits::default()
+            ),
+            Ok(())
+        );
+    }
+}
+
+/// Repeats a fixed nonce: a deterministic source for tests only.
+struct Fixed([u8; 24]);
+
+impl rand_core::TryRng for Fixed {
+    type Error = std::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok(0)
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        Ok(0)
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        dst.iter_mut().zip(self.0.iter().cycle()).for_each(|(d, s)| *d = *s);
+        Ok(())
+    }
+}
+impl rand_core::TryCryptoRng for Fixed {}
 
 /// go-macaroon's JSON vector (third-party caveat, no `"v"`, url-safe `v64` with `_`): we read it;
 /// the crate refuses it, and refuses our JSON of it, because of the base64 alphabet alone.

@@ -25,6 +25,12 @@
 //!
 //! And what pymacaroons cannot do with our tokens: check a first-party caveat that is not UTF-8
 //! (its verifier decodes every predicate as UTF-8; it reads such tokens fine).
+//!
+//! Third-party caveats: pymacaroons' `add_third_party_caveat` takes the raw caveat key (and
+//! derives it as a root key, as we expect callers to with `RootKey::derive`) and a `nonce`
+//! keyword, so its output is pinned byte for byte here; its `prepare_for_request` is
+//! libmacaroons' binding. Its verifier does not require every discharge to be used and does not
+//! bound nesting (we do); none of the cases here depends on that.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -380,4 +386,169 @@ fn pymacaroons_reads_binary_predicates_and_third_party_caveats() {
         }
     }
     assert_eq!(third.caveats()[1].verification_id().map(<[u8]>::len), Some(72));
+}
+
+/// Repeats a fixed nonce: a deterministic source for tests only.
+struct Fixed([u8; 24]);
+
+impl rand_core::TryRng for Fixed {
+    type Error = std::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok(0)
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        Ok(0)
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        dst.iter_mut().zip(self.0.iter().cycle()).for_each(|(d, s)| *d = *s);
+        Ok(())
+    }
+}
+impl rand_core::TryCryptoRng for Fixed {}
+
+const CAVEAT_KEY: &[u8] = b"a key shared with the third party";
+const NONCE: [u8; 24] = *b"a fixed nonce, 24 bytes!";
+
+/// The same macaroon and discharge minted here, with the nonce pymacaroons is given.
+fn mint_ours_tp() -> (Macaroon<'static>, Macaroon<'static>) {
+    let key = RootKey::derive(SECRET);
+    let caveat_key = RootKey::derive(CAVEAT_KEY);
+    let mut m = Macaroon::new(&key, &b"keyid"[..]).with_location(&b"http://example.org/"[..]);
+    m.add_first_party_caveat(&b"account = 3735928559"[..]);
+    m.add_third_party_caveat(
+        &b"http://auth/"[..],
+        &caveat_key,
+        &b"is alice?"[..],
+        &mut Fixed(NONCE),
+    );
+    m.add_first_party_caveat(&b"action = read"[..]);
+    let mut d =
+        Macaroon::discharge(&caveat_key, &b"is alice?"[..]).with_location(&b"http://auth/"[..]);
+    d.add_first_party_caveat(&b"user = alice"[..]);
+    let bound = m.prepare_for_request(&d);
+    (m, bound)
+}
+
+const SATISFIED: [&str; 3] = ["account = 3735928559", "action = read", "user = alice"];
+
+/// pymacaroons adds a third-party caveat (its `nonce` fixed to ours), mints and binds the
+/// discharge; we verify the pair from its V1, V2 and V2 JSON, and the bytes are the ones we make
+/// with the same nonce. (For V1 macaroons pymacaroons' `JsonSerializer` writes its own "JSON v1",
+/// which no other implementation reads; its V2 JSON is the JSON case.)
+#[test]
+fn pymacaroons_third_party_caveats_and_discharges_verify_here() {
+    if !pymacaroons_available() {
+        return;
+    }
+    let requests: Vec<Value> = [1, 2]
+        .map(|version| {
+            json!({
+                "secret_hex": hex::encode(SECRET), "location": "http://example.org/",
+                "identifier_hex": hex::encode("keyid"), "version": version,
+                "caveats": ["account = 3735928559", "action = read"],
+                "third_party": {
+                    "location": "http://auth/", "key_hex": hex::encode(CAVEAT_KEY),
+                    "id_hex": hex::encode("is alice?"), "nonce_hex": hex::encode(NONCE),
+                    "caveats": ["user = alice"],
+                },
+            })
+        })
+        .to_vec();
+    // pymacaroons adds caveats in the order given: first-party ones first, then the third-party
+    // caveat. Mint ours in that order too.
+    let key = RootKey::derive(SECRET);
+    let caveat_key = RootKey::derive(CAVEAT_KEY);
+    let mut same = Macaroon::new(&key, &b"keyid"[..]).with_location(&b"http://example.org/"[..]);
+    same.add_first_party_caveat(&b"account = 3735928559"[..]);
+    same.add_first_party_caveat(&b"action = read"[..]);
+    same.add_third_party_caveat(
+        &b"http://auth/"[..],
+        &caveat_key,
+        &b"is alice?"[..],
+        &mut Fixed(NONCE),
+    );
+    let mut d =
+        Macaroon::discharge(&caveat_key, &b"is alice?"[..]).with_location(&b"http://auth/"[..]);
+    d.add_first_party_caveat(&b"user = alice"[..]);
+    let same_bound = same.prepare_for_request(&d);
+
+    let limits = onezone_tokens::macaroon::Limits::default();
+    let satisfy = |p: &[u8]| SATISFIED.iter().any(|s| s.as_bytes() == p);
+    for (answer, version) in run("mint_tp", &requests).iter().zip([1, 2]) {
+        let mut texts = vec![(
+            answer["binary"].as_str().unwrap(),
+            answer["discharge_binary"].as_str().unwrap(),
+        )];
+        if version == 2 {
+            texts.push((
+                answer["json"].as_str().unwrap(),
+                answer["discharge_json"].as_str().unwrap(),
+            ));
+        }
+        for (token, discharge) in texts {
+            let what = format!("v{version}: {token}");
+            let m = Macaroon::deserialize(token).unwrap_or_else(|e| panic!("{what}: {e}"));
+            let d = Macaroon::deserialize(discharge).unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_eq!(m, same, "{what}");
+            assert_eq!(d.signature(), same_bound.signature(), "{what}");
+            assert_eq!(
+                m.verify_with_discharges(&key, &mut { satisfy }, std::slice::from_ref(&d), &limits),
+                Ok(()),
+                "{what}"
+            );
+            assert_eq!(
+                m.verify(&key, &mut { satisfy }),
+                Err(Error::DischargeMissing {
+                    holder: onezone_tokens::macaroon::MacaroonRef::Authorizing,
+                    index: 2
+                }),
+                "{what}"
+            );
+        }
+        if version == 1 {
+            // Byte for byte what we write.
+            assert_eq!(answer["binary"], same.serialize(Format::V1, Encoding::Base64Url).unwrap());
+            assert_eq!(
+                answer["discharge_binary"],
+                same_bound.serialize(Format::V1, Encoding::Base64Url).unwrap()
+            );
+        }
+    }
+}
+
+/// Our third-party caveats, discharges and bindings verify in pymacaroons in V1, V2 and V2 JSON;
+/// without the discharge, or with it unbound, pymacaroons refuses them too.
+#[test]
+fn pymacaroons_verifies_our_third_party_caveats_and_discharges() {
+    if !pymacaroons_available() {
+        return;
+    }
+    let (m, bound) = mint_ours_tp();
+    let caveat_key = RootKey::derive(CAVEAT_KEY);
+    let mut unbound =
+        Macaroon::discharge(&caveat_key, &b"is alice?"[..]).with_location(&b"http://auth/"[..]);
+    unbound.add_first_party_caveat(&b"user = alice"[..]);
+    let mut requests = Vec::new();
+    for format in [Format::V1, Format::V2, Format::V2Json] {
+        let token = m.serialize(format, Encoding::Base64Url).unwrap();
+        for discharges in [vec![&bound], vec![], vec![&unbound]] {
+            let discharges: Vec<String> = discharges
+                .iter()
+                .map(|d| d.serialize(format, Encoding::Base64Url).unwrap())
+                .collect();
+            requests.push(json!({
+                "token": token, "secret_hex": hex::encode(SECRET), "satisfy": SATISFIED,
+                "discharges": discharges,
+            }));
+        }
+    }
+    let answers = run("verify", &requests);
+    for (n, (answer, request)) in answers.iter().zip(&requests).enumerate() {
+        // Per format: bound (accepted), none, unbound (both refused).
+        let expected = n % 3 == 0;
+        assert_eq!(answer["ok"], expected, "{request} -> {answer}");
+        if !expected {
+            assert!(answer["error"].is_string(), "{answer}");
+        }
+    }
 }

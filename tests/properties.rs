@@ -19,7 +19,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use onezone_tokens::macaroon::{
-    Encoding, Error, Format, KEY_LEN, Limit, Limits, Macaroon, RootKey, decode_text,
+    Encoding, Error, Format, KEY_LEN, Limit, Limits, Macaroon, MacaroonRef, RootKey, decode_text,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -372,7 +372,7 @@ proptest! {
     /// format, the right key reports the unsupported caveat (or an earlier refused first-party
     /// one), and a wrong key is still just `InvalidSignature`.
     #[test]
-    fn third_party_caveats_round_trip_and_never_verify(
+    fn third_party_caveats_round_trip_and_need_discharges(
         secret in bytes(32),
         location in bytes(20),
         identifier in bytes(30),
@@ -386,7 +386,7 @@ proptest! {
         // At least one third-party caveat, anywhere.
         let mut caveats = caveats;
         caveats.insert(at.index(caveats.len() + 1), (third_party.0, Some(third_party.1)));
-        check::third_party_caveats_round_trip_and_never_verify(
+        check::third_party_caveats_round_trip_and_need_discharges(
             secret, location, identifier, caveats,
         )?;
     }
@@ -796,7 +796,7 @@ mod check {
         Ok(())
     }
 
-    pub fn third_party_caveats_round_trip_and_never_verify(
+    pub fn third_party_caveats_round_trip_and_need_discharges(
         secret: Vec<u8>,
         location: Vec<u8>,
         identifier: Vec<u8>,
@@ -829,21 +829,14 @@ mod check {
             );
         }
 
+        // Without its discharge the first third-party caveat fails, and a missing discharge is
+        // reported before any refused first-party caveat (signatures and discharges first).
         let third_index = caveats.iter().position(|(_, third)| third.is_some()).expect("one");
-        prop_assert_eq!(
-            m.verify(&key, &mut accept_all),
-            Err(Error::ThirdPartyCaveatUnsupported { index: third_index })
-        );
-        prop_assert_eq!(
-            m.verify_signature(&key),
-            Err(Error::ThirdPartyCaveatUnsupported { index: third_index })
-        );
-        let refused_first = if third_index == 0 {
-            Error::ThirdPartyCaveatUnsupported { index: 0 }
-        } else {
-            Error::CaveatNotSatisfied { index: 0, predicate: lossy(&caveats[0].0) }
-        };
-        prop_assert_eq!(m.verify(&key, &mut reject_all), Err(refused_first));
+        let missing =
+            Err(Error::DischargeMissing { holder: MacaroonRef::Authorizing, index: third_index });
+        prop_assert_eq!(m.verify(&key, &mut accept_all), missing.clone());
+        prop_assert_eq!(m.verify_signature(&key), missing.clone());
+        prop_assert_eq!(m.verify(&key, &mut reject_all), missing);
 
         let wrong = RootKey::derive(b"some other secret");
         prop_assert_eq!(m.verify(&wrong, &mut accept_all), Err(Error::InvalidSignature));

@@ -435,7 +435,7 @@ fn malformed_command_lines_exit_2_with_one_error_line() {
         &["--secret", "x", "verify", t],
         &["inspect"],
         &["inspect", t, t],
-        &["inspect", "--secret", "x", t],
+        &["inspect", "--now", "1", t],
         &["verify", t],
         &["verify", "--secret"],
         &["verify", "--secret", "x"],
@@ -480,4 +480,101 @@ fn help_prints_the_usage() {
     assert_eq!(bare.code, 2);
     assert!(bare.stdout.is_empty());
     assert!(bare.stderr.starts_with("usage:"), "{}", bare.stderr);
+}
+
+/// A macaroon with a third-party caveat, its discharge (with a time caveat) bound and unbound.
+fn third_party_tokens() -> (String, String, String) {
+    use onezone_tokens::macaroon::{Encoding, Format, Macaroon, RootKey};
+    let key = RootKey::derive(b"root secret");
+    let caveat_key = RootKey::derive(b"caveat secret");
+    let mut m = Macaroon::new(&key, &b"a foreign identifier"[..]);
+    m.add_first_party_caveat(&b"time < 1900000000"[..]);
+    m.add_third_party_caveat(
+        &b"https://idp/"[..],
+        &caveat_key,
+        &b"is alice?"[..],
+        &mut rand::rng(),
+    );
+    let mut d = Macaroon::discharge(&caveat_key, &b"is alice?"[..]);
+    d.add_first_party_caveat(&b"time < 1850000000"[..]);
+    let bound = m.prepare_for_request(&d);
+    (
+        m.serialize(Format::V1, Encoding::Escaped).unwrap(),
+        bound.serialize(Format::V2Json, Encoding::Base64Url).unwrap(),
+        d.serialize(Format::V2, Encoding::Base64Url).unwrap(),
+    )
+}
+
+#[test]
+fn verify_takes_discharges() {
+    let (m, bound, unbound) = third_party_tokens();
+    let base = ["verify", "--secret", "root secret", "--now", "1800000000"];
+    let with = |extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        args.push(&m);
+        token(&args)
+    };
+    // Signature only: chains and binding, no first-party caveat.
+    let out = with(&["--signature-only", "--discharge", &bound]).json(0);
+    assert_eq!(out["valid"], true, "{out}");
+    assert_eq!(out["signature_only"], true, "{out}");
+    assert_eq!(out["discharges"], 1, "{out}");
+    let out = with(&["--signature-only", "--now", "1", "--discharge", &bound]);
+    assert!(out.usage_error().contains("given twice"));
+    let reason = with(&["--signature-only"]).invalid();
+    assert!(reason.contains("third-party caveat and no discharge"), "{reason}");
+    let reason = with(&["--signature-only", "--discharge", &unbound]).invalid();
+    assert!(reason.contains("not bound"), "{reason}");
+    let reason = with(&["--signature-only", "--discharge", "not a token"]).invalid();
+    assert!(reason.contains("discharge 0 cannot be read"), "{reason}");
+
+    // Full check: every first-party caveat, the discharge's too, in the context.
+    let out = with(&["--discharge", &bound]).json(0);
+    assert_eq!(out["valid"], true, "{out}");
+    assert_eq!(out["signature_only"], false, "{out}");
+    let late = token(&[
+        "verify",
+        "--secret",
+        "root secret",
+        "--now",
+        "1860000000",
+        "--discharge",
+        &bound,
+        &m,
+    ])
+    .invalid();
+    assert!(late.contains("caveat 0 of discharge 0 is not satisfied: time < 1850000000"), "{late}");
+    let reason = with(&["--discharge", &bound, "--discharge", &bound]).invalid();
+    assert!(reason.contains("discharge 1 discharges no caveat"), "{reason}");
+    let reason =
+        token(&["verify", "--secret", "guess", "--discharge", &bound, "--signature-only", &m])
+            .invalid();
+    assert!(reason.contains("signature does not match"), "{reason}");
+}
+
+#[test]
+fn inspect_shows_which_discharge_is_bound_to_each_third_party_caveat() {
+    let (m, bound, unbound) = third_party_tokens();
+    let out = token(&["inspect", &m]).json(0);
+    let third = &out["caveats"][1];
+    assert_eq!(third["cid"], "is alice?", "{out}");
+    assert_eq!(third["cl"], "https://idp/", "{out}");
+    assert_eq!(third["discharge"], Value::Null, "{out}");
+    assert!(out["caveats"][0].get("discharge").is_none(), "{out}");
+
+    // Without a secret: which discharge, but binding cannot be known.
+    let out = token(&["inspect", "--discharge", &bound, &m]).json(0);
+    assert_eq!(out["caveats"][1]["discharge"], serde_json::json!({"index": 0, "bound": null}));
+    let out = token(&["inspect", "--secret", "root secret", "--discharge", &bound, &m]).json(0);
+    assert_eq!(out["caveats"][1]["discharge"], serde_json::json!({"index": 0, "bound": true}));
+    let out = token(&["inspect", "--secret", "root secret", "--discharge", &unbound, &m]).json(0);
+    let d = &out["caveats"][1]["discharge"];
+    assert_eq!(d["bound"], false, "{out}");
+    assert!(d["reason"].as_str().unwrap().contains("not bound"), "{out}");
+    let out = token(&["inspect", "--secret", "guess", "--discharge", &bound, &m]).json(0);
+    assert_eq!(out["caveats"][1]["discharge"]["bound"], false, "{out}");
+    assert!(
+        token(&["inspect", "--discharge", "not a token", &m]).usage_error().contains("discharge 0")
+    );
 }

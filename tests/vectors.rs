@@ -2,7 +2,8 @@
 //! (`tests/vectors/macaroons.json`, a copy of the project's shared vectors).
 
 use onezone_tokens::macaroon::{
-    Caveat, DecodedToken, Encoding, Error, Format, Limits, Macaroon, RootKey, decode_text,
+    Caveat, DecodedToken, Encoding, Error, Format, Limits, Macaroon, MacaroonRef, RootKey,
+    decode_text,
 };
 use serde_json::Value;
 
@@ -131,7 +132,7 @@ fn v2_json_vectors() {
 }
 
 #[test]
-fn third_party_v1_vector_round_trips_and_never_verifies() {
+fn third_party_v1_vector_round_trips_and_needs_its_discharge() {
     let all = vectors();
     let v = &all["third_party_v1"];
     let parsed = Macaroon::deserialize(s(v, "token")).expect("parses");
@@ -146,12 +147,11 @@ fn third_party_v1_vector_round_trips_and_never_verifies() {
     let key = RootKey::derive(s(v, "secret").as_bytes());
     // The chain (with the libmacaroons third-party step) reproduces the signature...
     assert_eq!(parsed.compute_signature(&key).to_hex(), s(v, "signature_hex"));
-    // ...but without discharge support the token must never pass.
-    assert_eq!(
-        parsed.verify(&key, &mut |_: &[u8]| true),
-        Err(Error::ThirdPartyCaveatUnsupported { index: 1 })
-    );
-    assert_eq!(parsed.verify_signature(&key), Err(Error::ThirdPartyCaveatUnsupported { index: 1 }));
+    // ...but without its discharge the token must never pass (tests/discharge.rs verifies it
+    // with one).
+    let missing = Err(Error::DischargeMissing { holder: MacaroonRef::Authorizing, index: 1 });
+    assert_eq!(parsed.verify(&key, &mut |_: &[u8]| true), missing);
+    assert_eq!(parsed.verify_signature(&key), missing);
     assert_eq!(
         parsed.verify(&RootKey::derive(b"wrong"), &mut |_: &[u8]| true),
         Err(Error::InvalidSignature)

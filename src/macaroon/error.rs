@@ -14,6 +14,12 @@ pub enum Limit {
     /// [`Limits::max_field_len`](super::Limits::max_field_len): one field (location, identifier,
     /// caveat id, verification id, caveat location).
     FieldLength,
+    /// [`Limits::max_discharges`](super::Limits::max_discharges): the number of discharge
+    /// macaroons given with a macaroon.
+    DischargeCount,
+    /// [`Limits::max_discharge_depth`](super::Limits::max_discharge_depth): how deep discharges
+    /// for the third-party caveats of discharges nest.
+    DischargeDepth,
 }
 
 impl Limit {
@@ -22,6 +28,27 @@ impl Limit {
             Limit::TokenLength => "token length",
             Limit::CaveatCount => "caveat count",
             Limit::FieldLength => "field length",
+            Limit::DischargeCount => "discharge count",
+            Limit::DischargeDepth => "discharge depth",
+        }
+    }
+}
+
+/// One macaroon of a request: the authorizing macaroon, or one of the discharges given with it
+/// (by its position in the slice passed to the verifier).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MacaroonRef {
+    /// The authorizing macaroon (the one verified with the root key).
+    Authorizing,
+    /// The discharge at this position (0-based) of the discharges given.
+    Discharge(usize),
+}
+
+impl fmt::Display for MacaroonRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MacaroonRef::Authorizing => f.write_str("the authorizing macaroon"),
+            MacaroonRef::Discharge(i) => write!(f, "discharge {i}"),
         }
     }
 }
@@ -30,8 +57,9 @@ impl Limit {
 ///
 /// Parse errors name what was being read (`reading`) and where (`offset`, in bytes of the
 /// decoded token, or in characters of the text for base64 errors). A wrong signature is a single
-/// opaque [`Error::InvalidSignature`]; which caveat failed is only reported once the signature is
-/// known to be authentic.
+/// opaque [`Error::InvalidSignature`]; which caveat or discharge failed is only reported once the
+/// authorizing macaroon's signature is known to be authentic (and a first-party caveat only once
+/// every discharge is known authentic too).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
@@ -101,11 +129,66 @@ pub enum Error {
         /// The caveat's predicate (lossy UTF-8).
         predicate: String,
     },
-    /// The token carries a third-party caveat; discharge macaroons are not supported yet, so the
-    /// token can never verify.
-    ThirdPartyCaveatUnsupported {
-        /// Position of the caveat (0-based, over all caveats).
+    /// A third-party caveat has no discharge among those given (no discharge's identifier is the
+    /// caveat id).
+    DischargeMissing {
+        /// The macaroon holding the caveat.
+        holder: MacaroonRef,
+        /// Position of the caveat (0-based, over all caveats of `holder`).
         index: usize,
+    },
+    /// A third-party caveat's verification id does not open with the chain's signature: it is
+    /// truncated, altered, or was not sealed for this chain (another signature or nonce).
+    VerificationIdInvalid {
+        /// The macaroon holding the caveat.
+        holder: MacaroonRef,
+        /// Position of the caveat (0-based, over all caveats of `holder`).
+        index: usize,
+    },
+    /// A discharge's signature is not its chain under the key sealed in the caveat, bound to the
+    /// authorizing macaroon: it was altered, minted with another key, or bound to another macaroon.
+    DischargeInvalidSignature {
+        /// Position of the discharge among those given.
+        discharge: usize,
+    },
+    /// A discharge is authentic but was not bound to the authorizing macaroon
+    /// ([`Macaroon::prepare_for_request`](super::Macaroon::prepare_for_request)).
+    DischargeNotBound {
+        /// Position of the discharge among those given.
+        discharge: usize,
+    },
+    /// A discharge would discharge a second caveat; each discharge is used at most once.
+    DischargeReused {
+        /// Position of the discharge among those given.
+        discharge: usize,
+        /// The macaroon holding the second caveat.
+        holder: MacaroonRef,
+        /// Position of the second caveat (0-based, over all caveats of `holder`).
+        index: usize,
+    },
+    /// A discharge needs itself, directly or through other discharges.
+    DischargeCycle {
+        /// Position of the discharge among those given.
+        discharge: usize,
+    },
+    /// A discharge given is the authorizing macaroon itself (same identifier and caveats).
+    DischargeIsAuthorizing {
+        /// Position of the discharge among those given.
+        discharge: usize,
+    },
+    /// A discharge given discharges no caveat of the request.
+    DischargeUnused {
+        /// Position of the discharge among those given.
+        discharge: usize,
+    },
+    /// Every signature is authentic, but a first-party caveat of a discharge is not satisfied.
+    DischargeCaveatNotSatisfied {
+        /// Position of the discharge among those given.
+        discharge: usize,
+        /// Position of the caveat (0-based, over all caveats of the discharge).
+        index: usize,
+        /// The caveat's predicate (lossy UTF-8).
+        predicate: String,
     },
 }
 
@@ -146,10 +229,43 @@ impl fmt::Display for Error {
             Error::CaveatNotSatisfied { index, predicate } => {
                 write!(f, "caveat {index} is not satisfied: {predicate}")
             }
-            Error::ThirdPartyCaveatUnsupported { index } => write!(
+            Error::DischargeMissing { holder, index } => write!(
                 f,
-                "caveat {index} is a third-party caveat; discharge macaroons are not supported"
+                "caveat {index} of {holder} is a third-party caveat and no discharge macaroon for it \
+                 was given"
             ),
+            Error::VerificationIdInvalid { holder, index } => write!(
+                f,
+                "the verification id of third-party caveat {index} of {holder} cannot be opened: \
+                 it is truncated, altered or sealed for another chain"
+            ),
+            Error::DischargeInvalidSignature { discharge } => write!(
+                f,
+                "the signature of discharge {discharge} is invalid: it was altered, minted with \
+                 another key, or bound to another macaroon"
+            ),
+            Error::DischargeNotBound { discharge } => write!(
+                f,
+                "discharge {discharge} is not bound to the authorizing macaroon (prepare it for \
+                 the request first)"
+            ),
+            Error::DischargeReused { discharge, holder, index } => write!(
+                f,
+                "discharge {discharge} is used a second time, for caveat {index} of {holder}; a \
+                 discharge discharges one caveat"
+            ),
+            Error::DischargeCycle { discharge } => {
+                write!(f, "discharge {discharge} requires itself (cyclic discharges)")
+            }
+            Error::DischargeIsAuthorizing { discharge } => {
+                write!(f, "discharge {discharge} is the authorizing macaroon itself")
+            }
+            Error::DischargeUnused { discharge } => {
+                write!(f, "discharge {discharge} discharges no caveat of the request")
+            }
+            Error::DischargeCaveatNotSatisfied { discharge, index, predicate } => {
+                write!(f, "caveat {index} of discharge {discharge} is not satisfied: {predicate}")
+            }
         }
     }
 }

@@ -22,6 +22,12 @@ pub struct Limits {
     /// Maximum size of one field's value. Default 65519, so every field fits a V1 packet
     /// (at most 65535 bytes including its 4-byte header, key, space and newline).
     pub max_field_len: usize,
+    /// Maximum number of discharge macaroons given with one macaroon. Default 64; checked before
+    /// any discharge is looked at.
+    pub max_discharges: usize,
+    /// Maximum nesting of discharges: 1 for a discharge of a caveat of the authorizing macaroon,
+    /// 2 for a discharge of a caveat of that discharge, and so on. Default 8.
+    pub max_discharge_depth: usize,
 }
 
 /// Largest V1 packet, header included (4 hex digits).
@@ -30,7 +36,13 @@ pub const MAX_V1_PACKET: usize = 0xffff;
 impl Default for Limits {
     fn default() -> Self {
         // The longest V1 key is `identifier`: 4 header bytes + 10 + space + newline = 16.
-        Limits { max_token_len: 65536, max_caveats: 256, max_field_len: MAX_V1_PACKET - 16 }
+        Limits {
+            max_token_len: 65536,
+            max_caveats: 256,
+            max_field_len: MAX_V1_PACKET - 16,
+            max_discharges: 64,
+            max_discharge_depth: 8,
+        }
     }
 }
 
@@ -50,6 +62,18 @@ impl Limits {
     /// Sets [`Limits::max_field_len`].
     pub fn with_max_field_len(mut self, max: usize) -> Self {
         self.max_field_len = max;
+        self
+    }
+
+    /// Sets [`Limits::max_discharges`].
+    pub fn with_max_discharges(mut self, max: usize) -> Self {
+        self.max_discharges = max;
+        self
+    }
+
+    /// Sets [`Limits::max_discharge_depth`].
+    pub fn with_max_discharge_depth(mut self, max: usize) -> Self {
+        self.max_discharge_depth = max;
         self
     }
 

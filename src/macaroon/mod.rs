@@ -2,7 +2,9 @@
 //!
 //! This layer knows nothing of Onezone. It reads and writes the V1, V2 and V2 JSON formats of
 //! libmacaroons (and the dialects of pymacaroons, go-macaroon and the `macaroon` crate), signs
-//! with the libmacaroons chain, and verifies with a caller-supplied caveat checker.
+//! with the libmacaroons chain, adds third-party caveats and binds their discharges as
+//! libmacaroons does, and verifies with a caller-supplied caveat checker (and the discharges:
+//! [`Macaroon::verify_with_discharges`]).
 //!
 //! ```
 //! use onezone_tokens::macaroon::{Encoding, Format, Macaroon, RootKey};
@@ -22,13 +24,14 @@ mod error;
 mod keys;
 mod limits;
 mod mac;
+mod third_party;
 mod verify;
 
 use alloc::borrow::Cow;
 use alloc::vec::Vec;
 
 pub use codec::{DecodedToken, Encoding, Format, decode_text};
-pub use error::{Error, Limit};
+pub use error::{Error, Limit, MacaroonRef};
 pub use keys::{KEY_LEN, RootKey, Secret, Signature};
 pub use limits::Limits;
 pub use verify::CaveatChecker;
@@ -71,8 +74,7 @@ impl<'a> Caveat<'a> {
         Caveat { id: predicate.into(), verification_id: None, location: None }
     }
 
-    /// A third-party caveat, as read from a token (creating one needs the third party's key and
-    /// is not supported yet).
+    /// A third-party caveat (see [`Macaroon::add_third_party_caveat`] to create one).
     pub(crate) fn third_party(
         id: Cow<'a, [u8]>,
         verification_id: Cow<'a, [u8]>,
@@ -81,7 +83,8 @@ impl<'a> Caveat<'a> {
         Caveat { id, verification_id: Some(verification_id), location: non_empty(location) }
     }
 
-    /// The caveat identifier: the predicate of a first-party caveat.
+    /// The caveat identifier: the predicate of a first-party caveat; for a third-party caveat,
+    /// what the third party reads (and the identifier of its discharge).
     pub fn id(&self) -> &[u8] {
         &self.id
     }

@@ -27,7 +27,10 @@ pub enum TokenError {
     UnknownToken,
     /// The signature does not match: the token was altered or forged.
     InvalidSignature,
-    /// The token carries a third-party caveat, which Onezone tokens never do.
+    /// The token carries a third-party caveat, which Onezone tokens never do. The macaroon engine
+    /// can verify third-party caveats with discharges ([`Macaroon::verify_with_discharges`]), but
+    /// Onezone never issues them, so this layer takes no discharges and refuses such a token
+    /// (after its signature is found authentic).
     ThirdPartyCaveat,
     /// The token was revoked (named: on the revocation list; temporary: an older generation).
     Revoked,
@@ -111,7 +114,9 @@ impl From<macaroon::Error> for TokenError {
     fn from(e: macaroon::Error) -> Self {
         match e {
             macaroon::Error::InvalidSignature => TokenError::InvalidSignature,
-            macaroon::Error::ThirdPartyCaveatUnsupported { .. } => TokenError::ThirdPartyCaveat,
+            // The token layer verifies with no discharges (Onezone tokens never carry third-party
+            // caveats), so an authentic token with a third-party caveat lacks its discharge.
+            macaroon::Error::DischargeMissing { .. } => TokenError::ThirdPartyCaveat,
             other => TokenError::Malformed(other),
         }
     }
@@ -317,6 +322,10 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
 
     /// Verifies a token: the secret named by its identifier, the signature (constant time),
     /// revocation, which caveats its type allows, and every caveat in `ctx`.
+    ///
+    /// Onezone tokens never carry third-party caveats: an authentic token with one is refused with
+    /// [`TokenError::ThirdPartyCaveat`] (no discharge is taken here; the engine's
+    /// [`Macaroon::verify_with_discharges`] is for other macaroons).
     ///
     /// # Errors
     /// A [`TokenError`] saying why; nothing about the caveats is reported before the signature

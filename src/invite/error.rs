@@ -4,7 +4,7 @@
 use alloc::string::{String, ToString};
 use core::fmt;
 
-use crate::group::{DirectoryError, GroupId, Privilege, RowsError, UserId};
+use crate::group::{DirectoryError, GroupId, Privilege, PrivilegeSet, RowsError, UserId};
 use crate::token::{Caveat, TokenError};
 
 use super::api::{ErrorBody, UsageLimit};
@@ -74,6 +74,13 @@ pub enum InviteError {
         /// The privilege the issuer needs.
         privilege: Privilege,
     },
+    /// 403: the token grants more than the default member privileges (`[group_view]`), and its
+    /// issuer no longer holds `group_set_privileges` in the group it invites to, so the token may
+    /// not hand those privileges out any more.
+    IssuerCannotGrant {
+        /// The privileges the token's record grants.
+        privileges: PrivilegeSet,
+    },
     /// 400: the request body is not a valid request.
     InvalidRequest(RequestError),
     /// 400: the token does not parse, its signature is wrong, or it is not an invite token for
@@ -123,9 +130,9 @@ impl InviteError {
         match self {
             InviteError::GroupNotFound { .. } => Status::NotFound,
             InviteError::Unauthenticated => Status::Unauthorized,
-            InviteError::MissingPrivilege { .. } | InviteError::IssuerNotAuthorized { .. } => {
-                Status::Forbidden
-            }
+            InviteError::MissingPrivilege { .. }
+            | InviteError::IssuerNotAuthorized { .. }
+            | InviteError::IssuerCannotGrant { .. } => Status::Forbidden,
             InviteError::InvalidRequest(_)
             | InviteError::InvalidToken
             | InviteError::TokenRejected(_)
@@ -167,6 +174,12 @@ impl fmt::Display for InviteError {
                 "The issuer of this invite token is no longer authorized to invite (missing \
                  privilege {})",
                 privilege.as_str()
+            ),
+            InviteError::IssuerCannotGrant { .. } => write!(
+                f,
+                "The issuer of this invite token is no longer authorized to grant the privileges \
+                 it carries (missing privilege {})",
+                Privilege::GroupSetPrivileges.as_str()
             ),
             InviteError::InvalidRequest(e) => write!(f, "Invalid request: {e}"),
             InviteError::InvalidToken => f.write_str(INVALID_TOKEN),

@@ -281,6 +281,41 @@ fn custom_privileges_need_the_issuer_to_keep_group_set_privileges() {
     assert_eq!(err, InviteError::IssuerNotAuthorized { privilege: Privilege::GroupInviteUser });
 }
 
+/// A named invite is bound to its record's issuer: a token whose identifier names another
+/// subject (`usr-alice`) than the record's issuer fails verification. Failed on main (it joined).
+#[test]
+fn the_identifier_subject_must_be_the_records_issuer() {
+    let (token, mut record) = user_invite();
+    let facts = UserJoinFacts { issuer: exists(PrivilegeSet::admin()), already_member: false };
+    record.issuer = uid("mallory");
+    let err = join_group_with_token(&uid("carol"), &token, &record, &facts, &ctx()).unwrap_err();
+    assert_eq!(err, InviteError::InvalidToken);
+    let (token, mut record) = child_invite();
+    record.issuer = uid("mallory");
+    let child = authorize(
+        &gid("c1"),
+        Some(&uid("bob")),
+        &exists(PrivilegeSet::admin()),
+        Privilege::GroupJoinGroup,
+    )
+    .unwrap();
+    let facts = ChildJoinFacts {
+        issuer: exists(PrivilegeSet::admin()),
+        already_child: false,
+        link: LinkShape::new(false, 1),
+    };
+    let err = join_parent_group_with_token(
+        &child,
+        &token,
+        &record,
+        &facts,
+        &ctx(),
+        &DirectoryLimits::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err, InviteError::InvalidToken);
+}
+
 #[test]
 fn the_token_use_is_a_compare_and_set_on_the_record() {
     let (token, mut record) = user_invite();

@@ -215,7 +215,7 @@ fn check_token(
                     if *kind == invite_kind(target)
                         && record.target == target
                         && *group == record.group_id.as_str()
-            )
+            ) && matches!(&v2.subject, Subject::User(id) if *id == record.issuer.as_str())
         }
         TokenIdentifier::Legacy(_) => false,
     };

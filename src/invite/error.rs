@@ -242,6 +242,9 @@ pub enum RequestError {
     },
     /// The body's time caveat has already expired.
     AlreadyExpired(Caveat),
+    /// The token asked for would exceed the parsing limits (too many caveats, too long a
+    /// caveat or token), so it could never be used: [`TokenError::ExceedsLimit`] says which.
+    TokenTooLarge(TokenError),
 }
 
 impl RequestError {
@@ -267,6 +270,7 @@ impl fmt::Display for RequestError {
             RequestError::AlreadyExpired(caveat) => {
                 write!(f, "the time caveat `{caveat}` has already expired")
             }
+            RequestError::TokenTooLarge(e) => write!(f, "{e}"),
         }
     }
 }

@@ -81,6 +81,11 @@ pub enum InviteError {
         /// The privileges the token's record grants.
         privileges: PrivilegeSet,
     },
+    /// 404: no named token has this id (`/tokens/named/{id}`). The id is not echoed back.
+    NamedTokenNotFound,
+    /// 403: the caller is neither the named token's subject (its issuer) nor a holder of the
+    /// Onezone-admin privilege `oz_tokens_manage`, so may not see or change it.
+    NotTokenSubject,
     /// 400: the request body is not a valid request.
     InvalidRequest(RequestError),
     /// 400: the token does not parse, its signature is wrong, or it is not an invite token for
@@ -128,11 +133,12 @@ impl InviteError {
     /// The HTTP status of the answer.
     pub fn status(&self) -> Status {
         match self {
-            InviteError::GroupNotFound { .. } => Status::NotFound,
+            InviteError::GroupNotFound { .. } | InviteError::NamedTokenNotFound => Status::NotFound,
             InviteError::Unauthenticated => Status::Unauthorized,
             InviteError::MissingPrivilege { .. }
             | InviteError::IssuerNotAuthorized { .. }
-            | InviteError::IssuerCannotGrant { .. } => Status::Forbidden,
+            | InviteError::IssuerCannotGrant { .. }
+            | InviteError::NotTokenSubject => Status::Forbidden,
             InviteError::InvalidRequest(_)
             | InviteError::InvalidToken
             | InviteError::TokenRejected(_)
@@ -180,6 +186,11 @@ impl fmt::Display for InviteError {
                 "The issuer of this invite token is no longer authorized to grant the privileges \
                  it carries (missing privilege {})",
                 Privilege::GroupSetPrivileges.as_str()
+            ),
+            InviteError::NamedTokenNotFound => f.write_str("The resource could not be found"),
+            InviteError::NotTokenSubject => f.write_str(
+                "You are not authorized to perform this operation (only the token's subject or \
+                 an Onezone admin with oz_tokens_manage may manage it)",
             ),
             InviteError::InvalidRequest(e) => write!(f, "Invalid request: {e}"),
             InviteError::InvalidToken => f.write_str(INVALID_TOKEN),
@@ -245,6 +256,8 @@ pub enum RequestError {
     /// The token asked for would exceed the parsing limits (too many caveats, too long a
     /// caveat or token), so it could never be used: [`TokenError::ExceedsLimit`] says which.
     TokenTooLarge(TokenError),
+    /// An update (`PATCH /tokens/named/{id}`) that sets nothing.
+    NothingToUpdate,
 }
 
 impl RequestError {
@@ -271,6 +284,9 @@ impl fmt::Display for RequestError {
                 write!(f, "the time caveat `{caveat}` has already expired")
             }
             RequestError::TokenTooLarge(e) => write!(f, "{e}"),
+            RequestError::NothingToUpdate => {
+                f.write_str("missing data, you must provide at least one of: revoked")
+            }
         }
     }
 }

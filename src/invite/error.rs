@@ -5,6 +5,7 @@ use alloc::string::{String, ToString};
 use core::fmt;
 
 use crate::group::{DirectoryError, GroupId, Privilege, PrivilegeSet, RowsError, UserId};
+use crate::text::Quoted;
 use crate::token::{Caveat, TokenError};
 
 use super::api::{ErrorBody, UsageLimit};
@@ -269,11 +270,13 @@ impl RequestError {
 impl fmt::Display for RequestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RequestError::Json(e) => f.write_str(e),
+            // The JSON reader's words quote the body (an unknown key, say).
+            RequestError::Json(e) => write!(f, "{}", Quoted::long(e)),
             RequestError::CaveatNotAllowed(caveat) => write!(
                 f,
-                "the caveat `{caveat}` is not allowed in invite tokens (allowed: time, ip, asn, \
-                 geo.country, geo.region, consumer)"
+                "the caveat `{}` is not allowed in invite tokens (allowed: time, ip, asn, \
+                 geo.country, geo.region, consumer)",
+                Quoted::short(caveat)
             ),
             RequestError::LifetimeTooLong { valid_until, max_ttl, max_valid_until } => write!(
                 f,

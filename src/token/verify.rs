@@ -7,6 +7,8 @@ use core::fmt;
 
 use crate::macaroon::{self, Encoding, Format, Limit, Limits, Macaroon, Secret};
 
+use crate::text::Quoted;
+
 use super::caveat::{Caveat, CaveatContext, CaveatError, CaveatFailure};
 use super::identifier::{IdentifierError, Persistence, TokenIdentifier, TokenType};
 use super::secrets::TokenSecrets;
@@ -98,11 +100,13 @@ impl fmt::Display for TokenError {
                 "the token is not valid: its generation {token} is newer than the current {current}"
             ),
             TokenError::UnknownCaveat { caveat, error } => {
-                write!(f, "unknown caveat `{caveat}`: {error}")
+                write!(f, "unknown caveat `{}`: {error}", Quoted::short(caveat))
             }
-            TokenError::CaveatNotAllowed { caveat, token_type } => {
-                write!(f, "the caveat `{caveat}` is not allowed in {token_type} tokens")
-            }
+            TokenError::CaveatNotAllowed { caveat, token_type } => write!(
+                f,
+                "the caveat `{}` is not allowed in {token_type} tokens",
+                Quoted::short(caveat)
+            ),
             TokenError::TemporaryLifetime { max_valid_until, valid_until: None } => write!(
                 f,
                 "a temporary token must carry a time caveat (expiring by {max_valid_until} at the latest)"

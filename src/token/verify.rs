@@ -517,13 +517,12 @@ pub fn mint_within(
         TokenIdentifier::V2(v2) => Some(&v2.token_type),
         _ => None,
     };
-    if takes_invite_caveats_only(token_type) {
-        if let Some(caveat) = caveats.iter().find(|c| !c.allowed_in_invite()) {
-            return Err(TokenError::CaveatNotAllowed {
-                caveat: caveat.to_string(),
-                token_type: type_name(token_type),
-            });
-        }
+    let refused = |c: &&Caveat| takes_invite_caveats_only(token_type) && !c.allowed_in_invite();
+    if let Some(caveat) = caveats.iter().find(refused) {
+        return Err(TokenError::CaveatNotAllowed {
+            caveat: caveat.to_string(),
+            token_type: type_name(token_type),
+        });
     }
     within(Limit::CaveatCount, limits.max_caveats, caveats.len())?;
     let id_text = identifier.to_string();

@@ -692,14 +692,34 @@ fn mint(args: &[String]) -> Result<Outcome, UsageError> {
                 .map_err(|e| UsageError::new(format!("cannot mint the token: {e}")))?
         }
         _ => {
+            // Raw caveats, but the same promise as `mint_as`: never a token the readers refuse.
+            let limits = Limits::default();
+            let too_many = |what: &str, found: usize, max: usize| {
+                UsageError::new(format!(
+                    "cannot mint the token: it would exceed the {what} limit: {found} is more \
+                     than the maximum of {max}"
+                ))
+            };
+            if caveats.len() > limits.max_caveats {
+                return Err(too_many("caveat count", caveats.len(), limits.max_caveats));
+            }
+            let longest = caveats.iter().map(|c| c.len()).chain([identifier.len(), location.len()]);
+            if let Some(len) = longest.max().filter(|&len| len > limits.max_field_len) {
+                return Err(too_many("field length", len, limits.max_field_len));
+            }
             let key = RootKey::derive(secret.expose());
             let mut m =
                 Macaroon::new(&key, identifier.as_bytes()).with_location(location.as_bytes());
             for caveat in caveats {
                 m.add_first_party_caveat(caveat.as_bytes());
             }
-            m.serialize(format, encoding)
-                .map_err(|e| UsageError::new(format!("cannot mint the token: {e}")))?
+            let text = m
+                .serialize(format, encoding)
+                .map_err(|e| UsageError::new(format!("cannot mint the token: {e}")))?;
+            if text.len() > limits.max_token_len {
+                return Err(too_many("token length", text.len(), limits.max_token_len));
+            }
+            text
         }
     };
     Ok(Outcome::Print(token, 0))

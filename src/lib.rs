@@ -13,5 +13,7 @@ pub mod invite;
 pub mod macaroon;
 pub mod token;
 
+mod text;
+
 #[doc(hidden)]
 pub mod fuzzing;

@@ -211,6 +211,111 @@ fn the_join_decision_says_what_to_write() {
     assert_eq!(err, InviteError::AlreadyMember { user: uid("carol"), group: gid("g1") });
 }
 
+/// Onezone 20.02's consumption order: a used-up token says so before the issuer's re-check and
+/// before the group's existence. Failed on main (it answered 404 and 403).
+#[test]
+fn the_usage_limit_comes_before_the_issuers_recheck() {
+    let (token, mut record) = user_invite();
+    record.usage_count = 1;
+    let spent = InviteError::UsageLimitReached { limit: UsageLimit::ONCE };
+    for issuer in [GroupAccess::MISSING, exists(PrivilegeSet::member())] {
+        let facts = UserJoinFacts { issuer, already_member: false };
+        let err =
+            join_group_with_token(&uid("carol"), &token, &record, &facts, &ctx()).unwrap_err();
+        assert_eq!(err, spent, "{issuer:?}");
+    }
+    let (token, mut record) = child_invite();
+    record.usage_count = 1;
+    let child = authorize(
+        &gid("c1"),
+        Some(&uid("bob")),
+        &exists(PrivilegeSet::admin()),
+        Privilege::GroupJoinGroup,
+    )
+    .unwrap();
+    let facts = ChildJoinFacts {
+        issuer: exists(PrivilegeSet::member()),
+        already_child: false,
+        link: LinkShape::new(false, 1),
+    };
+    let err = join_parent_group_with_token(
+        &child,
+        &token,
+        &record,
+        &facts,
+        &ctx(),
+        &DirectoryLimits::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err, spent);
+}
+
+/// Custom privileges are re-checked: `group_set_privileges` as well as the invite privilege,
+/// only when the record grants more than `[group_view]`. Failed on main.
+#[test]
+fn custom_privileges_need_the_issuer_to_keep_group_set_privileges() {
+    let (token, mut record) = user_invite();
+    let manager = UserJoinFacts { issuer: exists(PrivilegeSet::manager()), already_member: false };
+    // Default privileges: a manager's invite privilege is enough.
+    join_group_with_token(&uid("carol"), &token, &record, &manager, &ctx()).unwrap();
+    // Fewer than the default: still nothing to grant.
+    record.privileges = PrivilegeSet::empty();
+    join_group_with_token(&uid("carol"), &token, &record, &manager, &ctx()).unwrap();
+    record.privileges = PrivilegeSet::member().union(PrivilegeSet::only(Privilege::GroupUpdate));
+    let err = join_group_with_token(&uid("carol"), &token, &record, &manager, &ctx()).unwrap_err();
+    assert_eq!(err, InviteError::IssuerCannotGrant { privileges: record.privileges });
+    let with_set = UserJoinFacts {
+        issuer: exists(
+            PrivilegeSet::manager().union(PrivilegeSet::only(Privilege::GroupSetPrivileges)),
+        ),
+        already_member: false,
+    };
+    let join = join_group_with_token(&uid("carol"), &token, &record, &with_set, &ctx()).unwrap();
+    assert_eq!(join.privileges, record.privileges);
+    // The invite privilege is checked first, with its own message.
+    let only_set = UserJoinFacts {
+        issuer: exists(PrivilegeSet::only(Privilege::GroupSetPrivileges)),
+        already_member: false,
+    };
+    let err = join_group_with_token(&uid("carol"), &token, &record, &only_set, &ctx()).unwrap_err();
+    assert_eq!(err, InviteError::IssuerNotAuthorized { privilege: Privilege::GroupInviteUser });
+}
+
+/// A named invite is bound to its record's issuer: a token whose identifier names another
+/// subject (`usr-alice`) than the record's issuer fails verification. Failed on main (it joined).
+#[test]
+fn the_identifier_subject_must_be_the_records_issuer() {
+    let (token, mut record) = user_invite();
+    let facts = UserJoinFacts { issuer: exists(PrivilegeSet::admin()), already_member: false };
+    record.issuer = uid("mallory");
+    let err = join_group_with_token(&uid("carol"), &token, &record, &facts, &ctx()).unwrap_err();
+    assert_eq!(err, InviteError::InvalidToken);
+    let (token, mut record) = child_invite();
+    record.issuer = uid("mallory");
+    let child = authorize(
+        &gid("c1"),
+        Some(&uid("bob")),
+        &exists(PrivilegeSet::admin()),
+        Privilege::GroupJoinGroup,
+    )
+    .unwrap();
+    let facts = ChildJoinFacts {
+        issuer: exists(PrivilegeSet::admin()),
+        already_child: false,
+        link: LinkShape::new(false, 1),
+    };
+    let err = join_parent_group_with_token(
+        &child,
+        &token,
+        &record,
+        &facts,
+        &ctx(),
+        &DirectoryLimits::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err, InviteError::InvalidToken);
+}
+
 #[test]
 fn the_token_use_is_a_compare_and_set_on_the_record() {
     let (token, mut record) = user_invite();
@@ -254,6 +359,11 @@ fn every_error_has_its_status_and_onezones_message() {
             InviteError::IssuerNotAuthorized { privilege: Privilege::GroupInviteGroup },
             403,
             "The issuer of this invite token is no longer authorized to invite (missing privilege group_invite_group)",
+        ),
+        (
+            InviteError::IssuerCannotGrant { privileges: PrivilegeSet::admin() },
+            403,
+            "The issuer of this invite token is no longer authorized to grant the privileges it carries (missing privilege group_set_privileges)",
         ),
         (
             InviteError::InvalidRequest(RequestError::AlreadyExpired(Caveat::Time {

@@ -159,6 +159,35 @@ fn requests_are_validated_with_messages_that_name_the_problem() {
     assert_eq!(record.usage_limit, UsageLimit::Infinity);
 }
 
+/// Issuing never stores a record for a token that could not be parsed at join: 400, naming the
+/// limit. Failed on main (200 and a stored record, then 400 at every join).
+#[test]
+fn issuing_refuses_a_token_over_the_parsing_limits() {
+    let d = setup();
+    let time = format!(r#"{{"type": "time", "validUntil": {}}}"#, NOW + 3600);
+    let body = format!(r#"{{"caveats": [{}]}}"#, vec![time.as_str(); 300].join(","));
+    let err = issue(&d, "alice", "g1", Some(&body)).unwrap_err();
+    assert_eq!(err.status(), Status::BadRequest);
+    assert_eq!(
+        err.to_string(),
+        "Invalid request: the token would exceed the caveat count limit: 300 caveats, more than \
+         the maximum of 256"
+    );
+    // 256 caveats (255 asked for plus none added, as one is a time caveat) still fit.
+    let body = format!(r#"{{"caveats": [{}]}}"#, vec![time.as_str(); 256].join(","));
+    let (response, _) = issue(&d, "alice", "g1", Some(&body)).unwrap();
+    InviteToken::parse(&response.token).unwrap();
+
+    // A 5,000-entry ip list in a body under 65 KB.
+    let list: Vec<String> =
+        (0..5000).map(|i| format!(r#""9.{}.{}.9""#, i / 100, i % 100)).collect();
+    let body = format!(r#"{{"caveats": [{{"type": "ip", "whitelist": [{}]}}]}}"#, list.join(","));
+    assert!(body.len() < 65_000);
+    let err = issue(&d, "alice", "g1", Some(&body)).unwrap_err();
+    assert_eq!(err.status(), Status::BadRequest);
+    assert!(err.to_string().contains("limit"), "{err}");
+}
+
 #[test]
 fn join_uses_the_token_once_and_says_why_later_uses_fail() {
     let mut d = setup();
@@ -265,6 +294,101 @@ fn a_token_stops_working_when_its_issuer_loses_the_privilege() {
         .unwrap_err();
     assert_eq!(err.status(), Status::Forbidden);
     assert_eq!(record.usage_count, 0);
+}
+
+/// The review's escalation: bob, holding `group_invite_user` and `group_set_privileges`, issues an
+/// admin invite with no usage limit; alice then revokes bob's `group_set_privileges`. The invite
+/// must stop granting admin rights (403, saying why) without being used up; bob's plain invites
+/// keep working. Failed on main: carol joined g1 as an admin.
+#[test]
+fn a_privileged_invite_stops_working_when_its_issuer_loses_group_set_privileges() {
+    let mut d = setup();
+    let grant = |d: &mut Directory, operation, privileges| {
+        d.change_user_privileges(
+            &uid("alice"),
+            &gid("g1"),
+            &uid("bob"),
+            PrivilegeChange { operation, privileges },
+        )
+        .unwrap();
+    };
+    let set = PrivilegeSet::only(Privilege::GroupSetPrivileges);
+    grant(&mut d, Operation::Grant, PrivilegeSet::only(Privilege::GroupInviteUser).union(set));
+    let body = r#"{"privileges": ["group_view", "group_invite_user", "group_set_privileges",
+        "group_delete", "group_update", "group_remove_user", "group_join_group",
+        "group_invite_group", "group_remove_group", "group_create_space", "group_join_space",
+        "group_leave_space"], "usageLimit": "infinity"}"#;
+    let (admin_invite, mut admin_record) = issue(&d, "bob", "g1", Some(body)).unwrap();
+    assert_eq!(admin_record.privileges, PrivilegeSet::admin());
+    let (plain_invite, mut plain_record) = issue(&d, "bob", "g1", None).unwrap();
+    grant(&mut d, Operation::Revoke, set);
+
+    let err = join_group_with_token(
+        &mut d,
+        &mut admin_record,
+        &uid("carol"),
+        &admin_invite.token,
+        &ctx(NOW),
+    )
+    .unwrap_err();
+    assert_eq!(err, InviteError::IssuerCannotGrant { privileges: PrivilegeSet::admin() });
+    assert_eq!(err.status(), Status::Forbidden);
+    assert_eq!(
+        err.to_string(),
+        "The issuer of this invite token is no longer authorized to grant the privileges it \
+         carries (missing privilege group_set_privileges)"
+    );
+    assert_eq!(admin_record.usage_count, 0);
+    assert!(!d.is_direct_member(&uid("carol"), &gid("g1")));
+    // A default-privilege invite needs only the invite privilege, which bob still holds.
+    join_group_with_token(&mut d, &mut plain_record, &uid("carol"), &plain_invite.token, &ctx(NOW))
+        .unwrap();
+    assert_eq!(d.direct_privileges(&uid("carol"), &gid("g1")), Some(PrivilegeSet::member()));
+    // Given back, the privilege makes the admin invite work again, as Onezone re-checks at use.
+    grant(&mut d, Operation::Grant, set);
+    join_group_with_token(&mut d, &mut admin_record, &uid("dave"), &admin_invite.token, &ctx(NOW))
+        .unwrap();
+    assert_eq!(d.direct_privileges(&uid("dave"), &gid("g1")), Some(PrivilegeSet::admin()));
+}
+
+/// The same for child-group invites: a parent-group invite granting the child more than
+/// `[group_view]` needs its issuer to keep `group_set_privileges`. Failed on main.
+#[test]
+fn a_privileged_child_invite_needs_its_issuer_to_keep_group_set_privileges() {
+    let mut d = setup();
+    d.create_group(&uid("carol"), gid("c1"), "Child", GroupType::Unit).unwrap();
+    let body = br#"{"privileges": ["group_view", "group_invite_user"]}"#;
+    let issued = issue_child_invite_token(
+        &d,
+        Some(&uid("alice")),
+        "g1",
+        Some(body),
+        &policy(),
+        NOW,
+        &mut StdRng::seed_from_u64(9),
+    )
+    .unwrap();
+    let mut record = issued.record;
+    // alice (the creator) demotes herself to a manager: she may still invite groups.
+    d.change_user_privileges(
+        &uid("alice"),
+        &gid("g1"),
+        &uid("alice"),
+        PrivilegeChange { operation: Operation::Set, privileges: PrivilegeSet::manager() },
+    )
+    .unwrap();
+    let err = join_parent_group_with_token(
+        &mut d,
+        &mut record,
+        &uid("carol"),
+        "c1",
+        &issued.response.token,
+        &ctx(NOW),
+    )
+    .unwrap_err();
+    assert!(matches!(err, InviteError::IssuerCannotGrant { .. }), "{err}");
+    assert_eq!(record.usage_count, 0);
+    assert_eq!(d.child_privileges(&gid("c1"), &gid("g1")), None);
 }
 
 #[test]

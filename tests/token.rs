@@ -109,7 +109,20 @@ fn invite_tokens_accept_only_the_invite_caveats() {
         ("authorization = none", false),
     ] {
         let c = Caveat::parse(caveat).unwrap();
-        let text = mint(&key, "oz", &named_invite("t1"), &[c]).unwrap();
+        let text = if allowed {
+            mint(&key, "oz", &named_invite("t1"), &[c]).unwrap()
+        } else {
+            // `mint` refuses them; another minter may not.
+            assert!(matches!(
+                mint(&key, "oz", &named_invite("t1"), &[c]),
+                Err(TokenError::CaveatNotAllowed { .. })
+            ));
+            let key = RootKey::derive(b"s");
+            let mut m = Macaroon::new(&key, named_invite("t1").to_string().into_bytes())
+                .with_location(&b"oz"[..]);
+            m.add_first_party_caveat(caveat.as_bytes());
+            m.serialize(Format::V1, Encoding::Escaped).unwrap()
+        };
         let token = UnverifiedToken::parse(&text).unwrap();
         let result = Verifier::new(&secrets).verify(&token, &ctx(1));
         if allowed {
@@ -328,5 +341,62 @@ proptest! {
             prop_assert!(after.is_err());
         }
         prop_assert_eq!(after.is_ok(), before.is_ok() && extra.check(&context).is_ok());
+    }
+}
+
+/// Minting never produces a token the readers refuse, and says which limit or caveat is the
+/// problem. Failed on main: 300 caveats, a 5,000-entry ip list and `data.readonly` in an invite
+/// token all minted tokens that never parse or verify.
+#[test]
+fn mint_refuses_what_no_reader_would_accept() {
+    let s = secret("s");
+    let id = named_invite("t");
+    let time = Caveat::Time { valid_until: 1_900_000_000 };
+    // At the caveat count limit the token parses; over it, minting refuses.
+    let at_limit = mint(&s, "oz", &id, &vec![time.clone(); 256]).unwrap();
+    assert_eq!(UnverifiedToken::parse(&at_limit).unwrap().macaroon().caveats().len(), 256);
+    let err = mint(&s, "oz", &id, &vec![time.clone(); 300]).unwrap_err();
+    assert_eq!(
+        err,
+        TokenError::ExceedsLimit {
+            limit: onezone_tokens::macaroon::Limit::CaveatCount,
+            max: 256,
+            found: 300
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "the token would exceed the caveat count limit: 300 caveats, more than the maximum of 256"
+    );
+    // A 5,000-entry ip list is one caveat too long for a field.
+    let list: Vec<String> = (0..5000).map(|i| format!("10.{}.{}.0/24", i / 256, i % 256)).collect();
+    let ip = Caveat::parse(&format!("ip = {}", list.join("|"))).unwrap();
+    let err = mint(&s, "oz", &id, &[ip]).unwrap_err();
+    assert!(matches!(err, TokenError::ExceedsLimit { .. }), "{err:?}");
+    assert!(err.to_string().contains("field length limit"), "{err}");
+    // 4,900 short entries fit a field, but the token text would be too long.
+    let list: Vec<String> = (0..4900).map(|i| format!("10.{}.{}.1", i / 256, i % 256)).collect();
+    let ip = Caveat::parse(&format!("ip = {}", list.join("|"))).unwrap();
+    let message = mint(&s, "oz", &id, &[ip]).map(|t| t.len()).unwrap_err().to_string();
+    assert!(message.contains("token length limit"), "{message}");
+
+    // Caveats the identifier's type refuses: invites and legacy tokens take only the invite ones.
+    for (identifier, token_type) in [
+        ("2/nmd/usr-a/ujg:g:/t", "invite"),
+        ("2/tmp-3/usr-a/gjg:g:/t", "invite"),
+        ("legacyid", "legacy invite"),
+    ] {
+        let id = TokenIdentifier::parse(identifier).unwrap();
+        let err = mint(&s, "oz", &id, &[time.clone(), Caveat::DataReadonly]).unwrap_err();
+        assert_eq!(
+            err,
+            TokenError::CaveatNotAllowed { caveat: "data.readonly".into(), token_type },
+            "{identifier}"
+        );
+    }
+    for identifier in ["2/nmd/usr-a/act/t", "2/tmp-1/usr-a/idn/t"] {
+        let id = TokenIdentifier::parse(identifier).unwrap();
+        let text = mint(&s, "oz", &id, &[time.clone(), Caveat::DataReadonly]).unwrap();
+        UnverifiedToken::parse(&text).unwrap();
     }
 }

@@ -366,6 +366,37 @@ fn mint_reproduces_the_vectors_byte_for_byte() {
     assert!(message.contains("caveat 2 `ip = 10.0.0.0/33`"), "{message}");
 }
 
+/// `mint` never prints a token the readers refuse. Failed on main: all three minted.
+#[test]
+fn mint_refuses_caveats_the_type_refuses_and_tokens_over_the_limits() {
+    let message = token(&[
+        "mint",
+        "--secret",
+        "s",
+        "--identifier",
+        "2/nmd/usr-a/ujg:g:/t",
+        "--caveat",
+        "data.readonly",
+    ])
+    .usage_error()
+    .to_owned();
+    assert!(message.contains("`data.readonly` is not allowed in invite tokens"), "{message}");
+
+    let mut args = vec!["mint", "--secret", "s", "--identifier", ONEZONE_ID];
+    for _ in 0..300 {
+        args.extend(["--caveat", "time < 1000"]);
+    }
+    let message = token(&args).usage_error().to_owned();
+    assert!(message.contains("caveat count limit"), "{message}");
+    // Raw caveats on a foreign identifier: the same limits.
+    let mut args = vec!["mint", "--secret", "s", "--identifier", "a b", "--raw"];
+    for _ in 0..300 {
+        args.extend(["--caveat", "x"]);
+    }
+    let message = token(&args).usage_error().to_owned();
+    assert!(message.contains("caveat count limit"), "{message}");
+}
+
 /// Mints an Onezone invite token with these caveats under the secret `s`.
 fn mint_with(identifier: &str, caveats: &[&str]) -> String {
     let mut args = vec!["mint", "--secret", "s", "--identifier", identifier];

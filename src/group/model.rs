@@ -8,6 +8,8 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 
+use crate::text::Quoted;
+
 /// The longest [`GroupId`] or [`UserId`], in bytes.
 pub const MAX_ID_LEN: usize = 128;
 
@@ -65,8 +67,9 @@ impl fmt::Display for IdError {
             }
             IdError::InvalidChar { kind, ch, offset } => write!(
                 f,
-                "{kind} has {ch:?} at byte {offset}; only ASCII letters, digits, '-' and '_' are \
-                 allowed"
+                "{kind} has '{}' at byte {offset}; only ASCII letters, digits, '-' and '_' are \
+                 allowed",
+                Quoted::short(ch)
             ),
         }
     }
@@ -272,7 +275,11 @@ impl UnknownGroupType {
 
 impl fmt::Display for UnknownGroupType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown group type {:?} (expected organization, unit, team or role)", self.name)
+        write!(
+            f,
+            "unknown group type \"{}\" (expected organization, unit, team or role)",
+            Quoted::short(&self.name)
+        )
     }
 }
 
@@ -403,7 +410,7 @@ mod tests {
         assert!(err.contains("user id has ' '"), "{err}");
         // An escaped string goes through the owned path.
         let err = serde_json::from_str::<GroupId>(r#""a\nb""#).unwrap_err().to_string();
-        assert!(err.contains("group id has '\\n'"), "{err}");
+        assert!(err.contains("group id has '\\u{a}'"), "{err}");
         assert!(serde_json::from_str::<GroupId>("\"\"").is_err());
         assert!(serde_json::from_str::<GroupId>("1").is_err());
     }

@@ -10,6 +10,8 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::ser::{SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
 
+use crate::text::Quoted;
+
 /// One of the 12 privileges a user or a child group can hold in a group (Onezone 17.06).
 ///
 /// Serialized as its Onezone name, e.g. `"group_view"`. The variants are declared in the
@@ -122,7 +124,7 @@ impl UnknownPrivilege {
 
 impl fmt::Display for UnknownPrivilege {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown group privilege {:?}", self.name)
+        write!(f, "unknown group privilege \"{}\"", Quoted::short(&self.name))
     }
 }
 

@@ -4,7 +4,8 @@
 use alloc::string::{String, ToString};
 use core::fmt;
 
-use crate::group::{DirectoryError, GroupId, Privilege, RowsError, UserId};
+use crate::group::{DirectoryError, GroupId, Privilege, PrivilegeSet, RowsError, UserId};
+use crate::text::Quoted;
 use crate::token::{Caveat, TokenError};
 
 use super::api::{ErrorBody, UsageLimit};
@@ -74,6 +75,18 @@ pub enum InviteError {
         /// The privilege the issuer needs.
         privilege: Privilege,
     },
+    /// 403: the token grants more than the default member privileges (`[group_view]`), and its
+    /// issuer no longer holds `group_set_privileges` in the group it invites to, so the token may
+    /// not hand those privileges out any more.
+    IssuerCannotGrant {
+        /// The privileges the token's record grants.
+        privileges: PrivilegeSet,
+    },
+    /// 404: no named token has this id (`/tokens/named/{id}`). The id is not echoed back.
+    NamedTokenNotFound,
+    /// 403: the caller is neither the named token's subject (its issuer) nor a holder of the
+    /// Onezone-admin privilege `oz_tokens_manage`, so may not see or change it.
+    NotTokenSubject,
     /// 400: the request body is not a valid request.
     InvalidRequest(RequestError),
     /// 400: the token does not parse, its signature is wrong, or it is not an invite token for
@@ -121,11 +134,12 @@ impl InviteError {
     /// The HTTP status of the answer.
     pub fn status(&self) -> Status {
         match self {
-            InviteError::GroupNotFound { .. } => Status::NotFound,
+            InviteError::GroupNotFound { .. } | InviteError::NamedTokenNotFound => Status::NotFound,
             InviteError::Unauthenticated => Status::Unauthorized,
-            InviteError::MissingPrivilege { .. } | InviteError::IssuerNotAuthorized { .. } => {
-                Status::Forbidden
-            }
+            InviteError::MissingPrivilege { .. }
+            | InviteError::IssuerNotAuthorized { .. }
+            | InviteError::IssuerCannotGrant { .. }
+            | InviteError::NotTokenSubject => Status::Forbidden,
             InviteError::InvalidRequest(_)
             | InviteError::InvalidToken
             | InviteError::TokenRejected(_)
@@ -167,6 +181,17 @@ impl fmt::Display for InviteError {
                 "The issuer of this invite token is no longer authorized to invite (missing \
                  privilege {})",
                 privilege.as_str()
+            ),
+            InviteError::IssuerCannotGrant { .. } => write!(
+                f,
+                "The issuer of this invite token is no longer authorized to grant the privileges \
+                 it carries (missing privilege {})",
+                Privilege::GroupSetPrivileges.as_str()
+            ),
+            InviteError::NamedTokenNotFound => f.write_str("The resource could not be found"),
+            InviteError::NotTokenSubject => f.write_str(
+                "You are not authorized to perform this operation (only the token's subject or \
+                 an Onezone admin with oz_tokens_manage may manage it)",
             ),
             InviteError::InvalidRequest(e) => write!(f, "Invalid request: {e}"),
             InviteError::InvalidToken => f.write_str(INVALID_TOKEN),
@@ -229,6 +254,11 @@ pub enum RequestError {
     },
     /// The body's time caveat has already expired.
     AlreadyExpired(Caveat),
+    /// The token asked for would exceed the parsing limits (too many caveats, too long a
+    /// caveat or token), so it could never be used: [`TokenError::ExceedsLimit`] says which.
+    TokenTooLarge(TokenError),
+    /// An update (`PATCH /tokens/named/{id}`) that sets nothing.
+    NothingToUpdate,
 }
 
 impl RequestError {
@@ -240,11 +270,13 @@ impl RequestError {
 impl fmt::Display for RequestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RequestError::Json(e) => f.write_str(e),
+            // The JSON reader's words quote the body (an unknown key, say).
+            RequestError::Json(e) => write!(f, "{}", Quoted::long(e)),
             RequestError::CaveatNotAllowed(caveat) => write!(
                 f,
-                "the caveat `{caveat}` is not allowed in invite tokens (allowed: time, ip, asn, \
-                 geo.country, geo.region, consumer)"
+                "the caveat `{}` is not allowed in invite tokens (allowed: time, ip, asn, \
+                 geo.country, geo.region, consumer)",
+                Quoted::short(caveat)
             ),
             RequestError::LifetimeTooLong { valid_until, max_ttl, max_valid_until } => write!(
                 f,
@@ -253,6 +285,10 @@ impl fmt::Display for RequestError {
             ),
             RequestError::AlreadyExpired(caveat) => {
                 write!(f, "the time caveat `{caveat}` has already expired")
+            }
+            RequestError::TokenTooLarge(e) => write!(f, "{e}"),
+            RequestError::NothingToUpdate => {
+                f.write_str("missing data, you must provide at least one of: revoked")
             }
         }
     }

@@ -163,7 +163,8 @@ fn check_access<'c>(
 /// with [`GroupAccess::from_directory`], or from rows with
 /// [`effective_privileges_from_rows`](crate::group::effective_privileges_from_rows). Checks in
 /// Onezone's order: the group exists (404), there is a caller (401), the caller holds
-/// `group_invite_user` (403), the request is valid (400); then mints a named invite token
+/// `group_invite_user` (403), the request is valid (400, including a token that would exceed the
+/// parsing [`Limits`](crate::macaroon::Limits): [`RequestError::TokenTooLarge`]); then mints a named invite token
 /// (`2/nmd/usr-<caller>/ujg:<group>:/<token id>`) with a fresh random id and secret, serialized
 /// as Onezone does (V1, escaped). `body` is the raw request body (absent, empty or `{}` are all
 /// valid). Pure: time and randomness are passed in.
@@ -310,7 +311,11 @@ fn issue<R: CryptoRng + ?Sized>(
     .map_err(|e| InviteError::Mint(TokenError::Identifier(e)))?;
     let token =
         mint(&secret.to_secret(), &policy.domain, &TokenIdentifier::V2(identifier), &caveats)
-            .map_err(InviteError::Mint)?;
+            .map_err(|e| match e {
+                // The request asked for more than a token can carry: the token would never parse.
+                e @ TokenError::ExceedsLimit { .. } => RequestError::TokenTooLarge(e).into(),
+                e => InviteError::Mint(e),
+            })?;
 
     Ok(IssuedInvite {
         response: GroupInviteToken { token },

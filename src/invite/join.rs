@@ -191,8 +191,10 @@ fn token_error(e: TokenError) -> InviteError {
 }
 
 /// Verifies `token` against its record for a join of kind `target` by `consumer`, then checks
-/// the facts of the record's group in Onezone's order: the group exists (404), the issuer may
-/// still invite (403), the token has a use left (400).
+/// the rest in Onezone 20.02's order (oz-worker `invite_tokens.erl`): the token is this record's
+/// invite of this kind, from the record's issuer (400); it has a use left (400); the record's
+/// group exists (404); the issuer may still invite (403) and, if the record grants more than the
+/// default member privileges, may still set privileges (403).
 fn check_token(
     token: &InviteToken,
     record: &InviteRecord,
@@ -206,30 +208,46 @@ fn check_token(
     let verified =
         Verifier::new(&RecordSecrets(record)).verify(&token.token, &ctx).map_err(token_error)?;
     let matches = match verified.identifier() {
-        TokenIdentifier::V2(v2) => matches!(
-            &v2.token_type,
-            TokenType::Invite { kind, target: group, .. }
-                if *kind == invite_kind(target)
-                    && record.target == target
-                    && *group == record.group_id.as_str()
-        ),
+        TokenIdentifier::V2(v2) => {
+            matches!(
+                &v2.token_type,
+                TokenType::Invite { kind, target: group, .. }
+                    if *kind == invite_kind(target)
+                        && record.target == target
+                        && *group == record.group_id.as_str()
+            ) && matches!(&v2.subject, Subject::User(id) if *id == record.issuer.as_str())
+        }
         TokenIdentifier::Legacy(_) => false,
     };
     if !matches {
         return Err(InviteError::InvalidToken);
     }
+    // Named tokens: the usage limit comes before the issuer's re-check (Onezone checks it first,
+    // inside its critical section on the token id).
+    if !record.usage_limit.admits(record.usage_count) {
+        return Err(InviteError::UsageLimitReached { limit: record.usage_limit });
+    }
     if !issuer.group_exists {
         return Err(InviteError::GroupNotFound { group: Some(record.group_id.clone()) });
     }
-    // The issuer must still be allowed to invite now.
+    // The invitation is re-checked as if it were issued now: the issuer must still be allowed to
+    // invite, and to grant the privileges the record carries if they exceed a member's.
     let needed = invite_privilege(target);
     if !issuer.privileges.contains(needed) {
         return Err(InviteError::IssuerNotAuthorized { privilege: needed });
     }
-    if !record.usage_limit.admits(record.usage_count) {
-        return Err(InviteError::UsageLimitReached { limit: record.usage_limit });
+    if carries_custom_privileges(record)
+        && !issuer.privileges.contains(Privilege::GroupSetPrivileges)
+    {
+        return Err(InviteError::IssuerCannotGrant { privileges: record.privileges });
     }
     Ok(TokenUse { token_id: record.token_id.clone(), usage_limit: record.usage_limit })
+}
+
+/// Whether the record grants more than the default member privileges (`[group_view]`), which
+/// only a holder of `group_set_privileges` may hand out.
+fn carries_custom_privileges(record: &InviteRecord) -> bool {
+    !record.privileges.is_subset(PrivilegeSet::member())
 }
 
 /// A user joins a group with an invite token: `POST /user/groups/join`. Decides; writes nothing.
@@ -237,10 +255,13 @@ fn check_token(
 /// `token` was read with [`InviteToken::parse`]; `record` is the stored record of its
 /// [`token_id`](InviteToken::token_id) (a token without a record is
 /// [`InviteError::InvalidToken`]); `facts` are read from the caller's storage for the record's
-/// group. In Onezone's order: the token must verify (signature, revocation, caveats in `ctx` with
-/// the user as consumer) and be a user invite for the record's group (400); the group must exist
-/// (404); the issuer must still hold `group_invite_user` (403); the usage limit must admit one more
-/// use (400); the user must not be a member already (400). The answer is what to write.
+/// group. In Onezone 20.02's order: the token must verify (signature, revocation, caveats in
+/// `ctx` with the user as consumer) and be a user invite for the record's group, issued by the
+/// record's issuer (400); the usage limit must admit one more use (400); the group must exist
+/// (404); the issuer must still hold `group_invite_user` (403,
+/// [`InviteError::IssuerNotAuthorized`]) and, when the record grants more than `[group_view]`,
+/// `group_set_privileges` too (403, [`InviteError::IssuerCannotGrant`]); the user must not be a
+/// member already (400). The answer is what to write.
 ///
 /// # Errors
 /// The [`InviteError`] the API answers; [`InviteError::InconsistentFacts`] for facts that
@@ -280,8 +301,9 @@ pub fn join_group_with_token(
 ///
 /// `child` is the proof that the acting user passed [`authorize`](super::authorize) for the
 /// joining group with `group_join_group` (404, 401, 403 come first, before the token is read).
-/// Then as [`join_group_with_token`], with `group_invite_group` for the issuer and the joining
-/// group as consumer, and the link checked as [`Directory::add_child`] does: not the parent
+/// Then as [`join_group_with_token`], with `group_invite_group` for the issuer (and
+/// `group_set_privileges` when the record grants the child more than `[group_view]`) and the
+/// joining group as consumer, and the link checked as [`Directory::add_child`] does: not the parent
 /// itself nor one of its ancestors, not already its child, within `limits.max_depth`.
 ///
 /// [`Directory::add_child`]: crate::group::Directory::add_child

@@ -1,6 +1,8 @@
 //! The invite operations and the API types of the endpoint: issuing a group invite token
-//! (`POST /groups/{id}/users/token`, `POST /groups/{id}/children/token`) and joining with one
-//! (`POST /user/groups/join`, `POST /groups/{id}/parents/join`).
+//! (`POST /groups/{id}/users/token`, `POST /groups/{id}/children/token`), joining with one
+//! (`POST /user/groups/join`, `POST /groups/{id}/parents/join`), and managing issued ones
+//! (`GET /user/tokens/named`, `GET`/`PATCH`/`DELETE /tokens/named/{id}`: [`list_named_tokens`],
+//! [`authorize_named_token`], [`update_named_token`]).
 //!
 //! The library decides; the caller does the I/O. Each operation takes the facts it needs of the
 //! caller's storage ([`GroupAccess`], [`UserJoinFacts`], [`ChildJoinFacts`], read from any
@@ -29,6 +31,7 @@ mod facts;
 pub mod in_memory;
 mod issue;
 mod join;
+mod manage;
 mod record;
 
 pub use api::{ErrorBody, GroupInviteToken, GroupInviteTokenRequest, JoinRequest, UsageLimit};
@@ -40,5 +43,9 @@ pub use issue::{
 };
 pub use join::{
     ChildJoin, InviteToken, TokenUse, UserJoin, join_group_with_token, join_parent_group_with_token,
+};
+pub use manage::{
+    AdminAccess, InviteFilter, InviteSummary, NamedTokenUpdate, TokenUpdate, authorize_named_token,
+    list_named_tokens, update_named_token,
 };
 pub use record::{InviteRecord, InviteTarget, SecretBytes};

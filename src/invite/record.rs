@@ -53,6 +53,14 @@ pub struct InviteRecord {
     pub revoked: bool,
 }
 
+impl InviteRecord {
+    /// Whether the invite can still be used at `now` (Unix seconds): not revoked, with a use
+    /// left, not expired. A join still verifies the token itself.
+    pub fn is_open_at(&self, now: u64) -> bool {
+        !self.revoked && self.usage_limit.admits(self.usage_count) && now < self.valid_until
+    }
+}
+
 /// A per-token secret as stored in an [`InviteRecord`]: compared in constant time, zeroized on
 /// drop, never printed.
 #[derive(Clone)]

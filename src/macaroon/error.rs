@@ -3,6 +3,8 @@
 use alloc::string::String;
 use core::fmt;
 
+use crate::text::Quoted;
+
 /// Which configured [`Limits`](super::Limits) bound a token exceeded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -221,13 +223,15 @@ impl fmt::Display for Error {
             Error::TrailingBytes { offset } => {
                 write!(f, "unexpected bytes after the signature, from byte {offset}")
             }
-            Error::Json { message } => write!(f, "invalid JSON macaroon: {message}"),
+            Error::Json { message } => {
+                write!(f, "invalid JSON macaroon: {}", Quoted::long(message))
+            }
             Error::Unencodable { field, problem } => {
                 write!(f, "cannot encode the {field}: {problem}")
             }
             Error::InvalidSignature => f.write_str("the token's signature is invalid"),
             Error::CaveatNotSatisfied { index, predicate } => {
-                write!(f, "caveat {index} is not satisfied: {predicate}")
+                write!(f, "caveat {index} is not satisfied: {}", Quoted::short(predicate))
             }
             Error::DischargeMissing { holder, index } => write!(
                 f,

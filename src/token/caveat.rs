@@ -82,6 +82,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::text::Quoted;
+
 /// The separator of list entries in the string form of a caveat.
 const SEP: char = '|';
 
@@ -146,32 +148,20 @@ impl fmt::Display for CaveatError {
             CaveatError::InvalidEntry { kind, index, entry, problem } => write!(
                 f,
                 "entry {index} (`{}`) of the {kind} caveat is invalid: {problem}",
-                Snippet(entry)
+                Quoted::short(entry)
             ),
             CaveatError::InvalidValue { kind, value, problem } => {
-                write!(f, "invalid value `{}` in the {kind} caveat: {problem}", Snippet(value))
+                write!(
+                    f,
+                    "invalid value `{}` in the {kind} caveat: {problem}",
+                    Quoted::short(value)
+                )
             }
         }
     }
 }
 
 impl core::error::Error for CaveatError {}
-
-/// Shows at most 64 characters of untrusted text, so one huge entry cannot flood a log line.
-struct Snippet<'a>(&'a str);
-
-impl fmt::Display for Snippet<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const MAX: usize = 64;
-        match self.0.char_indices().nth(MAX) {
-            Some((cut, _)) => {
-                f.write_str(self.0.get(..cut).unwrap_or_default())?;
-                f.write_str("…")
-            }
-            None => f.write_str(self.0),
-        }
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Kinds
@@ -385,7 +375,14 @@ struct Listed<'a, T>(&'a [T]);
 
 impl<T: fmt::Display> fmt::Display for Listed<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_joined(f, self.0, ", ", |item, f| fmt::Display::fmt(item, f))
+        /// The list as written, before [`Quoted`] escapes and bounds it.
+        struct Raw<'a, T>(&'a [T]);
+        impl<T: fmt::Display> fmt::Display for Raw<'_, T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write_joined(f, self.0, ", ", |item, f| fmt::Display::fmt(item, f))
+            }
+        }
+        fmt::Display::fmt(&Quoted::long(Raw(self.0)), f)
     }
 }
 
@@ -2203,7 +2200,7 @@ impl fmt::Display for CaveatFailure {
             CaveatFailure::CountryNotAllowed { country, filter, list } => write!(
                 f,
                 "the client's country {} {} {}",
-                Snippet(country),
+                Quoted::short(country),
                 on_list(filter),
                 Listed(list)
             ),
@@ -2226,7 +2223,8 @@ impl fmt::Display for CaveatFailure {
             ),
             CaveatFailure::ApiNotAllowed { call, whitelist } => write!(
                 f,
-                "the operation {call} matches none of the allowed operations {}",
+                "the operation {} matches none of the allowed operations {}",
+                Quoted::long(call),
                 Listed(whitelist)
             ),
             CaveatFailure::WriteNotAllowed => {
@@ -2235,13 +2233,13 @@ impl fmt::Display for CaveatFailure {
             CaveatFailure::PathNotAllowed { path, whitelist } => write!(
                 f,
                 "the path {} is not within any of the allowed paths {}",
-                Snippet(path),
+                Quoted::short(path),
                 Listed(whitelist)
             ),
             CaveatFailure::ObjectNotAllowed { object_id, whitelist } => write!(
                 f,
                 "the object {} is not within any of the allowed objects {}",
-                Snippet(object_id),
+                Quoted::short(object_id),
                 Listed(whitelist)
             ),
             CaveatFailure::NoAuthorization => f.write_str(

@@ -63,13 +63,15 @@
 //! them automatically.
 
 use alloc::string::{String, ToString};
-use core::fmt::{self, Write as _};
+use core::fmt;
 use core::str::FromStr;
 
 use serde::de::{self, Deserializer, Visitor};
 use serde::ser::{self, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+
+use crate::text::Quoted;
 
 /// The format of a version 2 identifier, for messages.
 const V2_FORMAT: &str = "`2/<persistence>/<subject>/<type>/<id>`";
@@ -809,34 +811,6 @@ impl fmt::Display for IdPart {
     }
 }
 
-/// Untrusted text in a message: characters other than printable ASCII escaped, and cut after
-/// [`Shown::MAX_CHARS`] characters.
-struct Shown<'a>(&'a str);
-
-impl Shown<'_> {
-    const MAX_CHARS: usize = 64;
-}
-
-fn write_char_escaped(f: &mut fmt::Formatter<'_>, c: char) -> fmt::Result {
-    if c.is_ascii_graphic() || c == ' ' {
-        f.write_char(c)
-    } else {
-        write!(f, "{}", c.escape_unicode())
-    }
-}
-
-impl fmt::Display for Shown<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, c) in self.0.chars().enumerate() {
-            if i == Self::MAX_CHARS {
-                return f.write_str("...");
-            }
-            write_char_escaped(f, c)?;
-        }
-        Ok(())
-    }
-}
-
 impl fmt::Display for IdentifierError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -848,13 +822,13 @@ impl fmt::Display for IdentifierError {
                 f,
                 "the version part `{}` is not a version number: an identifier containing `/` \
                  is {V2_FORMAT} (a legacy identifier has no `/`)",
-                Shown(found)
+                Quoted::short(found)
             ),
             IdentifierError::UnsupportedVersion { found } => write!(
                 f,
                 "unsupported identifier version `{}` (supported: version 2, {V2_FORMAT}, and \
                  legacy identifiers without `/`)",
-                Shown(found)
+                Quoted::short(found)
             ),
             IdentifierError::PartCount { found } => {
                 write!(f, "the identifier has {found} parts, expected 5 ({V2_FORMAT})")
@@ -862,28 +836,32 @@ impl fmt::Display for IdentifierError {
             IdentifierError::Persistence { found } => write!(
                 f,
                 "the persistence part `{}` is neither `nmd` nor `tmp-<generation>`",
-                Shown(found)
+                Quoted::short(found)
             ),
             IdentifierError::Generation { found } => write!(
                 f,
                 "the persistence part `{}` has an invalid generation: expected `tmp-` and a \
                  decimal number without sign or leading zeros, at most {}",
-                Shown(found),
+                Quoted::short(found),
                 u64::MAX
             ),
             IdentifierError::Subject { found } => write!(
                 f,
                 "the subject part `{}` is not `usr-<id>`, `grp-<id>`, `prv-<id>` or `nobody`",
-                Shown(found)
+                Quoted::short(found)
             ),
             IdentifierError::TokenType { found } => write!(
                 f,
                 "the type part `{}` is not `act`, `act:<sessionId>`, `idn` or an invite \
                  `<code>:<targetId>:<params>`",
-                Shown(found)
+                Quoted::short(found)
             ),
             IdentifierError::UnknownInviteCode { code } => {
-                write!(f, "unknown invite code `{}` in the type part (known codes:", Shown(code))?;
+                write!(
+                    f,
+                    "unknown invite code `{}` in the type part (known codes:",
+                    Quoted::short(code)
+                )?;
                 for kind in InviteKind::ALL {
                     write!(f, " {}", kind.code())?;
                 }
@@ -893,16 +871,17 @@ impl fmt::Display for IdentifierError {
                 f,
                 "the invite type part `{}` has {fields} `:`-separated fields, expected 3 \
                  (`<code>:<targetId>:<params>`)",
-                Shown(found)
+                Quoted::short(found)
             ),
             IdentifierError::InvalidId { part, found, problem } => match problem {
                 IdProblem::Empty => write!(f, "the {part} is empty"),
                 IdProblem::InvalidCharacter { character, offset } => {
-                    write!(f, "the {part} `{}` contains the character `", Shown(found))?;
-                    write_char_escaped(f, *character)?;
                     write!(
                         f,
-                        "` at byte {offset}; only ASCII letters, digits, `-` and `_` are allowed"
+                        "the {part} `{}` contains the character `{}` at byte {offset}; only ASCII \
+                         letters, digits, `-` and `_` are allowed",
+                        Quoted::short(found),
+                        Quoted::short(character)
                     )
                 }
             },

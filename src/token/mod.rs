@@ -15,5 +15,5 @@ pub use identifier::{
 pub use secrets::{DerivedSecrets, MemorySecrets, TokenSecrets};
 pub use verify::{
     DEFAULT_MAX_TEMPORARY_TTL, TokenCaveat, TokenError, UnverifiedToken, VerifiedToken, Verifier,
-    mint, mint_as,
+    mint, mint_as, mint_within,
 };

@@ -5,7 +5,9 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::macaroon::{self, Encoding, Format, Limits, Macaroon, Secret};
+use crate::macaroon::{self, Encoding, Format, Limit, Limits, Macaroon, Secret};
+
+use crate::text::Quoted;
 
 use super::caveat::{Caveat, CaveatContext, CaveatError, CaveatFailure};
 use super::identifier::{IdentifierError, Persistence, TokenIdentifier, TokenType};
@@ -63,6 +65,17 @@ pub enum TokenError {
         /// The token's earliest expiry, if it has one.
         valid_until: Option<u64>,
     },
+    /// The token to be minted would exceed the parsing [`Limits`] (by default, those of
+    /// [`UnverifiedToken::parse`]), so no reader would accept it: too many caveats, one field too
+    /// long, or too long a text.
+    ExceedsLimit {
+        /// Which limit.
+        limit: Limit,
+        /// The limit's maximum.
+        max: usize,
+        /// What the token would have.
+        found: usize,
+    },
     /// A caveat does not hold in the verification context.
     CaveatFailed {
         /// The caveat as written in the token.
@@ -90,11 +103,13 @@ impl fmt::Display for TokenError {
                 "the token is not valid: its generation {token} is newer than the current {current}"
             ),
             TokenError::UnknownCaveat { caveat, error } => {
-                write!(f, "unknown caveat `{caveat}`: {error}")
+                write!(f, "unknown caveat `{}`: {error}", Quoted::short(caveat))
             }
-            TokenError::CaveatNotAllowed { caveat, token_type } => {
-                write!(f, "the caveat `{caveat}` is not allowed in {token_type} tokens")
-            }
+            TokenError::CaveatNotAllowed { caveat, token_type } => write!(
+                f,
+                "the caveat `{}` is not allowed in {token_type} tokens",
+                Quoted::short(caveat)
+            ),
             TokenError::TemporaryLifetime { max_valid_until, valid_until: None } => write!(
                 f,
                 "a temporary token must carry a time caveat (expiring by {max_valid_until} at the latest)"
@@ -103,6 +118,18 @@ impl fmt::Display for TokenError {
                 f,
                 "the temporary token lives too long: it expires at {v}, the maximum is {max_valid_until}"
             ),
+            TokenError::ExceedsLimit { limit, max, found } => {
+                let (name, unit) = match limit {
+                    Limit::CaveatCount => ("caveat count", "caveats"),
+                    Limit::FieldLength => ("field length", "bytes in one field"),
+                    _ => ("token length", "characters"),
+                };
+                write!(
+                    f,
+                    "the token would exceed the {name} limit: {found} {unit}, more than the \
+                     maximum of {max}"
+                )
+            }
             TokenError::CaveatFailed { failure, .. } => write!(f, "{failure}"),
         }
     }
@@ -269,6 +296,12 @@ fn earliest_expiry(caveats: &[Caveat]) -> Option<u64> {
         .min()
 }
 
+/// Whether a token of this type (`None`: a legacy identifier) takes only the caveats of invite
+/// tokens, as Onezone checks them.
+fn takes_invite_caveats_only(token_type: Option<&TokenType>) -> bool {
+    !matches!(token_type, Some(TokenType::Access { .. } | TokenType::Identity))
+}
+
 fn type_name(token_type: Option<&TokenType>) -> &'static str {
     match token_type {
         Some(TokenType::Invite { .. }) => "invite",
@@ -378,7 +411,7 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
             return Err(TokenError::Revoked);
         }
 
-        let invite = !matches!(token_type, Some(TokenType::Access { .. } | TokenType::Identity));
+        let invite = takes_invite_caveats_only(token_type);
         let mut caveats = Vec::with_capacity(token.macaroon.caveats().len());
         for raw in token.macaroon.caveats() {
             let text = || String::from_utf8_lossy(raw.id()).into_owned();
@@ -423,9 +456,32 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
 /// Mints a token as Onezone does: location = the Onezone domain, the identifier, the caveats in
 /// order, serialized as V1 in the escaped text form.
 ///
+/// It never produces a token it would refuse: the caveats must be ones the identifier's type
+/// accepts (invite and legacy tokens take only time, ip, asn, geo.country, geo.region and
+/// consumer), and the token must fit the default parsing [`Limits`] (those of
+/// [`UnverifiedToken::parse`]). See [`mint_within`] for other limits.
+///
+/// ```
+/// use onezone_tokens::macaroon::Secret;
+/// use onezone_tokens::token::{Caveat, TokenError, TokenIdentifier, mint};
+/// let id = TokenIdentifier::parse("2/nmd/usr-a/ujg:g:/t")?;
+/// let secret = Secret::new(&b"secret"[..]);
+/// let err = mint(&secret, "onezone.example.org", &id, &[Caveat::DataReadonly]).unwrap_err();
+/// assert_eq!(err.to_string(), "the caveat `data.readonly` is not allowed in invite tokens");
+/// let many = vec![Caveat::Time { valid_until: 1_900_000_000 }; 300];
+/// let err = mint(&secret, "onezone.example.org", &id, &many).unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "the token would exceed the caveat count limit: 300 caveats, more than the maximum of 256"
+/// );
+/// # Ok::<(), TokenError>(())
+/// ```
+///
 /// # Errors
-/// [`TokenError::Identifier`] if the identifier would not parse back; [`TokenError::Malformed`]
-/// if a field does not fit the format.
+/// [`TokenError::Identifier`] if the identifier would not parse back;
+/// [`TokenError::CaveatNotAllowed`] for a caveat its type refuses; [`TokenError::ExceedsLimit`]
+/// if the token would not fit the limits; [`TokenError::Malformed`] if a field does not fit the
+/// format.
 pub fn mint(
     secret: &Secret,
     domain: &str,
@@ -435,7 +491,8 @@ pub fn mint(
     mint_as(secret, domain, identifier, caveats, Format::V1, Encoding::Escaped)
 }
 
-/// Mints a token in a chosen format and text encoding (see [`mint`]).
+/// Mints a token in a chosen format and text encoding (see [`mint`]), within the default
+/// parsing [`Limits`].
 ///
 /// # Errors
 /// As [`mint`].
@@ -447,12 +504,52 @@ pub fn mint_as(
     format: Format,
     encoding: Encoding,
 ) -> Result<String, TokenError> {
+    mint_within(secret, domain, identifier, caveats, format, encoding, &Limits::default())
+}
+
+/// Mints a token (see [`mint`]) that readers parsing within `limits` accept: a server that
+/// parses with stricter [`Limits`] than the default mints with the same ones.
+///
+/// # Errors
+/// As [`mint`].
+pub fn mint_within(
+    secret: &Secret,
+    domain: &str,
+    identifier: &TokenIdentifier,
+    caveats: &[Caveat],
+    format: Format,
+    encoding: Encoding,
+    limits: &Limits,
+) -> Result<String, TokenError> {
     identifier.validate().map_err(TokenError::Identifier)?;
-    let key = secret.derive_key();
-    let mut m =
-        Macaroon::new(&key, identifier.to_string().into_bytes()).with_location(domain.as_bytes());
-    for caveat in caveats {
-        m.add_first_party_caveat(caveat.to_string().into_bytes());
+    let token_type = match identifier {
+        TokenIdentifier::V2(v2) => Some(&v2.token_type),
+        _ => None,
+    };
+    let refused = |c: &&Caveat| takes_invite_caveats_only(token_type) && !c.allowed_in_invite();
+    if let Some(caveat) = caveats.iter().find(refused) {
+        return Err(TokenError::CaveatNotAllowed {
+            caveat: caveat.to_string(),
+            token_type: type_name(token_type),
+        });
     }
-    m.serialize(format, encoding).map_err(TokenError::Malformed)
+    within(Limit::CaveatCount, limits.max_caveats, caveats.len())?;
+    let id_text = identifier.to_string();
+    within(Limit::FieldLength, limits.max_field_len, domain.len())?;
+    within(Limit::FieldLength, limits.max_field_len, id_text.len())?;
+    let key = secret.derive_key();
+    let mut m = Macaroon::new(&key, id_text.into_bytes()).with_location(domain.as_bytes());
+    for caveat in caveats {
+        let text = caveat.to_string();
+        within(Limit::FieldLength, limits.max_field_len, text.len())?;
+        m.add_first_party_caveat(text.into_bytes());
+    }
+    let text = m.serialize(format, encoding).map_err(TokenError::Malformed)?;
+    // The readers count characters of the text form; every encoding writes ASCII, one byte each.
+    within(Limit::TokenLength, limits.max_token_len, text.len())?;
+    Ok(text)
+}
+
+fn within(limit: Limit, max: usize, found: usize) -> Result<(), TokenError> {
+    if found > max { Err(TokenError::ExceedsLimit { limit, max, found }) } else { Ok(()) }
 }

@@ -14,10 +14,8 @@ use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
-use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
-use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
 use axum_extra::headers::authorization::Basic;
 use axum_extra::headers::{Authorization, HeaderMapExt};
 use base64::Engine;
@@ -27,9 +25,6 @@ use rand::TryRng;
 use rand::rngs::SysRng;
 use sha2::Sha256;
 use tokio::sync::Semaphore;
-
-use crate::App;
-use crate::error::Failure;
 
 type Tag = Hmac<Sha256>;
 
@@ -147,26 +142,6 @@ impl Users {
         .await
         .ok()?;
         if ok { id } else { None }
-    }
-}
-
-/// The caller of a request: `None` for an anonymous one. Credentials that are present but not
-/// valid answer 401 at once, before any other check, so that a wrong password never learns
-/// whether a group exists (Onezone reads credentials first).
-pub struct Caller(pub Option<UserId>);
-
-impl FromRequestParts<Arc<App>> for Caller {
-    type Rejection = Failure;
-
-    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Failure> {
-        match app.credentials(&parts.headers).await? {
-            Credentials::Absent => Ok(Caller(None)),
-            Credentials::Valid(user) => Ok(Caller(Some(user))),
-            Credentials::Invalid => Err(Failure::new(
-                StatusCode::UNAUTHORIZED,
-                "Provided basic authorization credentials are not valid",
-            )),
-        }
     }
 }
 

@@ -6,27 +6,38 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use onezone_tokens::invite::{ErrorBody, InviteError};
 
-/// An error answer: a status and a message for a person (never a secret or a token).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    status: StatusCode,
-    message: String,
+use crate::store::StoreError;
+
+/// The largest request body accepted (413 above).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Every way a request can fail, each with its HTTP status and a message for a person (never a
+/// secret, a token or a database's detail: those go to the log).
+#[derive(Debug)]
+pub enum Error {
+    /// A refusal the library decided: its status and Onezone's message.
+    Invite(InviteError),
+    /// The database failed: 503 while it cannot be reached, else 500.
+    Store(StoreError),
+    /// The HTTP layer refused the request (a body that does not read, a media type, a route,
+    /// credentials), or failed itself.
+    Http {
+        /// The status.
+        status: StatusCode,
+        /// The message.
+        message: String,
+    },
 }
 
-impl Failure {
+impl Error {
     /// An answer with this status and message.
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Failure { status, message: message.into() }
+        Error::Http { status, message: message.into() }
     }
 
     /// 400.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
-    }
-
-    /// 401, as the library words it.
-    pub fn unauthorized() -> Self {
-        InviteError::Unauthenticated.into()
     }
 
     /// 404 for a path with no resource behind it.
@@ -36,52 +47,66 @@ impl Failure {
 
     /// 500. The detail goes to the log, not to the client.
     pub fn internal(detail: impl Into<String>) -> Self {
-        let detail = detail.into();
-        eprintln!("internal error: {detail}");
+        tracing::error!("internal error: {}", detail.into());
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
     }
 
     /// The status.
     pub fn status(&self) -> StatusCode {
-        self.status
-    }
-
-    /// The message.
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-}
-
-impl From<InviteError> for Failure {
-    fn from(e: InviteError) -> Self {
-        let status =
-            StatusCode::from_u16(e.status().code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        if status.is_server_error() {
-            // The detail (e.g. inconsistent storage) goes to the log, not to the client.
-            return Failure::internal(e.to_string());
-        }
-        Failure { status, message: e.to_string() }
-    }
-}
-
-impl From<crate::store::StoreError> for Failure {
-    fn from(e: crate::store::StoreError) -> Self {
-        match e {
-            crate::store::StoreError::Unavailable(detail) => {
-                eprintln!("database unavailable: {detail}");
-                Failure::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "Service unavailable: the database cannot be reached now; try again later",
-                )
+        match self {
+            Error::Invite(e) => {
+                StatusCode::from_u16(e.status().code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
             }
-            e => Failure::internal(e.to_string()),
+            Error::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Error::Http { status, .. } => *status,
+        }
+    }
+
+    /// The message of the `{"error": ...}` body.
+    pub fn message(&self) -> String {
+        match self {
+            Error::Invite(e) if e.status().code() >= 500 => "Internal server error".to_owned(),
+            Error::Invite(e) => e.to_string(),
+            Error::Store(StoreError::Unavailable(_)) => {
+                "Service unavailable: the database cannot be reached now; try again later"
+                    .to_owned()
+            }
+            Error::Store(_) => "Internal server error".to_owned(),
+            Error::Http { message, .. } => message.clone(),
         }
     }
 }
 
-impl IntoResponse for Failure {
+impl From<InviteError> for Error {
+    fn from(e: InviteError) -> Self {
+        Error::Invite(e)
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        Error::Store(e)
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status().as_u16(), self.message())
+    }
+}
+
+impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        json_error(self.status, self.message)
+        // What the client is not told goes to the log: an internal refusal of the library, the
+        // database's detail.
+        match &self {
+            Error::Invite(e) if e.status().code() >= 500 => tracing::error!("internal error: {e}"),
+            Error::Store(StoreError::Unavailable(e)) => tracing::warn!("database unavailable: {e}"),
+            Error::Store(e) => tracing::error!("internal error: {e}"),
+            _ => {}
+        }
+        json_error(self.status(), self.message())
     }
 }
 
@@ -96,7 +121,7 @@ pub fn json_response(status: StatusCode, body: &impl serde::Serialize) -> Respon
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
             response
         }
-        Err(e) => Failure::internal(format!("cannot write a response: {e}")).into_response(),
+        Err(e) => Error::internal(format!("cannot write a response: {e}")).into_response(),
     }
 }
 
@@ -128,10 +153,9 @@ pub async fn json_errors(response: Response) -> Response {
         (!text.is_empty() && !text.chars().any(char::is_control)).then(|| text.to_owned())
     });
     let message = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => format!(
-            "Payload too large: the request body is longer than {} bytes",
-            crate::routes::BODY_LIMIT
-        ),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            format!("Payload too large: the request body is longer than {} bytes", BODY_LIMIT)
+        }
         StatusCode::METHOD_NOT_ALLOWED => "Method not allowed".to_owned(),
         _ => text.unwrap_or_else(|| status.canonical_reason().unwrap_or("Error").to_owned()),
     };

@@ -195,6 +195,7 @@ async fn shutdown_signal() {
 }
 
 fn main() -> ExitCode {
+    onezone_server::init_log();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let command = match parse_args(&args) {
         Ok(command) => command,

@@ -226,7 +226,7 @@ async fn the_seed_endpoint_answers_every_status() {
     .await;
     expect(&reply, 200);
     // 413: a body over the limit.
-    let big = format!(r#"{{"caveats": ["{}"]}}"#, "a".repeat(routes::BODY_LIMIT));
+    let big = format!(r#"{{"caveats": ["{}"]}}"#, "a".repeat(onezone_server::error::BODY_LIMIT));
     expect(&post(r, &path, Some("alice"), Some(&big)).await, 413);
     // Unknown routes and methods answer JSON too.
     expect(&get(r, "/nothing/here", Some("alice")).await, 404);

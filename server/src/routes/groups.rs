@@ -10,27 +10,12 @@ use onezone_tokens::group::{
     effective_privileges_from_rows,
 };
 use onezone_tokens::invite::InviteError;
-use rand::rngs::SysRng;
-use rand::{RngExt, distr::Alphanumeric};
 use serde::{Deserialize, Serialize};
 
+use super::Caller;
 use super::{Created, Ok200, authorize_in, parse_body, transaction};
-use crate::App;
-use crate::auth::Caller;
-use crate::error::Failure;
-
-/// The length of a generated group id.
-const GROUP_ID_LEN: usize = 32;
-
-pub(crate) fn random_group_id() -> GroupId {
-    let mut rng = rand::rand_core::UnwrapErr(SysRng);
-    let id: String =
-        (&mut rng).sample_iter(Alphanumeric).take(GROUP_ID_LEN).map(char::from).collect();
-    match GroupId::new(id) {
-        Ok(id) => id,
-        Err(_) => unreachable!("32 ASCII letters and digits are a valid id"),
-    }
-}
+use crate::app::{App, random_group_id};
+use crate::error::Error;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -47,7 +32,7 @@ pub(crate) async fn create(
     Caller(user): Caller,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Created<Group>, Failure> {
+) -> Result<Created<Group>, Error> {
     let user = user.ok_or(InviteError::Unauthenticated)?;
     let request: CreateGroup = parse_body(&headers, &body)?;
     let group = transaction(&app, move |_, tx| {
@@ -60,17 +45,17 @@ pub(crate) async fn create(
                 return Ok(group);
             }
         }
-        Err(Failure::internal("no free group id"))
+        Err(Error::internal("no free group id"))
     })
     .await?;
     Ok(Created(format!("/groups/{}", group.id), group))
 }
 
 /// A refusal of the group model, as the API answers it.
-pub(crate) fn refused(e: DirectoryError) -> Failure {
+pub(crate) fn refused(e: DirectoryError) -> Error {
     match e {
         DirectoryError::NotAMember { .. } | DirectoryError::NotAChild { .. } => {
-            Failure::not_found(format!("The resource could not be found: {e}"))
+            Error::not_found(format!("The resource could not be found: {e}"))
         }
         DirectoryError::NoSuchGroup(group) => InviteError::group_not_found(group.as_str()).into(),
         e => InviteError::Refused(e).into(),
@@ -82,7 +67,7 @@ pub(crate) async fn get(
     State(app): State<Arc<App>>,
     Caller(user): Caller,
     Path(id): Path<String>,
-) -> Result<Ok200<Group>, Failure> {
+) -> Result<Ok200<Group>, Error> {
     transaction(&app, move |app, tx| {
         let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupView)?;
         let group = tx.group(group.group())?;
@@ -111,7 +96,7 @@ pub(crate) async fn users(
     State(app): State<Arc<App>>,
     Caller(user): Caller,
     Path(id): Path<String>,
-) -> Result<Ok200<Users>, Failure> {
+) -> Result<Ok200<Users>, Error> {
     transaction(&app, move |app, tx| {
         let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupView)?;
         Ok(Ok200(Users { users: tx.members(group.group())? }))
@@ -124,7 +109,7 @@ pub(crate) async fn effective_users(
     State(app): State<Arc<App>>,
     Caller(user): Caller,
     Path(id): Path<String>,
-) -> Result<Ok200<Users>, Failure> {
+) -> Result<Ok200<Users>, Error> {
     transaction(&app, move |app, tx| {
         let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupView)?;
         let users = tx.effective_members(group.group(), app.limits.max_depth)?;
@@ -133,8 +118,8 @@ pub(crate) async fn effective_users(
     .await
 }
 
-fn no_member(uid: &str, group: &GroupId, effective: bool) -> Failure {
-    Failure::not_found(format!(
+fn no_member(uid: &str, group: &GroupId, effective: bool) -> Error {
+    Error::not_found(format!(
         "The resource could not be found: no {}member {} in group {group}",
         if effective { "effective " } else { "" },
         UserId::new(uid).map_or_else(|_| "with that id".to_owned(), |u| u.to_string()),
@@ -146,7 +131,7 @@ pub(crate) async fn user_privileges(
     State(app): State<Arc<App>>,
     Caller(user): Caller,
     Path((id, uid)): Path<(String, String)>,
-) -> Result<Ok200<Privileges>, Failure> {
+) -> Result<Ok200<Privileges>, Error> {
     transaction(&app, move |app, tx| {
         let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupView)?;
         let group = group.group();
@@ -163,7 +148,7 @@ pub(crate) async fn effective_user_privileges(
     State(app): State<Arc<App>>,
     Caller(user): Caller,
     Path((id, uid)): Path<(String, String)>,
-) -> Result<Ok200<Privileges>, Failure> {
+) -> Result<Ok200<Privileges>, Error> {
     transaction(&app, move |app, tx| {
         let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupView)?;
         let group = group.group();
@@ -186,7 +171,7 @@ pub(crate) async fn children(
     State(app): State<Arc<App>>,
     Caller(user): Caller,
     Path(id): Path<String>,
-) -> Result<Ok200<Groups>, Failure> {
+) -> Result<Ok200<Groups>, Error> {
     transaction(&app, move |app, tx| {
         let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupView)?;
         Ok(Ok200(Groups { groups: tx.children(group.group())? }))
@@ -199,7 +184,7 @@ pub(crate) async fn parents(
     State(app): State<Arc<App>>,
     Caller(user): Caller,
     Path(id): Path<String>,
-) -> Result<Ok200<Groups>, Failure> {
+) -> Result<Ok200<Groups>, Error> {
     transaction(&app, move |app, tx| {
         let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupView)?;
         Ok(Ok200(Groups { groups: tx.parents(group.group())? }))
@@ -212,12 +197,12 @@ pub(crate) async fn child_privileges(
     State(app): State<Arc<App>>,
     Caller(user): Caller,
     Path((id, cid)): Path<(String, String)>,
-) -> Result<Ok200<Privileges>, Failure> {
+) -> Result<Ok200<Privileges>, Error> {
     transaction(&app, move |app, tx| {
         let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupView)?;
         let group = group.group();
         let no_child = || {
-            Failure::not_found(format!(
+            Error::not_found(format!(
                 "The resource could not be found: no child group {} in group {group}",
                 GroupId::new(cid.as_str())
                     .map_or_else(|_| "with that id".to_owned(), |g| g.to_string()),
@@ -237,12 +222,12 @@ pub(crate) async fn set_user_privileges(
     Path((id, uid)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<StatusCode, Failure> {
+) -> Result<StatusCode, Error> {
     transaction(&app, move |app, tx| {
         let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupSetPrivileges)?;
         let change: PrivilegeChange = parse_body(&headers, &body)?;
         let member = UserId::new(uid.as_str()).map_err(|_| {
-            Failure::not_found("The resource could not be found: no member with that id")
+            Error::not_found("The resource could not be found: no member with that id")
         })?;
         let group = group.group().clone();
         let old = tx.membership(&group, &member)?.ok_or_else(|| {
@@ -264,12 +249,12 @@ pub(crate) async fn set_child_privileges(
     Path((id, cid)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<StatusCode, Failure> {
+) -> Result<StatusCode, Error> {
     transaction(&app, move |app, tx| {
         let parent = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupSetPrivileges)?;
         let change: PrivilegeChange = parse_body(&headers, &body)?;
         let child = GroupId::new(cid.as_str()).map_err(|_| {
-            Failure::not_found("The resource could not be found: no child group with that id")
+            Error::not_found("The resource could not be found: no child group with that id")
         })?;
         let parent = parent.group().clone();
         if tx.group(&child)?.is_none() {

@@ -16,13 +16,13 @@ use onezone_tokens::invite::{
 use rand::rngs::SysRng;
 use serde::Serialize;
 
+use super::Caller;
 use super::{
     Created, Ok200, PeerIp, access, authorize_in, caveat_context, declared_json, is_blank, now,
     parse_body, transaction, unsupported_media_type,
 };
-use crate::App;
-use crate::auth::Caller;
-use crate::error::Failure;
+use crate::app::App;
+use crate::error::Error;
 
 #[derive(Clone, Copy)]
 enum Invite {
@@ -39,7 +39,7 @@ async fn issue(
     headers: HeaderMap,
     body: Bytes,
     kind: Invite,
-) -> Result<Ok200<GroupInviteToken>, Failure> {
+) -> Result<Ok200<GroupInviteToken>, Error> {
     transaction(&app, move |app, tx| {
         let group = group_from_path(&id)?;
         let access = access(app, tx, user.as_ref(), &group)?;
@@ -67,7 +67,7 @@ pub(crate) async fn user_token(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Ok200<GroupInviteToken>, Failure> {
+) -> Result<Ok200<GroupInviteToken>, Error> {
     issue(app, user, id, headers, body, Invite::User).await
 }
 
@@ -77,7 +77,7 @@ pub(crate) async fn child_token(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Ok200<GroupInviteToken>, Failure> {
+) -> Result<Ok200<GroupInviteToken>, Error> {
     issue(app, user, id, headers, body, Invite::Child).await
 }
 
@@ -95,7 +95,7 @@ pub(crate) async fn join_group(
     peer: PeerIp,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Created<Joined>, Failure> {
+) -> Result<Created<Joined>, Error> {
     let user = user.ok_or(InviteError::Unauthenticated)?;
     let request: JoinRequest = parse_body(&headers, &body)?;
     let token = InviteToken::parse(&request.token)?;
@@ -127,7 +127,7 @@ pub(crate) async fn join_parent(
     peer: PeerIp,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Created<Joined>, Failure> {
+) -> Result<Created<Joined>, Error> {
     let ctx = caveat_context(&peer);
     transaction(&app, move |app, tx| {
         // 404, 401, 403 for the joining group come before the body is read.

@@ -1,7 +1,7 @@
 //! The routes of the Onezone group-invite REST API (base path `/api/v3/onezone`), one file per
-//! resource: [`groups`], [`invites`] (issuing invite tokens and joining with them), [`tokens`].
+//! resource: `groups`, `invites` (issuing invite tokens and joining with them), `tokens`.
 //!
-//! A handler gets the caller from the [`Caller`](crate::auth::Caller) extractor (credentials
+//! A handler gets the caller from the [`Caller`] extractor (credentials
 //! that are present but wrong answer 401 before anything else), then runs its whole work in one
 //! transaction of the [`Store`](crate::store::Store) on a blocking thread, asking
 //! `onezone_tokens` for every decision. Checks follow Onezone's order: the resource exists (404),
@@ -9,20 +9,18 @@
 //! 400).
 
 mod groups;
-
-pub(crate) use groups::random_group_id;
 mod invites;
 mod tokens;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use onezone_tokens::group::{
@@ -31,16 +29,16 @@ use onezone_tokens::group::{
 use onezone_tokens::invite::{Authorized, GroupAccess, InviteError, authorize, group_from_path};
 use onezone_tokens::token::CaveatContext;
 use serde::{Deserialize, Serialize};
+use tower_http::trace::TraceLayer;
+use tracing::Span;
 
-use crate::App;
-use crate::error::{Failure, json_errors, json_response};
+use crate::app::App;
+use crate::auth::Credentials;
+use crate::error::{BODY_LIMIT, Error, json_errors, json_response};
 use crate::store::Tx;
 
 /// The base path of every route.
 pub const BASE: &str = "/api/v3/onezone";
-
-/// The largest request body accepted (413 above).
-pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// The router of the API, with its request log, body limit and JSON errors.
 pub fn router(app: Arc<App>) -> Router {
@@ -73,32 +71,70 @@ pub fn router(app: Arc<App>) -> Router {
         .fallback(unknown_route)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::map_response(json_errors))
-        .layer(middleware::from_fn(log_request))
+        .layer(request_log())
         .with_state(app)
 }
 
-/// One line per request on stderr: method, path (no query string), status, time. Never a
-/// header or a body.
-async fn log_request(request: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let method = request.method().clone();
-    let mut path = request.uri().path().to_owned();
-    if path.len() > 200 {
-        let mut end = 200;
-        while !path.is_char_boundary(end) {
-            end -= 1;
+/// tower-http's `TraceLayer` with a span per request and one event when it is answered.
+type RequestLog = TraceLayer<
+    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
+    fn(&Request) -> Span,
+    (),
+    fn(&Response, Duration, &Span),
+    (),
+    (),
+    (),
+>;
+
+/// The request log: one line per request, `METHOD PATH STATUS TIMEms` (the path without its
+/// query string, cut at 200 bytes). Never a header or a body, so never a token or a password.
+fn request_log() -> RequestLog {
+    fn span(request: &Request) -> Span {
+        let mut path = request.uri().path();
+        if path.len() > 200 {
+            let mut end = 200;
+            while !path.is_char_boundary(end) {
+                end -= 1;
+            }
+            path = &path[..end];
         }
-        path.truncate(end);
-        path.push_str("...");
+        tracing::info_span!("request", method = %request.method(), path = %path)
     }
-    let response = next.run(request).await;
-    let ms = start.elapsed().as_secs_f64() * 1000.0;
-    eprintln!("{method} {path} {} {ms:.2}ms", response.status().as_u16());
-    response
+    fn response(response: &Response, latency: Duration, _: &Span) {
+        let ms = latency.as_secs_f64() * 1000.0;
+        tracing::info!("{} {ms:.2}ms", response.status().as_u16());
+    }
+    TraceLayer::new_for_http()
+        .make_span_with(span as fn(&Request) -> Span)
+        .on_request(())
+        .on_response(response as fn(&Response, Duration, &Span))
+        .on_body_chunk(())
+        .on_eos(())
+        .on_failure(())
 }
 
-async fn unknown_route() -> Failure {
-    Failure::not_found("The resource could not be found")
+async fn unknown_route() -> Error {
+    Error::not_found("The resource could not be found")
+}
+
+/// The caller of a request: `None` for an anonymous one. Credentials that are present but not
+/// valid answer 401 at once, before any other check, so that a wrong password never learns
+/// whether a group exists (Onezone reads credentials first).
+pub struct Caller(pub Option<UserId>);
+
+impl FromRequestParts<Arc<App>> for Caller {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Error> {
+        match app.credentials(&parts.headers).await? {
+            Credentials::Absent => Ok(Caller(None)),
+            Credentials::Valid(user) => Ok(Caller(Some(user))),
+            Credentials::Invalid => Err(Error::new(
+                StatusCode::UNAUTHORIZED,
+                "Provided basic authorization credentials are not valid",
+            )),
+        }
+    }
 }
 
 /// The client's address, when the server runs with connection info (not in-process tests).
@@ -127,12 +163,12 @@ pub(crate) fn caveat_context(peer: &PeerIp) -> CaveatContext {
 /// Runs `f` in one transaction on a blocking thread (it may wait for the database and the disk).
 pub(crate) async fn transaction<T: Send + 'static>(
     app: &Arc<App>,
-    f: impl FnOnce(&App, &mut dyn Tx) -> Result<T, Failure> + Send + 'static,
-) -> Result<T, Failure> {
+    f: impl FnOnce(&App, &mut dyn Tx) -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
     let app = Arc::clone(app);
     tokio::task::spawn_blocking(move || app.store.write(|tx| f(&app, tx)))
         .await
-        .unwrap_or_else(|e| Err(Failure::internal(format!("a request failed: {e}"))))
+        .unwrap_or_else(|e| Err(Error::internal(format!("a request failed: {e}"))))
 }
 
 /// Whether the body is blank (no body: the optional body of the token endpoints).
@@ -153,8 +189,8 @@ pub(crate) fn declared_json(headers: &HeaderMap) -> bool {
         })
 }
 
-pub(crate) fn unsupported_media_type() -> Failure {
-    Failure::new(
+pub(crate) fn unsupported_media_type() -> Error {
+    Error::new(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
         "Unsupported media type: send the body as JSON (Content-Type: application/json)",
     )
@@ -164,14 +200,14 @@ pub(crate) fn unsupported_media_type() -> Failure {
 pub(crate) fn parse_body<T: for<'de> Deserialize<'de>>(
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<T, Failure> {
+) -> Result<T, Error> {
     if is_blank(body) {
-        return Err(Failure::bad_request("Invalid request: missing JSON body"));
+        return Err(Error::bad_request("Invalid request: missing JSON body"));
     }
     if !declared_json(headers) {
         return Err(unsupported_media_type());
     }
-    serde_json::from_slice(body).map_err(|e| Failure::bad_request(format!("Invalid request: {e}")))
+    serde_json::from_slice(body).map_err(|e| Error::bad_request(format!("Invalid request: {e}")))
 }
 
 /// `user`'s standing in `group`, from the database: the group's row, and the user's effective
@@ -181,7 +217,7 @@ pub(crate) fn access(
     tx: &mut dyn Tx,
     user: Option<&UserId>,
     group: &GroupId,
-) -> Result<GroupAccess, Failure> {
+) -> Result<GroupAccess, Error> {
     if tx.group(group)?.is_none() {
         return Ok(GroupAccess::MISSING);
     }
@@ -198,7 +234,7 @@ pub(crate) fn effective_privileges(
     tx: &mut dyn Tx,
     user: &UserId,
     group: &GroupId,
-) -> Result<PrivilegeSet, Failure> {
+) -> Result<PrivilegeSet, Error> {
     let (memberships, links) = tx.privilege_rows(user, group, app.limits.max_depth)?;
     Ok(effective_privileges_from_rows(user, group, &memberships, &links)
         .map_err(InviteError::from)?)
@@ -212,7 +248,7 @@ pub(crate) fn authorize_in(
     id: &str,
     caller: Option<&UserId>,
     needed: Privilege,
-) -> Result<Authorized, Failure> {
+) -> Result<Authorized, Error> {
     let group = group_from_path(id)?;
     let access = access(app, tx, caller, &group)?;
     Ok(authorize(&group, caller, &access, needed)?)
@@ -229,7 +265,7 @@ impl<T: Serialize> IntoResponse for Created<T> {
                 response.headers_mut().insert(header::LOCATION, value);
                 response
             }
-            Err(_) => Failure::internal("a Location header that is not ASCII").into_response(),
+            Err(_) => Error::internal("a Location header that is not ASCII").into_response(),
         }
     }
 }

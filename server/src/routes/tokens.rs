@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Ok200, parse_body};
-use crate::error::Failure;
+use crate::error::Error;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -17,10 +17,10 @@ struct ExamineRequest {
 
 /// `POST /tokens/examine`: what a token says, without trusting it (no credentials needed; the
 /// signature is not checked).
-pub(crate) async fn examine(headers: HeaderMap, body: Bytes) -> Result<Ok200<Value>, Failure> {
+pub(crate) async fn examine(headers: HeaderMap, body: Bytes) -> Result<Ok200<Value>, Error> {
     let request: ExamineRequest = parse_body(&headers, &body)?;
     let token = UnverifiedToken::parse(&request.token).map_err(|e| {
-        Failure::bad_request(format!("Bad value: provided \"token\" is not a valid token ({e})"))
+        Error::bad_request(format!("Bad value: provided \"token\" is not a valid token ({e})"))
     })?;
     let caveats: Vec<Value> = token
         .caveats()

@@ -461,7 +461,7 @@ pub enum Operation {
 
 /// A request to change the privileges of a member or of a child group, in Onezone's form:
 /// `{"operation": "set" | "grant" | "revoke", "privileges": [...]}`, where `operation` may be
-/// left out (it defaults to `set`). Other fields are refused.
+/// left out (it defaults to `set`). Other keys are ignored, as Onezone ignores them.
 ///
 /// ```
 /// use onezone_tokens::group::{Operation, Privilege, PrivilegeChange, PrivilegeSet};
@@ -476,7 +476,6 @@ pub enum Operation {
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct PrivilegeChange {
     /// How to combine [`PrivilegeChange::privileges`] with the current privileges.
     #[serde(default)]
@@ -642,10 +641,10 @@ mod tests {
                 .is_err()
         );
         assert!(serde_json::from_str::<PrivilegeChange>(r#"{"operation": "set"}"#).is_err());
-        assert!(
-            serde_json::from_str::<PrivilegeChange>(r#"{"privileges": [], "privilege": []}"#)
-                .is_err()
-        );
+        // Unknown keys are ignored, as Onezone ignores them; the declared one is what counts.
+        let change: PrivilegeChange =
+            serde_json::from_str(r#"{"privileges": [], "privilege": ["group_view"]}"#).unwrap();
+        assert_eq!(change, PrivilegeChange::set(PrivilegeSet::EMPTY));
         assert_eq!(
             serde_json::to_string(&PrivilegeChange::grant(PrivilegeSet::member())).unwrap(),
             r#"{"operation":"grant","privileges":["group_view"]}"#

@@ -88,9 +88,10 @@ impl<'de> Deserialize<'de> for UsageLimit {
 /// The optional body of `POST /groups/{id}/users/token` (`GroupInviteTokenRequest`).
 ///
 /// The 17.06 API defines no properties: `{}` (or no body at all) is the whole request. These
-/// optional extensions use Onezone's (20.02) JSON spelling; unknown fields are refused.
+/// optional extensions use Onezone's (20.02) JSON spelling. Unknown keys are ignored, as Onezone
+/// ignores them (it keeps only the declared ones); a declared key with a bad value is refused.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct GroupInviteTokenRequest {
     /// Caveats to add, in their JSON form (time, ip, asn, geo.country, geo.region, consumer).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -129,7 +130,7 @@ pub struct GroupInviteToken {
 
 /// The body of `POST /user/groups/join` and `POST /groups/{id}/parents/join`: `{"token": "..."}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+// Unknown keys are ignored, as Onezone does.
 pub struct JoinRequest {
     /// The invite token.
     pub token: String,

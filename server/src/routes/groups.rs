@@ -18,7 +18,7 @@ use crate::app::{App, random_group_id};
 use crate::error::Error;
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+// Unknown keys are ignored, as Onezone does.
 struct CreateGroup {
     name: String,
     #[serde(rename = "type", default)]

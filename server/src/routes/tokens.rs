@@ -10,7 +10,7 @@ use super::{Ok200, parse_body};
 use crate::error::Error;
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+// Unknown keys are ignored, as Onezone does.
 struct ExamineRequest {
     token: String,
 }

@@ -66,7 +66,7 @@ declare -a base
 start_server() {
   local i=$1
   : >"$work/server$i.out"
-  "$server_bin" --db "$db" --port 0 --config "$work/config.json" \
+  "$server_bin" --db "$db" --port 0 --config "$work/config.json" --master-key "$work/master.key" \
     >"$work/server$i.out" 2>>"$work/server$i.err" &
   pids[i]=$!
   local line=""

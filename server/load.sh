@@ -96,6 +96,7 @@ EOF
 bases=()
 for i in $(seq 0 $((INSTANCES - 1))); do
   "$server_bin" --db "$db" --port 0 --config "$work/config.json" --durability "$DURABILITY" \
+    --master-key "$work/master.key" \
     >"$work/server$i.out" 2>"$work/server$i.err" &
   pids+=($!)
   line=""

@@ -74,7 +74,8 @@ EOF
 # Starts the server on a free port; sets $server_pid and $base.
 start_server() {
   : >"$work/server.out"
-  "$server_bin" --db "$db" --port 0 "$@" >"$work/server.out" 2>>"$work/server.err" &
+  "$server_bin" --db "$db" --port 0 --master-key "$work/master.key" "$@" \
+    >"$work/server.out" 2>>"$work/server.err" &
   server_pid=$!
   local line=""
   for _ in $(seq 1 600); do

@@ -7,8 +7,10 @@ CREATE TABLE IF NOT EXISTS users (
 CREATE TABLE IF NOT EXISTS groups (
     group_id   TEXT PRIMARY KEY,
     name       TEXT NOT NULL,
-    group_type TEXT NOT NULL
+    group_type TEXT NOT NULL,
+    created_by TEXT -- NULL for groups migrated from version 1
 );
+CREATE INDEX IF NOT EXISTS groups_by_creator ON groups (created_by);
 CREATE TABLE IF NOT EXISTS group_users (
     group_id   TEXT NOT NULL REFERENCES groups (group_id),
     user_id    TEXT NOT NULL,
@@ -37,3 +39,5 @@ CREATE TABLE IF NOT EXISTS invite_tokens (
     revoked     BOOLEAN NOT NULL DEFAULT FALSE
 );
 CREATE INDEX IF NOT EXISTS invite_tokens_by_group ON invite_tokens (group_id);
+CREATE INDEX IF NOT EXISTS invite_tokens_by_issuer ON invite_tokens (issuer);
+-- invite_tokens.secret is empty when the server derives the secret from its master key.

@@ -1,12 +1,17 @@
 //! The server's state and its set-up: the [`Config`] it starts with, the [`App`] every request
 //! shares (the database, the password checks, the issuing policy; never a copy of the data).
 
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use argon2::Params;
 use axum::http::HeaderMap;
 use onezone_tokens::group::{DirectoryLimits, Group, GroupId, GroupType, PrivilegeSet, UserId};
-use onezone_tokens::invite::IssuePolicy;
+use onezone_tokens::invite::{AdminAccess, InviteRecord, IssuePolicy, SecretBytes};
+use onezone_tokens::macaroon::Secret;
+use onezone_tokens::token::DerivedSecrets;
+use zeroize::Zeroizing;
 
 use crate::auth::{self, Credentials};
 use crate::error::Error;
@@ -25,6 +30,31 @@ pub struct Config {
     pub durability: Durability,
     /// The Argon2id cost of the password hashes made at start-up.
     pub password_params: Params,
+    /// Users who hold Onezone's admin privilege `oz_tokens_manage`: they manage anyone's named
+    /// tokens.
+    pub admins: Vec<String>,
+    /// The file of the master key every named token's secret is derived from (created, readable
+    /// by its owner only, on first start). `None`: `<db>.key` beside a SQLite file, `onezone.key`
+    /// in the working directory for PostgreSQL. `ONEZONE_MASTER_KEY` (base64) overrides it.
+    pub master_key_file: Option<PathBuf>,
+    /// Per-user quotas.
+    pub quotas: Quotas,
+}
+
+/// Per-user quotas, answered with 429 when reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quotas {
+    /// Groups a user may create. Default 1,000.
+    pub groups_per_user: u64,
+    /// Invite tokens a user may have open at once (not revoked, expired or used up). Default
+    /// 1,000.
+    pub open_invites_per_user: u64,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Quotas { groups_per_user: 1_000, open_invites_per_user: 1_000 }
+    }
 }
 
 impl Config {
@@ -37,6 +67,9 @@ impl Config {
             users: Vec::new(),
             durability: Durability::Full,
             password_params: auth::default_params(),
+            admins: Vec::new(),
+            master_key_file: None,
+            quotas: Quotas::default(),
         }
     }
 }
@@ -52,6 +85,10 @@ pub struct App {
     pub policy: IssuePolicy,
     /// The bounds of the group graph (its nesting depth bounds every recursive query).
     pub limits: DirectoryLimits,
+    /// Who holds `oz_tokens_manage`.
+    pub admins: HashSet<UserId>,
+    /// Per-user quotas.
+    pub quotas: Quotas,
 }
 
 impl App {
@@ -74,12 +111,44 @@ impl App {
                 .map_err(|e: StoreError| format!("{}: {e}", config.db))?;
         }
         let users = auth::Users::new(&config.password_params)?;
+        let master = master_key(config)?;
+        let secrets = DerivedSecrets::new(&Secret::new(master.as_slice()));
+        let admins = config
+            .admins
+            .iter()
+            .map(|name| UserId::new(name.as_str()).map_err(|e| format!("admin {name:?}: {e}")))
+            .collect::<Result<_, _>>()?;
         Ok(Arc::new(App {
             store,
             users: Arc::new(users),
-            policy: IssuePolicy::new(config.domain.clone()),
+            policy: IssuePolicy::new(config.domain.clone()).with_derived_secrets(secrets),
             limits: DirectoryLimits::default(),
+            admins,
+            quotas: config.quotas,
         }))
+    }
+
+    /// `user`'s Onezone-admin standing.
+    pub fn admin(&self, user: &UserId) -> AdminAccess {
+        AdminAccess { oz_tokens_manage: self.admins.contains(user) }
+    }
+
+    /// A record as stored: without its secret, which is derived from the master key.
+    pub fn stored(&self, record: &InviteRecord) -> InviteRecord {
+        let mut stored = record.clone();
+        stored.secret = SecretBytes::new(Vec::new());
+        stored
+    }
+
+    /// A record as read, with its secret: derived from the master key, unless the record keeps
+    /// its own (records of a migrated version-1 database).
+    pub fn with_secret(&self, mut record: InviteRecord) -> InviteRecord {
+        if record.secret.expose().is_empty()
+            && let Some(derived) = self.policy.derived_secrets()
+        {
+            record.secret = SecretBytes::new(derived.named(&record.token_id).expose().to_vec());
+        }
+        record
     }
 
     /// The number of users in the database.
@@ -128,7 +197,7 @@ impl App {
             for i in 0..groups {
                 let group = Group::new(random_group_id(), format!("group {i}"), GroupType::Team)
                     .map_err(|e| e.to_string())?;
-                if !tx.insert_group(&group)? {
+                if !tx.insert_group(&group, Some(&owner))? {
                     return Err(PopulateError("a group id collided; run again".to_owned()));
                 }
                 tx.insert_membership(&group.id, &owner, PrivilegeSet::admin())?;
@@ -172,5 +241,78 @@ pub fn random_group_id() -> GroupId {
     match GroupId::new(id) {
         Ok(id) => id,
         Err(_) => unreachable!("32 ASCII letters and digits are a valid id"),
+    }
+}
+
+/// The master key: `ONEZONE_MASTER_KEY` (base64), else the key file, created on first start.
+fn master_key(config: &Config) -> Result<Zeroizing<Vec<u8>>, String> {
+    use base64::Engine;
+    let decode = |text: &str, from: &str| -> Result<Zeroizing<Vec<u8>>, String> {
+        let text = text.trim().trim_end_matches('=');
+        let engines = [
+            base64::engine::general_purpose::STANDARD_NO_PAD,
+            base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        ];
+        let key = engines
+            .iter()
+            .find_map(|engine| engine.decode(text).ok())
+            .ok_or_else(|| format!("{from}: the master key is not base64"))?;
+        if key.len() < 32 {
+            return Err(format!("{from}: the master key is shorter than 32 bytes"));
+        }
+        Ok(Zeroizing::new(key))
+    };
+    if let Ok(text) = std::env::var("ONEZONE_MASTER_KEY") {
+        return decode(&Zeroizing::new(text), "ONEZONE_MASTER_KEY");
+    }
+    let path = match (&config.master_key_file, &config.db) {
+        (Some(path), _) => path.clone(),
+        (None, Database::Sqlite(db)) => {
+            let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+            name.push(".key");
+            db.with_file_name(name)
+        }
+        (None, Database::Postgres(_)) => PathBuf::from("onezone.key"),
+    };
+    let shown = path.display().to_string();
+    if !path.exists() {
+        create_key_file(&path)
+            .map_err(|e| format!("{shown}: cannot create the master key: {e}"))?;
+    }
+    let text = Zeroizing::new(
+        std::fs::read_to_string(&path).map_err(|e| format!("{shown}: cannot read: {e}"))?,
+    );
+    decode(&text, &shown)
+}
+
+/// Writes 32 random bytes (base64) to `path`, readable by its owner only, atomically: a server
+/// starting at the same time reads either no file or the whole key, and the first one wins.
+fn create_key_file(path: &Path) -> std::io::Result<()> {
+    use base64::Engine;
+    use rand::TryRng;
+    use std::io::Write;
+    let mut key = Zeroizing::new([0u8; 32]);
+    rand::rngs::SysRng
+        .try_fill_bytes(key.as_mut_slice())
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let text = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(key.as_slice()));
+    let temporary = path.with_extension(format!("tmp{}", std::process::id()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(&temporary)?;
+    file.write_all(text.as_bytes())?;
+    file.write_all(b"\n")?;
+    file.sync_all()?;
+    drop(file);
+    let linked = std::fs::hard_link(&temporary, path);
+    let _ = std::fs::remove_file(&temporary);
+    match linked {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        other => other,
     }
 }

@@ -25,8 +25,10 @@ OPTIONS:
   --user NAME:PASSWORD   create the user, or set its password (repeatable); users created
                          earlier stay in the database
   --config FILE          a JSON file: {\"db\": ..., \"bind\": ..., \"port\": ..., \"domain\": ...,
-                         \"durability\": ..., \"users\": {\"alice\": \"secret\", ...}}; options given
-                         on the command line win, users add up. Prefer it to --user: a command
+                         \"durability\": ..., \"users\": {\"alice\": \"secret\", ...},
+                         \"admins\": [...], \"master_key\": FILE, \"max_groups_per_user\": N,
+                         \"max_open_invites_per_user\": N}; options given on the command line
+                         win, users and admins add up. Prefer it to --user: a command
                          line is visible to other users of the machine.
   --bind IP              the address to listen on (default 127.0.0.1)
   --port N               the port (default 8080; 0 picks a free one)
@@ -34,6 +36,15 @@ OPTIONS:
   --durability MODE      SQLite only. full (default): each commit is on disk before the
                          answer; normal: a commit survives a crash of the server, not a
                          power loss
+  --admin NAME           NAME holds Onezone's oz_tokens_manage: it may list, revoke and
+                         delete anyone's named tokens (repeatable)
+  --master-key FILE      the master key every invite token's secret is derived from, so the
+                         database holds no secret (created, mode 0600, on first start;
+                         default DB.key beside a SQLite file, onezone.key for PostgreSQL;
+                         ONEZONE_MASTER_KEY=<base64> overrides it). Keep it apart from the
+                         database, and give every server of one database the same key.
+  --max-groups-per-user N          groups a user may create (default 1000; 429 above)
+  --max-open-invites-per-user N    invite tokens a user may have open (default 1000; 429)
   -h, --help             this text
   -V, --version          the version
 
@@ -55,6 +66,11 @@ struct FileConfig {
     durability: Option<String>,
     #[serde(default)]
     users: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    admins: Vec<String>,
+    master_key: Option<PathBuf>,
+    max_groups_per_user: Option<u64>,
+    max_open_invites_per_user: Option<u64>,
 }
 
 struct Options {
@@ -65,6 +81,10 @@ struct Options {
     durability: Option<Durability>,
     users: Vec<(String, String)>,
     config: Option<PathBuf>,
+    admins: Vec<String>,
+    master_key: Option<PathBuf>,
+    max_groups_per_user: Option<u64>,
+    max_open_invites_per_user: Option<u64>,
 }
 
 enum Command {
@@ -96,6 +116,10 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
         durability: None,
         users: Vec::new(),
         config: None,
+        admins: Vec::new(),
+        master_key: None,
+        max_groups_per_user: None,
+        max_open_invites_per_user: None,
     };
     let (mut owner, mut groups, mut members) = (None, 1000usize, 10usize);
     if args.first().map(String::as_str) == Some("populate") {
@@ -140,6 +164,14 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
             ("--port", false) => options.port = Some(number(name, &value()?)?),
             ("--domain", false) => options.domain = Some(value()?),
             ("--durability", false) => options.durability = Some(durability(&value()?)?),
+            ("--admin", false) => options.admins.push(value()?),
+            ("--master-key", false) => options.master_key = Some(PathBuf::from(value()?)),
+            ("--max-groups-per-user", false) => {
+                options.max_groups_per_user = Some(number(name, &value()?)?);
+            }
+            ("--max-open-invites-per-user", false) => {
+                options.max_open_invites_per_user = Some(number(name, &value()?)?);
+            }
             _ => return Err(format!("unknown argument {arg:?} (see --help)")),
         }
     }
@@ -172,6 +204,15 @@ fn resolve(options: Options) -> Result<(Config, SocketAddr), String> {
         (None, None) => Durability::Full,
     };
     config.users = file.users.into_iter().collect();
+    config.admins = file.admins;
+    config.admins.extend(options.admins);
+    config.master_key_file = options.master_key.or(file.master_key);
+    if let Some(n) = options.max_groups_per_user.or(file.max_groups_per_user) {
+        config.quotas.groups_per_user = n;
+    }
+    if let Some(n) = options.max_open_invites_per_user.or(file.max_open_invites_per_user) {
+        config.quotas.open_invites_per_user = n;
+    }
     config.users.extend(options.users);
     let bind = options.bind.or(file.bind).unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
     let port = options.port.or(file.port).unwrap_or(8080);

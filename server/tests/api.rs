@@ -61,9 +61,24 @@ struct Server {
 
 impl Server {
     fn start(db: &TempDb, users: &[&str]) -> Server {
-        let app = App::open(&config(db, users)).unwrap();
+        Server::start_with(config(db, users))
+    }
+
+    fn start_with(config: Config) -> Server {
+        let app = App::open(&config).unwrap();
         Server { router: routes::router(Arc::clone(&app)), app }
     }
+}
+
+/// The stored record of a token, as the database holds it (no secret derived in).
+fn stored_record(s: &Server, token: &str) -> onezone_tokens::invite::InviteRecord {
+    let id = onezone_tokens::invite::InviteToken::parse(token).unwrap().token_id().to_owned();
+    s.app
+        .store
+        .write(|tx| tx.invite(&id))
+        .map_err(|e: onezone_server::store::StoreError| e)
+        .unwrap()
+        .unwrap()
 }
 
 struct Reply {
@@ -633,4 +648,124 @@ async fn a_version_1_database_is_migrated_on_open() {
     let path = format!("/groups/{physicists}/users");
     let reply = send_as(&s.router, Method::GET, &path, Some((&user, &password)), None, None).await;
     assert_eq!(users(&reply), ["alice", "bob", "dave", "erin"]);
+}
+
+#[tokio::test]
+async fn named_tokens_are_listed_revoked_and_deleted_by_their_issuer_or_an_admin() {
+    let db = TempDb::new("named");
+    let mut config = config(&db, &["alice", "bob", "carol", "root"]);
+    config.admins = vec!["root".to_owned()];
+    let s = Server::start_with(config);
+    let r = &s.router;
+    let group = create_group(r, "alice", "Named").await;
+    let token = invite(r, "alice", &group, Some(r#"{"usageLimit": 3}"#)).await;
+    let id = onezone_tokens::invite::InviteToken::parse(&token).unwrap().token_id().to_owned();
+
+    // alice's own tokens: usage and expiry, never the secret nor the token.
+    let reply = get(r, "/user/tokens/named", Some("alice")).await;
+    expect(&reply, 200);
+    let listed = reply.body["tokens"].as_array().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["id"], id.as_str());
+    assert_eq!(
+        (listed[0]["usageLimit"].as_u64(), listed[0]["usageCount"].as_u64()),
+        (Some(3), Some(0))
+    );
+    assert!(listed[0]["validUntil"].as_u64().is_some());
+    let text = reply.body.to_string();
+    assert!(!text.contains(&token) && !text.contains("secret"), "{text}");
+    // A group's open invites (that the caller may manage).
+    let reply = get(r, &format!("/user/tokens/named?group={group}"), Some("alice")).await;
+    assert_eq!(reply.body["tokens"].as_array().unwrap().len(), 1);
+    expect(&get(r, "/user/tokens/named", None).await, 401);
+    let reply = get(r, "/user/tokens/named", Some("bob")).await;
+    assert_eq!(reply.body["tokens"].as_array().unwrap().len(), 0);
+
+    // By id: 404 before 401 before 403.
+    let path = format!("/tokens/named/{id}");
+    expect(&get(r, "/tokens/named/nosuchtoken", None).await, 404);
+    expect(&get(r, &path, None).await, 401);
+    let reply = get(r, &path, Some("bob")).await;
+    expect(&reply, 403);
+    expect(&get(r, &path, Some("alice")).await, 200);
+    expect(&get(r, &path, Some("root")).await, 200);
+
+    // Revoked by its issuer: joining fails at once, with the reason; reinstated: it works.
+    let patch = |user: &'static str, body: &'static str| {
+        let path = path.clone();
+        async move { send(r, Method::PATCH, &path, Some(user), Some(body), None).await }
+    };
+    expect(&patch("bob", r#"{"revoked": true}"#).await, 403);
+    expect(&patch("alice", r#"{}"#).await, 400);
+    expect(&patch("alice", r#"{"revoked": true, "name": "ignored"}"#).await, 204);
+    let reply = join(r, "carol", &token).await;
+    expect(&reply, 400);
+    assert!(reply.body["error"].as_str().unwrap().contains("revoked"), "{}", reply.body);
+    expect(&patch("root", r#"{"revoked": false}"#).await, 204);
+    expect(&join(r, "carol", &token).await, 201);
+
+    // Deleted: gone, and the token no longer joins anyone.
+    expect(&send(r, Method::DELETE, &path, Some("bob"), None, None).await, 403);
+    expect(&send(r, Method::DELETE, &path, Some("alice"), None, None).await, 204);
+    expect(&get(r, &path, Some("alice")).await, 404);
+    expect(&join(r, "bob", &token).await, 400);
+}
+
+#[tokio::test]
+async fn quotas_on_groups_and_open_invites_answer_429() {
+    let db = TempDb::new("quotas");
+    let mut config = config(&db, &["alice", "bob"]);
+    config.quotas.groups_per_user = 2;
+    config.quotas.open_invites_per_user = 2;
+    let s = Server::start_with(config);
+    let r = &s.router;
+    let group = create_group(r, "alice", "One").await;
+    create_group(r, "alice", "Two").await;
+    let body = json!({"name": "Three", "type": "team"}).to_string();
+    let reply = post(r, "/user/groups", Some("alice"), Some(&body)).await;
+    expect(&reply, 429);
+    assert!(reply.body["error"].as_str().unwrap().contains("maximum of 2 groups"));
+    // Another user has a quota of its own.
+    create_group(r, "bob", "Bob's").await;
+
+    let first = invite(r, "alice", &group, None).await;
+    invite(r, "alice", &group, None).await;
+    let path = format!("/groups/{group}/users/token");
+    let reply = post(r, &path, Some("alice"), None).await;
+    expect(&reply, 429);
+    assert!(reply.body["error"].as_str().unwrap().contains("open invite tokens"));
+    // A used-up token is no longer open: room for one more.
+    expect(&join(r, "bob", &first).await, 201);
+    invite(r, "alice", &group, None).await;
+    expect(&post(r, &path, Some("alice"), None).await, 429);
+}
+
+#[tokio::test]
+async fn the_database_holds_no_token_secret_and_alone_mints_nothing() {
+    let db = TempDb::new("secrets");
+    let token = {
+        let s = Server::start(&db, &["alice", "bob", "carol"]);
+        let group = create_group(&s.router, "alice", "Secretless").await;
+        let token = invite(&s.router, "alice", &group, Some(r#"{"usageLimit": 2}"#)).await;
+        // The row has no secret: it is derived from the master key, kept in its own file.
+        assert!(stored_record(&s, &token).secret.expose().is_empty());
+        expect(&join(&s.router, "bob", &token).await, 201);
+        token
+    };
+    let key = db.dir.join("onezone.db.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{mode:o}");
+    }
+    // The same database with another master key (a stolen copy, say): the token is worthless.
+    let mut other = config(&db, &[]);
+    other.master_key_file = Some(db.dir.join("other.key"));
+    let s = Server::start_with(other);
+    expect(&join(&s.router, "carol", &token).await, 400);
+    drop(s);
+    // With its own key again, it works.
+    let s = Server::start(&db, &[]);
+    expect(&join(&s.router, "carol", &token).await, 201);
 }

@@ -1,14 +1,15 @@
 //! Issuing invite tokens: `POST /groups/{id}/users/token` and `POST /groups/{id}/children/token`.
 
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use rand_core::CryptoRng;
 
 use crate::group::{GroupId, Privilege, PrivilegeSet, UserId};
 use crate::token::{
-    Caveat, IdentifierV2, InviteKind, Persistence, Subject, TokenError, TokenIdentifier, TokenType,
-    mint,
+    Caveat, DerivedSecrets, IdentifierV2, InviteKind, Persistence, Subject, TokenError,
+    TokenIdentifier, TokenType, mint,
 };
 
 use super::api::{GroupInviteToken, GroupInviteTokenRequest, UsageLimit};
@@ -17,7 +18,7 @@ use super::facts::GroupAccess;
 use super::record::{InviteRecord, InviteTarget, SecretBytes};
 
 /// How a server issues invite tokens.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct IssuePolicy {
     /// The Onezone domain, written as the token's location.
@@ -28,6 +29,9 @@ pub struct IssuePolicy {
     pub max_ttl: u64,
     /// Usage limit of a token whose request gives none. Default 1, as the 17.06 API.
     pub default_usage_limit: UsageLimit,
+    /// Where a named token's secret comes from: fresh randomness by default, or derived from a
+    /// master secret ([`IssuePolicy::with_derived_secrets`]).
+    secrets: Option<Arc<DerivedSecrets>>,
 }
 
 impl IssuePolicy {
@@ -38,7 +42,40 @@ impl IssuePolicy {
             default_ttl: 7 * 24 * 3600,
             max_ttl: 30 * 24 * 3600,
             default_usage_limit: UsageLimit::ONCE,
+            secrets: None,
         }
+    }
+
+    /// Derives each named token's secret from a master secret (`DerivedSecrets::named` of the
+    /// token id) instead of drawing it at random, so that a server need not store the secret: a
+    /// copy of its database alone mints nothing. The record still carries the secret, for the
+    /// join; a server that keeps the master key apart stores the record without it and derives
+    /// it again when it reads the record.
+    ///
+    /// ```
+    /// use onezone_tokens::group::{GroupId, PrivilegeSet, UserId};
+    /// use onezone_tokens::invite::{GroupAccess, IssuePolicy, issue_invite_token};
+    /// use onezone_tokens::macaroon::Secret;
+    /// use onezone_tokens::token::DerivedSecrets;
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let master = Secret::new(&b"kept outside the database"[..]);
+    /// let policy =
+    ///     IssuePolicy::new("onezone.example.org").with_derived_secrets(DerivedSecrets::new(&master));
+    /// let access = GroupAccess { group_exists: true, privileges: PrivilegeSet::admin() };
+    /// let (g1, alice) = (GroupId::new("g1")?, UserId::new("alice")?);
+    /// let issued = issue_invite_token(&g1, Some(&alice), &access, None, &policy, 1_800_000_000, &mut rand::rng())?;
+    /// let again = policy.derived_secrets().map(|d| d.named(&issued.record.token_id));
+    /// assert_eq!(Some(issued.record.secret.expose()), again.as_ref().map(|s| s.expose()));
+    /// # Ok(()) }
+    /// ```
+    pub fn with_derived_secrets(mut self, secrets: DerivedSecrets) -> Self {
+        self.secrets = Some(Arc::new(secrets));
+        self
+    }
+
+    /// The master secret's derivations, if named token secrets are derived.
+    pub fn derived_secrets(&self) -> Option<&DerivedSecrets> {
+        self.secrets.as_deref()
     }
 
     /// Sets the default lifetime.
@@ -294,9 +331,14 @@ fn issue<R: CryptoRng + ?Sized>(
     let mut id_bytes = [0u8; TOKEN_ID_BYTES];
     rng.fill_bytes(&mut id_bytes);
     let token_id = hex(&id_bytes);
-    let mut secret = alloc::vec![0u8; SECRET_BYTES];
-    rng.fill_bytes(&mut secret);
-    let secret = SecretBytes::new(secret);
+    let secret = match &policy.secrets {
+        Some(derived) => SecretBytes::new(derived.named(&token_id).expose().to_vec()),
+        None => {
+            let mut secret = alloc::vec![0u8; SECRET_BYTES];
+            rng.fill_bytes(&mut secret);
+            SecretBytes::new(secret)
+        }
+    };
 
     let identifier = IdentifierV2::new(
         Persistence::Named,

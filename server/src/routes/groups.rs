@@ -35,12 +35,21 @@ pub(crate) async fn create(
 ) -> Result<Created<Group>, Error> {
     let user = user.ok_or(InviteError::Unauthenticated)?;
     let request: CreateGroup = parse_body(&headers, &body)?;
-    let group = transaction(&app, move |_, tx| {
+    let group = transaction(&app, move |app, tx| {
+        let quota = app.quotas.groups_per_user;
+        if tx.groups_created_by(&user)? >= quota {
+            return Err(Error::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "Quota exceeded: user {user} has already created the maximum of {quota} groups"
+                ),
+            ));
+        }
         // A collision of 190-bit random ids is only a theoretical case, yet handled.
         for _ in 0..8 {
             let group = Group::new(random_group_id(), request.name.clone(), request.group_type)
                 .map_err(refused)?;
-            if tx.insert_group(&group)? {
+            if tx.insert_group(&group, Some(&user))? {
                 tx.insert_membership(&group.id, &user, PrivilegeSet::admin())?;
                 return Ok(group);
             }

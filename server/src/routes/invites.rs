@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use onezone_tokens::group::{GroupId, LinkShape, Privilege};
 use onezone_tokens::invite::{
     ChildJoinFacts, GroupInviteToken, InviteError, InviteToken, JoinRequest, UserJoinFacts,
@@ -55,7 +55,20 @@ async fn issue(
         if !is_blank(&body) && !declared_json(&headers) {
             return Err(unsupported_media_type());
         }
-        tx.insert_invite(&issued.record)?;
+        let issuer = &issued.record.issuer;
+        let quota = app.quotas.open_invites_per_user;
+        if tx.open_invites_of(issuer, now())? >= quota {
+            return Err(Error::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "Quota exceeded: user {issuer} already has the maximum of {quota} open invite \
+                     tokens; revoke some (PATCH /tokens/named/{{id}}) or let them expire"
+                ),
+            ));
+        }
+        // Stored without its secret: that is derived from the master key kept outside the
+        // database.
+        tx.insert_invite(&app.stored(&issued.record))?;
         Ok(Ok200(issued.response))
     })
     .await
@@ -102,6 +115,7 @@ pub(crate) async fn join_group(
     let ctx = caveat_context(&peer);
     transaction(&app, move |app, tx| {
         let record = tx.invite(token.token_id())?.ok_or(InviteError::InvalidToken)?;
+        let record = app.with_secret(record);
         let facts = UserJoinFacts {
             issuer: access(app, tx, Some(&record.issuer), &record.group_id)?,
             already_member: tx.membership(&record.group_id, &user)?.is_some(),
@@ -135,6 +149,7 @@ pub(crate) async fn join_parent(
         let request: JoinRequest = parse_body(&headers, &body)?;
         let token = InviteToken::parse(&request.token)?;
         let record = tx.invite(token.token_id())?.ok_or(InviteError::InvalidToken)?;
+        let record = app.with_secret(record);
         let parent = record.group_id.clone();
         // The cycle check and the insertion must not interleave with another link.
         tx.lock_links()?;

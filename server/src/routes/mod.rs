@@ -10,6 +10,7 @@
 
 mod groups;
 mod invites;
+mod named_tokens;
 mod tokens;
 
 use std::net::{IpAddr, SocketAddr};
@@ -65,7 +66,12 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/groups/{id}/parents", get(groups::parents))
         .route("/groups/{id}/parents/join", post(invites::join_parent))
-        .route("/tokens/examine", post(tokens::examine));
+        .route("/tokens/examine", post(tokens::examine))
+        .route("/user/tokens/named", get(named_tokens::list))
+        .route(
+            "/tokens/named/{id}",
+            get(named_tokens::get).patch(named_tokens::update).delete(named_tokens::delete),
+        );
     Router::new()
         .nest(BASE, api)
         .fallback(unknown_route)

@@ -207,6 +207,28 @@ impl PgTx<'_> {
         self.query(sql, params)?.iter().map(|row| id(Self::get(row, 0)?)).collect()
     }
 
+    fn invites(&mut self, sql: &str, key: &str) -> Result<Vec<InviteRecord>, StoreError> {
+        self.query(sql, &[&key])?
+            .iter()
+            .map(|r| {
+                InviteRow {
+                    token_id: Self::get(r, 0)?,
+                    secret: Self::get(r, 1)?,
+                    group_id: Self::get(r, 2)?,
+                    issuer: Self::get(r, 3)?,
+                    target: Self::get(r, 4)?,
+                    usage_limit: Self::get(r, 5)?,
+                    usage_count: Self::get(r, 6)?,
+                    privileges: i64::from(Self::get::<i32>(r, 7)?),
+                    created_at: Self::get(r, 8)?,
+                    valid_until: Self::get(r, 9)?,
+                    revoked: Self::get(r, 10)?,
+                }
+                .into_record()
+            })
+            .collect()
+    }
+
     fn count(&mut self, sql: &str) -> Result<u64, StoreError> {
         let rows = self.query(sql, &[])?;
         let n: i64 = rows.first().map(|r| Self::get(r, 0)).transpose()?.unwrap_or(0);
@@ -233,10 +255,22 @@ impl Tx for PgTx<'_> {
         rows::group(id, Self::get(&row, 0)?, &group_type).map(Some)
     }
 
-    fn insert_group(&mut self, group: &Group) -> Result<bool, StoreError> {
+    fn insert_group(
+        &mut self,
+        group: &Group,
+        creator: Option<&UserId>,
+    ) -> Result<bool, StoreError> {
         let kind = group.group_type.to_string();
-        let n = self.execute(rows::INSERT_GROUP, &[&group.id.as_str(), &group.name, &kind])?;
+        let creator = creator.map(UserId::as_str);
+        let n =
+            self.execute(rows::INSERT_GROUP, &[&group.id.as_str(), &group.name, &kind, &creator])?;
         Ok(n == 1)
+    }
+
+    fn groups_created_by(&mut self, user: &UserId) -> Result<u64, StoreError> {
+        let rows = self.query(rows::GROUPS_CREATED_BY, &[&user.as_str()])?;
+        let n: i64 = rows.first().map(|r| Self::get(r, 0)).transpose()?.unwrap_or(0);
+        rows::unsigned(n)
     }
 
     fn membership(
@@ -392,6 +426,29 @@ impl Tx for PgTx<'_> {
         }
         .into_record()
         .map(Some)
+    }
+
+    fn invites_of(&mut self, issuer: &UserId) -> Result<Vec<InviteRecord>, StoreError> {
+        self.invites(&rows::invites_where(rows::INVITES_OF_ISSUER), issuer.as_str())
+    }
+
+    fn invites_in(&mut self, group: &GroupId) -> Result<Vec<InviteRecord>, StoreError> {
+        self.invites(&rows::invites_where(rows::INVITES_IN_GROUP), group.as_str())
+    }
+
+    fn open_invites_of(&mut self, issuer: &UserId, now: u64) -> Result<u64, StoreError> {
+        let now = rows::signed(now)?;
+        let rows = self.query(rows::OPEN_INVITES_OF, &[&issuer.as_str(), &now])?;
+        let n: i64 = rows.first().map(|r| Self::get(r, 0)).transpose()?.unwrap_or(0);
+        rows::unsigned(n)
+    }
+
+    fn set_revoked(&mut self, token_id: &str, revoked: bool) -> Result<bool, StoreError> {
+        Ok(self.execute(rows::SET_REVOKED, &[&revoked, &token_id])? == 1)
+    }
+
+    fn delete_invite(&mut self, token_id: &str) -> Result<bool, StoreError> {
+        Ok(self.execute(rows::DELETE_INVITE, &[&token_id])? == 1)
     }
 
     fn insert_invite(&mut self, record: &InviteRecord) -> Result<(), StoreError> {

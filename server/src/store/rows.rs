@@ -13,8 +13,9 @@ pub const SET_USER: &str = "INSERT INTO users (name, password_hash) VALUES ($1, 
 pub const USER_COUNT: &str = "SELECT COUNT(*) FROM users";
 
 pub const GROUP: &str = "SELECT name, group_type FROM groups WHERE group_id = $1";
-pub const INSERT_GROUP: &str = "INSERT INTO groups (group_id, name, group_type) VALUES ($1, $2, $3)
-     ON CONFLICT (group_id) DO NOTHING";
+pub const INSERT_GROUP: &str = "INSERT INTO groups (group_id, name, group_type, created_by)
+     VALUES ($1, $2, $3, $4) ON CONFLICT (group_id) DO NOTHING";
+pub const GROUPS_CREATED_BY: &str = "SELECT COUNT(*) FROM groups WHERE created_by = $1";
 
 pub const MEMBERSHIP: &str =
     "SELECT privileges FROM group_users WHERE group_id = $1 AND user_id = $2";
@@ -56,6 +57,21 @@ pub const USE_TOKEN: &str = "UPDATE invite_tokens SET usage_count = usage_count 
      WHERE token_id = $1 AND NOT revoked
        AND (usage_limit IS NULL OR usage_count < usage_limit)";
 pub const INVITE_COUNT: &str = "SELECT COUNT(*) FROM invite_tokens";
+const INVITE_COLUMNS: &str = "token_id, secret, group_id, issuer, target, usage_limit,
+     usage_count, privileges, created_at, valid_until, revoked";
+pub fn invites_where(condition: &str) -> String {
+    format!(
+        "SELECT {INVITE_COLUMNS} FROM invite_tokens WHERE {condition} ORDER BY created_at, token_id"
+    )
+}
+pub const INVITES_OF_ISSUER: &str = "issuer = $1";
+pub const INVITES_IN_GROUP: &str = "group_id = $1";
+/// Open: not revoked, not expired, a use left.
+pub const OPEN_INVITES_OF: &str = "SELECT COUNT(*) FROM invite_tokens WHERE issuer = $1
+     AND NOT revoked AND valid_until > $2
+     AND (usage_limit IS NULL OR usage_count < usage_limit)";
+pub const SET_REVOKED: &str = "UPDATE invite_tokens SET revoked = $1 WHERE token_id = $2";
+pub const DELETE_INVITE: &str = "DELETE FROM invite_tokens WHERE token_id = $1";
 
 fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(what.to_owned())
@@ -173,6 +189,8 @@ mod tests {
             super::UPDATE_CHILD_LINK,
             super::INSERT_INVITE,
             super::USE_TOKEN,
+            super::OPEN_INVITES_OF,
+            super::SET_REVOKED,
             onezone_tokens::group::EFFECTIVE_PRIVILEGES_SQL,
             onezone_tokens::group::LINK_SHAPE_SQL,
         ] {

@@ -146,7 +146,7 @@ fn migrate_from_1(tx: &Transaction<'_>) -> Result<(), StoreError> {
     };
     let mut t = SqliteTx(tx);
     for group in directory.groups() {
-        t.insert_group(group)?;
+        t.insert_group(group, None)?;
     }
     for group in directory.groups() {
         for (user, privileges) in directory.members(&group.id).unwrap_or_default() {
@@ -207,6 +207,29 @@ impl SqliteTx<'_> {
         Ok(out)
     }
 
+    fn invites(&self, sql: &str, key: &str) -> Result<Vec<InviteRecord>, StoreError> {
+        let mut stmt = self.0.prepare(sql).map_err(failed)?;
+        let mut result = stmt.query([key]).map_err(failed)?;
+        let mut out = Vec::new();
+        while let Some(r) = result.next().map_err(failed)? {
+            let row = InviteRow {
+                token_id: r.get(0).map_err(failed)?,
+                secret: r.get(1).map_err(failed)?,
+                group_id: r.get(2).map_err(failed)?,
+                issuer: r.get(3).map_err(failed)?,
+                target: r.get(4).map_err(failed)?,
+                usage_limit: r.get(5).map_err(failed)?,
+                usage_count: r.get(6).map_err(failed)?,
+                privileges: r.get(7).map_err(failed)?,
+                created_at: r.get(8).map_err(failed)?,
+                valid_until: r.get(9).map_err(failed)?,
+                revoked: r.get(10).map_err(failed)?,
+            };
+            out.push(row.into_record()?);
+        }
+        Ok(out)
+    }
+
     fn count(&self, sql: &str) -> Result<u64, StoreError> {
         rows::unsigned(self.0.query_row(sql, [], |r| r.get(0)).map_err(failed)?)
     }
@@ -234,9 +257,25 @@ impl Tx for SqliteTx<'_> {
         row.map(|(name, group_type)| rows::group(id, name, &group_type)).transpose()
     }
 
-    fn insert_group(&mut self, group: &Group) -> Result<bool, StoreError> {
+    fn insert_group(
+        &mut self,
+        group: &Group,
+        creator: Option<&UserId>,
+    ) -> Result<bool, StoreError> {
         let kind = group.group_type.to_string();
-        self.exists_changed(rows::INSERT_GROUP, params![group.id.as_str(), group.name, kind])
+        let creator = creator.map(UserId::as_str);
+        self.exists_changed(
+            rows::INSERT_GROUP,
+            params![group.id.as_str(), group.name, kind, creator],
+        )
+    }
+
+    fn groups_created_by(&mut self, user: &UserId) -> Result<u64, StoreError> {
+        rows::unsigned(
+            self.0
+                .query_row(rows::GROUPS_CREATED_BY, [user.as_str()], |r| r.get(0))
+                .map_err(failed)?,
+        )
     }
 
     fn membership(
@@ -386,6 +425,31 @@ impl Tx for SqliteTx<'_> {
             .optional()
             .map_err(failed)?;
         row.map(InviteRow::into_record).transpose()
+    }
+
+    fn invites_of(&mut self, issuer: &UserId) -> Result<Vec<InviteRecord>, StoreError> {
+        self.invites(&rows::invites_where(rows::INVITES_OF_ISSUER), issuer.as_str())
+    }
+
+    fn invites_in(&mut self, group: &GroupId) -> Result<Vec<InviteRecord>, StoreError> {
+        self.invites(&rows::invites_where(rows::INVITES_IN_GROUP), group.as_str())
+    }
+
+    fn open_invites_of(&mut self, issuer: &UserId, now: u64) -> Result<u64, StoreError> {
+        let now = rows::signed(now)?;
+        let n = self
+            .0
+            .query_row(rows::OPEN_INVITES_OF, params![issuer.as_str(), now], |r| r.get(0))
+            .map_err(failed)?;
+        rows::unsigned(n)
+    }
+
+    fn set_revoked(&mut self, token_id: &str, revoked: bool) -> Result<bool, StoreError> {
+        self.exists_changed(rows::SET_REVOKED, params![revoked, token_id])
+    }
+
+    fn delete_invite(&mut self, token_id: &str) -> Result<bool, StoreError> {
+        self.exists_changed(rows::DELETE_INVITE, [token_id])
     }
 
     fn insert_invite(&mut self, record: &InviteRecord) -> Result<(), StoreError> {

@@ -79,6 +79,7 @@ fi
 echo "populating: $N_GROUPS groups x $N_MEMBERS members..."
 start=$(date +%s%N)
 "$server_bin" populate --db "$db" --owner alice --groups "$N_GROUPS" --members "$N_MEMBERS" \
+  --master-key "$work/master.key" \
   >"$work/groups.txt"
 echo "populated in $((($(date +%s%N) - start) / 1000000)) ms"
 group=$(sed -n "$(((N_GROUPS + 1) / 2))p" "$work/groups.txt")
@@ -97,6 +98,7 @@ bases=()
 for i in $(seq 0 $((INSTANCES - 1))); do
   "$server_bin" --db "$db" --port 0 --config "$work/config.json" --durability "$DURABILITY" \
     --master-key "$work/master.key" \
+    --max-groups-per-user 0 --max-open-invites-per-user 0 \
     >"$work/server$i.out" 2>"$work/server$i.err" &
   pids+=($!)
   line=""

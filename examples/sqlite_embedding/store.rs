@@ -31,7 +31,6 @@ CREATE TABLE group_users (
     privileges INTEGER NOT NULL,
     PRIMARY KEY (group_id, user_id)
 );
-CREATE INDEX group_users_by_user ON group_users (user_id);
 CREATE TABLE group_children (
     parent_id  TEXT NOT NULL REFERENCES groups (group_id),
     child_id   TEXT NOT NULL REFERENCES groups (group_id),

@@ -41,7 +41,8 @@ pub struct Config {
     pub quotas: Quotas,
 }
 
-/// Per-user quotas, answered with 429 when reached.
+/// Per-user quotas, answered with 429 when reached; 0 is no quota. Checking one reads at most
+/// that many rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Quotas {
     /// Groups a user may create. Default 1,000.

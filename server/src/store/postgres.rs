@@ -267,8 +267,9 @@ impl Tx for PgTx<'_> {
         Ok(n == 1)
     }
 
-    fn groups_created_by(&mut self, user: &UserId) -> Result<u64, StoreError> {
-        let rows = self.query(rows::GROUPS_CREATED_BY, &[&user.as_str()])?;
+    fn groups_created_by(&mut self, user: &UserId, at_most: u64) -> Result<u64, StoreError> {
+        let at_most = rows::signed(at_most.min(i64::MAX as u64))?;
+        let rows = self.query(rows::GROUPS_CREATED_BY, &[&user.as_str(), &at_most])?;
         let n: i64 = rows.first().map(|r| Self::get(r, 0)).transpose()?.unwrap_or(0);
         rows::unsigned(n)
     }
@@ -436,9 +437,14 @@ impl Tx for PgTx<'_> {
         self.invites(&rows::invites_where(rows::INVITES_IN_GROUP), group.as_str())
     }
 
-    fn open_invites_of(&mut self, issuer: &UserId, now: u64) -> Result<u64, StoreError> {
-        let now = rows::signed(now)?;
-        let rows = self.query(rows::OPEN_INVITES_OF, &[&issuer.as_str(), &now])?;
+    fn open_invites_of(
+        &mut self,
+        issuer: &UserId,
+        now: u64,
+        at_most: u64,
+    ) -> Result<u64, StoreError> {
+        let (now, at_most) = (rows::signed(now)?, rows::signed(at_most.min(i64::MAX as u64))?);
+        let rows = self.query(rows::OPEN_INVITES_OF, &[&issuer.as_str(), &now, &at_most])?;
         let n: i64 = rows.first().map(|r| Self::get(r, 0)).transpose()?.unwrap_or(0);
         rows::unsigned(n)
     }

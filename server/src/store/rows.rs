@@ -15,7 +15,9 @@ pub const USER_COUNT: &str = "SELECT COUNT(*) FROM users";
 pub const GROUP: &str = "SELECT name, group_type FROM groups WHERE group_id = $1";
 pub const INSERT_GROUP: &str = "INSERT INTO groups (group_id, name, group_type, created_by)
      VALUES ($1, $2, $3, $4) ON CONFLICT (group_id) DO NOTHING";
-pub const GROUPS_CREATED_BY: &str = "SELECT COUNT(*) FROM groups WHERE created_by = $1";
+/// Counts at most `$2` of them: the work is bounded by the quota.
+pub const GROUPS_CREATED_BY: &str =
+    "SELECT COUNT(*) FROM (SELECT 1 FROM groups WHERE created_by = $1 LIMIT $2) AS created";
 
 pub const MEMBERSHIP: &str =
     "SELECT privileges FROM group_users WHERE group_id = $1 AND user_id = $2";
@@ -66,10 +68,12 @@ pub fn invites_where(condition: &str) -> String {
 }
 pub const INVITES_OF_ISSUER: &str = "issuer = $1";
 pub const INVITES_IN_GROUP: &str = "group_id = $1";
-/// Open: not revoked, not expired, a use left.
-pub const OPEN_INVITES_OF: &str = "SELECT COUNT(*) FROM invite_tokens WHERE issuer = $1
-     AND NOT revoked AND valid_until > $2
-     AND (usage_limit IS NULL OR usage_count < usage_limit)";
+/// Open: not revoked, not expired, a use left. Counts at most `$3` of them, over the
+/// (issuer, valid_until) index: the work is bounded by the quota and the issuer's tokens still
+/// valid.
+pub const OPEN_INVITES_OF: &str = "SELECT COUNT(*) FROM (SELECT 1 FROM invite_tokens
+     WHERE issuer = $1 AND valid_until > $2 AND NOT revoked
+       AND (usage_limit IS NULL OR usage_count < usage_limit) LIMIT $3) AS open";
 pub const SET_REVOKED: &str = "UPDATE invite_tokens SET revoked = $1 WHERE token_id = $2";
 pub const DELETE_INVITE: &str = "DELETE FROM invite_tokens WHERE token_id = $1";
 
@@ -190,6 +194,7 @@ mod tests {
             super::INSERT_INVITE,
             super::USE_TOKEN,
             super::OPEN_INVITES_OF,
+            super::GROUPS_CREATED_BY,
             super::SET_REVOKED,
             onezone_tokens::group::EFFECTIVE_PRIVILEGES_SQL,
             onezone_tokens::group::LINK_SHAPE_SQL,

@@ -270,12 +270,13 @@ impl Tx for SqliteTx<'_> {
         )
     }
 
-    fn groups_created_by(&mut self, user: &UserId) -> Result<u64, StoreError> {
-        rows::unsigned(
-            self.0
-                .query_row(rows::GROUPS_CREATED_BY, [user.as_str()], |r| r.get(0))
-                .map_err(failed)?,
-        )
+    fn groups_created_by(&mut self, user: &UserId, at_most: u64) -> Result<u64, StoreError> {
+        let at_most = rows::signed(at_most.min(i64::MAX as u64))?;
+        let n = self
+            .0
+            .query_row(rows::GROUPS_CREATED_BY, params![user.as_str(), at_most], |r| r.get(0))
+            .map_err(failed)?;
+        rows::unsigned(n)
     }
 
     fn membership(
@@ -435,11 +436,16 @@ impl Tx for SqliteTx<'_> {
         self.invites(&rows::invites_where(rows::INVITES_IN_GROUP), group.as_str())
     }
 
-    fn open_invites_of(&mut self, issuer: &UserId, now: u64) -> Result<u64, StoreError> {
-        let now = rows::signed(now)?;
+    fn open_invites_of(
+        &mut self,
+        issuer: &UserId,
+        now: u64,
+        at_most: u64,
+    ) -> Result<u64, StoreError> {
+        let (now, at_most) = (rows::signed(now)?, rows::signed(at_most.min(i64::MAX as u64))?);
         let n = self
             .0
-            .query_row(rows::OPEN_INVITES_OF, params![issuer.as_str(), now], |r| r.get(0))
+            .query_row(rows::OPEN_INVITES_OF, params![issuer.as_str(), now, at_most], |r| r.get(0))
             .map_err(failed)?;
         rows::unsigned(n)
     }

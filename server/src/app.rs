@@ -10,6 +10,7 @@ use onezone_tokens::invite::IssuePolicy;
 
 use crate::auth::{self, Credentials};
 use crate::error::Error;
+use crate::limits::{Limits, Logins};
 use crate::store::{self, Database, Durability, StoreError};
 
 /// What the server is started with.
@@ -25,6 +26,8 @@ pub struct Config {
     pub durability: Durability,
     /// The Argon2id cost of the password hashes made at start-up.
     pub password_params: Params,
+    /// Timeouts, connections, failed logins and waiting password checks allowed.
+    pub server_limits: Limits,
 }
 
 impl Config {
@@ -37,6 +40,7 @@ impl Config {
             users: Vec::new(),
             durability: Durability::Full,
             password_params: auth::default_params(),
+            server_limits: Limits::default(),
         }
     }
 }
@@ -52,6 +56,8 @@ pub struct App {
     pub policy: IssuePolicy,
     /// The bounds of the group graph (its nesting depth bounds every recursive query).
     pub limits: DirectoryLimits,
+    /// The server's [`Limits`], and the per-process counters of failed logins.
+    pub logins: Arc<Logins>,
 }
 
 impl App {
@@ -79,6 +85,7 @@ impl App {
             users: Arc::new(users),
             policy: IssuePolicy::new(config.domain.clone()),
             limits: DirectoryLimits::default(),
+            logins: Arc::new(Logins::new(&config.server_limits)),
         }))
     }
 

@@ -48,7 +48,7 @@ pub struct Limits {
 
 impl Default for Limits {
     /// 10 s for headers, 30 s for a body, 2,000 connections; 10 failures per user and 50 per
-    /// address in 5 minutes; 64 waiting password checks.
+    /// address in 5 minutes; 32 waiting password checks.
     fn default() -> Self {
         Limits {
             header_timeout: Duration::from_secs(10),
@@ -57,7 +57,7 @@ impl Default for Limits {
             login_failures_per_user: 10,
             login_failures_per_address: 50,
             login_window: Duration::from_secs(300),
-            login_queue: 64,
+            login_queue: 32,
         }
     }
 }

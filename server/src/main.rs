@@ -54,7 +54,7 @@ of 0 disables its limit):
   --login-window SECS    the failure counters' window, from its first failure (default 300);
                          the counters are per process
   --login-queue N        password checks that may wait for an Argon2 worker (one per core);
-                         a login past them answers 503 at once (default 64)
+                         a login past them answers 503 at once (default 32)
 
   -h, --help             this text
   -V, --version          the version

@@ -303,6 +303,110 @@ ok "$RACERS simultaneous joins with a one-use token: one 201, $((RACERS - 1)) 40
 call 200 "the race group" -u alice:secret "$base/groups/$race_group/users"
 expect_json "has alice and one racer" "len(b['users']) == 2 and b['users'][0] == 'alice' and b['users'][1].startswith('racer')"
 
+# --- limits: slow clients, failed logins, waiting password checks -------------------------------
+# Restarted with short timeouts and small allowances. Clients come from distinct loopback
+# addresses (127.0.0.2 ...), so that the counters per address do not mix.
+kill -TERM "$server_pid"
+wait "$server_pid" 2>/dev/null || true
+start_server --header-timeout 2 --body-timeout 2 --login-failures-per-user 3 \
+  --login-failures-per-address 6 --login-queue 0
+echo "server restarted with limits: $server_pid at $base"
+
+python3 - "$base" <<'EOF' || fail "slow clients are not all closed by the server within its timeouts"
+import socket, sys, time
+from urllib.parse import urlparse
+u = urlparse(sys.argv[1])
+addr = (u.hostname, u.port)
+start = time.monotonic()
+partial = []
+for i in range(50):
+    s = socket.create_connection(addr)
+    s.sendall(b"GET /api/v3/onezone/groups/x HTTP/1.1\r\nHost: x\r\nX-Slow: " + str(i).encode())
+    partial.append(s)
+silent = [socket.create_connection(addr) for _ in range(5)]
+body = socket.create_connection(addr)
+body.sendall(b"POST /api/v3/onezone/tokens/examine HTTP/1.1\r\nHost: x\r\n"
+             b"Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n{")
+def closed_at(s):
+    """Reads until the server closes: when it did (None: still open after 15 s), what it sent."""
+    got = b""
+    try:
+        while True:
+            s.settimeout(max(0.1, start + 15 - time.monotonic()))
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+    except ConnectionResetError:
+        pass
+    except socket.timeout:
+        return None, got
+    return time.monotonic() - start, got
+for name, group in (("partial headers", partial), ("no request", silent)):
+    times = [closed_at(s)[0] for s in group]
+    assert all(t is not None and t < 6 for t in times), f"{name}: closed at {times}"
+t, got = closed_at(body)
+assert t is not None and t < 6, f"slow body: closed at {t}"
+assert got.startswith(b"HTTP/1.1 400 ") and b"not received within" in got, got
+print(f"  {len(partial)} partial headers, {len(silent)} silent, 1 slow body: all closed within {t:.1f} s")
+EOF
+ok "50 connections with partial headers, 5 silent ones and a 60,000-byte body sent as 1 byte are all closed by the server within its 2 s timeouts (the body with a 400)"
+
+for i in 1 2 3; do
+  call 401 "a wrong password for alice from 127.0.0.2 ($i of 3)" --interface 127.0.0.2 \
+    -u alice:wrong "$base/groups/$group"
+done
+rm -f "$work/headers"
+call 429 "a 4th attempt for alice from there is refused at once" --interface 127.0.0.2 \
+  -D "$work/headers" -u alice:wrong "$base/groups/$group"
+expect_json "... saying why and when to come back (Retry-After)" \
+  "b['error'].startswith('Too many failed logins for this user; try again in ') and 0 < int(h['retry-after']) <= 300"
+call 429 "... even with the right password (a refusal tells nothing of the password)" \
+  --interface 127.0.0.2 -u alice:secret "$base/groups/$group"
+call 200 "alice, from an address with no failure, gets in at once" --interface 127.0.0.3 \
+  -u alice:secret "$base/groups/$group"
+for i in 1 2 3 4 5 6; do
+  call 401 "an unknown user from 127.0.0.4 ($i of 6)" --interface 127.0.0.4 \
+    -u "ghost$i:secret" "$base/groups/$group"
+done
+call 429 "a 7th failed login from that address is refused, whoever it names" \
+  --interface 127.0.0.4 -u bob:secret "$base/groups/$group"
+expect_json "... naming the address" "b['error'].startswith('Too many failed logins from this address')"
+call 200 "bob from elsewhere is not concerned" --interface 127.0.0.5 -u bob:secret "$base/groups/$group"
+
+python3 - "$base" "$(nproc)" <<'EOF' || fail "logins beyond the Argon2 workers and their queue do not answer 503"
+import base64, json, sys, threading, urllib.error, urllib.request
+base, cores = sys.argv[1], int(sys.argv[2])
+n = 2 * cores + 8
+barrier, results = threading.Barrier(n), [None] * n
+def login(i):
+    auth = base64.b64encode(f"flood{i}:wrong".encode()).decode()
+    request = urllib.request.Request(f"{base}/user/groups", method="POST",
+                                     headers={"Authorization": "Basic " + auth})
+    barrier.wait()
+    try:
+        urllib.request.urlopen(request, timeout=60)
+    except urllib.error.HTTPError as e:
+        results[i] = (e.code, json.loads(e.read()), e.headers.get("Retry-After"))
+threads = [threading.Thread(target=login, args=(i,)) for i in range(n)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+codes = sorted(r[0] for r in results)
+assert set(codes) <= {401, 429, 503} and 401 in codes and 503 in codes, codes
+for code, body, retry in results:
+    if code == 503:
+        assert list(body) == ["error"] and "too many logins are being checked" in body["error"], body
+        assert retry == "1", retry
+print(f"  {n} simultaneous wrong logins, {cores} Argon2 worker(s), no queue: "
+      f"{codes.count(401)} checked (401), {codes.count(503)} answered 503 at once")
+EOF
+ok "simultaneous logins past the Argon2 workers and their queue answer 503 at once"
+grep -qE '^GET /api/v3/onezone/groups/[A-Za-z0-9]+ 429 [0-9.]+ms$' "$work/server.err" ||
+  fail "no request line like 'GET /api/v3/onezone/groups/ID 429 0.12ms' in the log"
+ok "the refusals made before the routes have their request line too"
+
 # --- stop -------------------------------------------------------------------------------------
 kill -TERM "$server_pid"
 status=0

@@ -15,6 +15,7 @@ use zeroize::Zeroizing;
 
 use crate::auth::{self, Credentials};
 use crate::error::Error;
+use crate::limits::{Limits, Logins};
 use crate::store::{self, Database, Durability, StoreError};
 
 /// What the server is started with.
@@ -39,6 +40,8 @@ pub struct Config {
     pub master_key_file: Option<PathBuf>,
     /// Per-user quotas.
     pub quotas: Quotas,
+    /// Timeouts, connections, failed logins and waiting password checks allowed.
+    pub server_limits: Limits,
 }
 
 /// Per-user quotas, answered with 429 when reached; 0 is no quota. Checking one reads at most
@@ -71,6 +74,7 @@ impl Config {
             admins: Vec::new(),
             master_key_file: None,
             quotas: Quotas::default(),
+            server_limits: Limits::default(),
         }
     }
 }
@@ -90,6 +94,8 @@ pub struct App {
     pub admins: HashSet<UserId>,
     /// Per-user quotas.
     pub quotas: Quotas,
+    /// The server's [`Limits`], and the per-process counters of failed logins.
+    pub logins: Arc<Logins>,
 }
 
 impl App {
@@ -126,6 +132,7 @@ impl App {
             limits: DirectoryLimits::default(),
             admins,
             quotas: config.quotas,
+            logins: Arc::new(Logins::new(&config.server_limits)),
         }))
     }
 

@@ -6,11 +6,14 @@
 //!
 //! - [`store`]: the database, its schema and its one-transaction-per-request discipline (knows
 //!   nothing of HTTP);
+//! - [`limits`]: the bounds on what clients may hold ([`Limits`]: timeouts, connections, failed
+//!   logins, waiting password checks) and the per-process counters of failed logins;
 //! - [`auth`]: Argon2id password hashes and their checks;
 //! - [`error`]: the one error type every failure becomes (the library's refusals, the store's
 //!   faults, the HTTP layer's), and the `{"error": "..."}` answers;
 //! - [`app`]: the [`Config`] and the shared [`App`];
-//! - [`routes`]: the routes, one file per resource; [`routes::router`] builds the service.
+//! - [`routes`]: the routes, one file per resource; [`routes::router`] builds the service;
+//! - `listen`: the accept loop behind [`serve`], with the connection limits and the login guard.
 //!
 //! The binary (`src/main.rs`) reads the command line and calls [`App::open`] and [`serve`].
 
@@ -19,27 +22,34 @@
 pub mod app;
 pub mod auth;
 pub mod error;
+pub mod limits;
+mod listen;
 pub mod routes;
 pub mod store;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use app::{App, Config};
+pub use limits::Limits;
 pub use store::{Database, Durability};
 
-/// Serves the API on `listener` until `shutdown` completes, with each connection's peer address
-/// available to the handlers (for `ip` caveats).
+/// Serves the API on `listener` until `shutdown` completes, then lets the requests in progress
+/// finish. Each connection's peer address is available to the handlers (for `ip` caveats).
+///
+/// The app's [`Limits`] apply: at most `max_connections` open connections (no more are accepted
+/// until one closes), `header_timeout` to send a request's headers (the connection is closed
+/// after it, also when idle between requests), `body_timeout` to send its body (400, and the
+/// connection is closed); a login as a user or from an address over its failed logins answers
+/// 429 at once, and one that would wait behind more than `login_queue` password checks 503.
 ///
 /// # Errors
-/// If accepting connections fails.
+/// If the server cannot run (accept errors are logged and retried, not returned).
 pub async fn serve(
     app: Arc<App>,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let service = routes::router(app).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
+    listen::serve(app, listener, shutdown).await
 }
 
 /// Sends the server's log (one line per request, and its errors) to stderr, as plain lines:

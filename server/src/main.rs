@@ -5,7 +5,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use onezone_server::{App, Config, Database, Durability, serve};
+use std::time::Duration;
+
+use onezone_server::{App, Config, Database, Durability, Limits, serve};
 use serde::Deserialize;
 
 const USAGE: &str = "\
@@ -27,8 +29,9 @@ OPTIONS:
   --config FILE          a JSON file: {\"db\": ..., \"bind\": ..., \"port\": ..., \"domain\": ...,
                          \"durability\": ..., \"users\": {\"alice\": \"secret\", ...},
                          \"admins\": [...], \"master_key\": FILE, \"max_groups_per_user\": N,
-                         \"max_open_invites_per_user\": N}; options given on the command line
-                         win, users and admins add up. Prefer it to --user: a command
+                         \"max_open_invites_per_user\": N, and the LIMITS below, e.g.
+                         \"header_timeout\": 10}; options given on the command line win,
+                         users and admins add up. Prefer it to --user: a command
                          line is visible to other users of the machine.
   --bind IP              the address to listen on (default 127.0.0.1)
   --port N               the port (default 8080; 0 picks a free one)
@@ -47,6 +50,25 @@ OPTIONS:
                                    no quota)
   --max-open-invites-per-user N    invite tokens a user may have open (default 1000; 429;
                                    0: no quota)
+
+LIMITS (each also a --config key: header_timeout, body_timeout, max_connections, ...; a count
+of 0 disables its limit):
+  --header-timeout SECS  time to send a request's headers, also between kept-alive requests;
+                         the connection is closed after it (default 10)
+  --body-timeout SECS    time to send a request's body once its headers are in: 400 and the
+                         connection closed after it (default 30)
+  --max-connections N    open connections at most; more wait to be accepted (default 2000)
+  --login-failures-per-user N
+                         failed logins of one user in a window before its logins answer 429,
+                         except from addresses with no failure of their own (default 10)
+  --login-failures-per-address N
+                         failed logins from one address (IPv6: one /64) in a window before its
+                         logins answer 429 (default 50)
+  --login-window SECS    the failure counters' window, from its first failure (default 300);
+                         the counters are per process
+  --login-queue N        password checks that may wait for an Argon2 worker (one per core);
+                         a login past them answers 503 at once (default 32)
+
   -h, --help             this text
   -V, --version          the version
 
@@ -73,6 +95,58 @@ struct FileConfig {
     master_key: Option<PathBuf>,
     max_groups_per_user: Option<u64>,
     max_open_invites_per_user: Option<u64>,
+    header_timeout: Option<f64>,
+    body_timeout: Option<f64>,
+    max_connections: Option<usize>,
+    login_failures_per_user: Option<u32>,
+    login_failures_per_address: Option<u32>,
+    login_window: Option<f64>,
+    login_queue: Option<usize>,
+}
+
+/// The limits given on the command line or in the config file (seconds as numbers).
+#[derive(Default)]
+struct LimitOptions {
+    header_timeout: Option<f64>,
+    body_timeout: Option<f64>,
+    max_connections: Option<usize>,
+    login_failures_per_user: Option<u32>,
+    login_failures_per_address: Option<u32>,
+    login_window: Option<f64>,
+    login_queue: Option<usize>,
+}
+
+impl LimitOptions {
+    /// `self` over `file` over the defaults.
+    fn resolve(self, file: LimitOptions) -> Result<Limits, String> {
+        let mut limits = Limits::default();
+        let seconds = |name: &str, value: Option<f64>, default: Duration| match value {
+            None => Ok(default),
+            Some(s) => Duration::try_from_secs_f64(s)
+                .map_err(|_| format!("{name}: not a number of seconds: {s}")),
+        };
+        limits.header_timeout = seconds(
+            "header_timeout",
+            self.header_timeout.or(file.header_timeout),
+            limits.header_timeout,
+        )?;
+        limits.body_timeout =
+            seconds("body_timeout", self.body_timeout.or(file.body_timeout), limits.body_timeout)?;
+        limits.login_window =
+            seconds("login_window", self.login_window.or(file.login_window), limits.login_window)?;
+        limits.max_connections =
+            self.max_connections.or(file.max_connections).unwrap_or(limits.max_connections);
+        limits.login_failures_per_user = self
+            .login_failures_per_user
+            .or(file.login_failures_per_user)
+            .unwrap_or(limits.login_failures_per_user);
+        limits.login_failures_per_address = self
+            .login_failures_per_address
+            .or(file.login_failures_per_address)
+            .unwrap_or(limits.login_failures_per_address);
+        limits.login_queue = self.login_queue.or(file.login_queue).unwrap_or(limits.login_queue);
+        Ok(limits)
+    }
 }
 
 struct Options {
@@ -87,6 +161,7 @@ struct Options {
     master_key: Option<PathBuf>,
     max_groups_per_user: Option<u64>,
     max_open_invites_per_user: Option<u64>,
+    limits: LimitOptions,
 }
 
 enum Command {
@@ -122,6 +197,7 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
         master_key: None,
         max_groups_per_user: None,
         max_open_invites_per_user: None,
+        limits: LimitOptions::default(),
     };
     let (mut owner, mut groups, mut members) = (None, 1000usize, 10usize);
     if args.first().map(String::as_str) == Some("populate") {
@@ -174,6 +250,25 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
             ("--max-open-invites-per-user", false) => {
                 options.max_open_invites_per_user = Some(number(name, &value()?)?);
             }
+            ("--header-timeout", false) => {
+                options.limits.header_timeout = Some(number(name, &value()?)?);
+            }
+            ("--body-timeout", false) => {
+                options.limits.body_timeout = Some(number(name, &value()?)?)
+            }
+            ("--max-connections", false) => {
+                options.limits.max_connections = Some(number(name, &value()?)?);
+            }
+            ("--login-failures-per-user", false) => {
+                options.limits.login_failures_per_user = Some(number(name, &value()?)?);
+            }
+            ("--login-failures-per-address", false) => {
+                options.limits.login_failures_per_address = Some(number(name, &value()?)?);
+            }
+            ("--login-window", false) => {
+                options.limits.login_window = Some(number(name, &value()?)?)
+            }
+            ("--login-queue", false) => options.limits.login_queue = Some(number(name, &value()?)?),
             _ => return Err(format!("unknown argument {arg:?} (see --help)")),
         }
     }
@@ -206,6 +301,16 @@ fn resolve(options: Options) -> Result<(Config, SocketAddr), String> {
         (None, Some(text)) => durability(&text)?,
         (None, None) => Durability::Full,
     };
+    let from_file = LimitOptions {
+        header_timeout: file.header_timeout,
+        body_timeout: file.body_timeout,
+        max_connections: file.max_connections,
+        login_failures_per_user: file.login_failures_per_user,
+        login_failures_per_address: file.login_failures_per_address,
+        login_window: file.login_window,
+        login_queue: file.login_queue,
+    };
+    config.server_limits = options.limits.resolve(from_file)?;
     config.users = file.users.into_iter().collect();
     config.admins = file.admins;
     config.admins.extend(options.admins);

@@ -425,7 +425,33 @@ pub fn render() -> String {
     out
 }
 
-fn main() -> std::io::Result<()> {
+const USAGE: &str = "\
+usage: cargo run --example gen_vectors [-- --help]
+
+Rewrites tests/vectors/generated.json from a fixed seed: the same bytes on every run and
+platform. CI regenerates it and fails on any diff. Takes no arguments; with --help it prints
+this and writes nothing.";
+
+fn main() -> std::process::ExitCode {
+    // Any argument stops before writing: `--help` prints the usage, anything else is an error.
+    if let Some(arg) = std::env::args().nth(1) {
+        if arg == "--help" || arg == "-h" {
+            println!("{USAGE}");
+            return std::process::ExitCode::SUCCESS;
+        }
+        eprintln!("error: unexpected argument `{arg}` (see --help)");
+        return std::process::ExitCode::from(2);
+    }
+    match write() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn write() -> std::io::Result<()> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(PATH);
     let text = render();
     std::fs::write(&path, &text)?;

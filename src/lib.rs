@@ -17,3 +17,26 @@ mod text;
 
 #[doc(hidden)]
 pub mod fuzzing;
+
+/// The `rand_core` (0.10) whose [`CryptoRng`](rand_core::CryptoRng) the functions taking
+/// randomness accept ([`issue_invite_token`](invite::issue_invite_token),
+/// [`Macaroon::add_third_party_caveat`](macaroon::Macaroon::add_third_party_caveat)), re-exported
+/// so a caller can name the trait without matching versions by hand.
+///
+/// `rand` 0.10's generators implement it (`rand::rng()`, `rand::rngs::StdRng`, `OsRng`); those
+/// of `rand` 0.9 and older implement an older `rand_core`'s trait, which the compiler reports as
+/// "the trait bound `..: CryptoRng` is not satisfied": use `rand` 0.10, or implement the traits
+/// of this `rand_core`.
+///
+/// ```
+/// use onezone_tokens::rand_core::CryptoRng;
+///
+/// /// A server's own function, generic over the generator it is given.
+/// fn fresh_nonce<R: CryptoRng + ?Sized>(rng: &mut R) -> [u8; 24] {
+///     let mut nonce = [0u8; 24];
+///     rng.fill_bytes(&mut nonce);
+///     nonce
+/// }
+/// assert_ne!(fresh_nonce(&mut rand::rng()), [0; 24]);
+/// ```
+pub use rand_core;

@@ -169,6 +169,10 @@ fn check_access<'c>(
 /// as Onezone does (V1, escaped). `body` is the raw request body (absent, empty or `{}` are all
 /// valid). Pure: time and randomness are passed in.
 ///
+/// `rng` is any [`CryptoRng`] of `rand_core` 0.10, re-exported as [`crate::rand_core`]:
+/// `rand` 0.10's `rand::rng()` or a seeded `StdRng`; `rand` 0.9's generators are of another
+/// `rand_core` and do not fit.
+///
 /// The caller stores [`IssuedInvite::record`] (in the same transaction) before answering
 /// [`IssuedInvite::response`].
 ///

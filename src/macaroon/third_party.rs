@@ -73,6 +73,9 @@ impl<'a> Macaroon<'a> {
     /// to check (e.g. the key encrypted to the third party, or a reference to it). `location`
     /// says where the third party is (a hint; not signed). Anyone holding the macaroon can add
     /// one; it can only narrow what the macaroon allows.
+    ///
+    /// `rng` is any [`CryptoRng`] of `rand_core` 0.10 ([`crate::rand_core`]), e.g. `rand` 0.10's
+    /// `rand::rng()`.
     pub fn add_third_party_caveat<R: CryptoRng + ?Sized>(
         &mut self,
         location: impl Into<Cow<'a, [u8]>>,

@@ -16,7 +16,7 @@ use std::ffi::OsString;
 use std::io::Write as _;
 use std::net::IpAddr;
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use onezone_tokens::macaroon::{
     Encoding, Error as MacaroonError, Format, Limits, Macaroon, RootKey, Secret, decode_text,
@@ -28,6 +28,7 @@ use onezone_tokens::token::{
     Caveat, CaveatContext, Persistence, Subject, TokenError, TokenIdentifier, TokenSecrets,
     UnverifiedToken, Verifier, mint_as,
 };
+use onezone_tokens::unix_seconds;
 use serde_json::{Value, json};
 
 const USAGE: &str = "\
@@ -478,10 +479,10 @@ fn invalid(error: &TokenError) -> Outcome {
 fn context(args: &Args) -> Result<CaveatContext, UsageError> {
     let now = match args.parsed("--now", parse_number::<u64>)? {
         Some(now) => now,
-        None => SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_err(|_| UsageError::new("the system clock is before 1970; give --now"))?
-            .as_secs(),
+        None => match unix_seconds(SystemTime::now()) {
+            0 => return Err(UsageError::new("the system clock is before 1970; give --now")),
+            now => now,
+        },
     };
     let regions = args
         .all("--region")

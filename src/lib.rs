@@ -13,7 +13,12 @@ pub mod invite;
 pub mod macaroon;
 pub mod token;
 
+#[cfg(feature = "std")]
+mod clock;
 mod text;
+
+#[cfg(feature = "std")]
+pub use clock::unix_seconds;
 
 #[doc(hidden)]
 pub mod fuzzing;

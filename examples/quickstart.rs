@@ -1,5 +1,6 @@
-//! The main example: the seed's endpoint from start to end, as a server embedding the crate
-//! would run it. Run with `cargo run --example quickstart`.
+//! The main example: Onezone's group invite API (`POST /groups/{id}/users/token`, then joining)
+//! from start to end, as a server embedding the crate would run it. Run with
+//! `cargo run --example quickstart`.
 //!
 //! alice creates a group; bob, a plain member, may not mint an invite; alice mints one; the token
 //! is inspected; carol joins with it; a second use fails on the usage limit; an expired token

@@ -1,4 +1,4 @@
-#![doc = include_str!("../README.md")]
+#![doc = include_str!("lib.md")]
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -22,6 +22,12 @@ pub use clock::unix_seconds;
 
 #[doc(hidden)]
 pub mod fuzzing;
+
+// The repository's README (the server, the CLI, benchmarks) is not the crate's page, but its
+// examples are still compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 /// The `rand_core` (0.10) whose [`CryptoRng`](rand_core::CryptoRng) the functions taking
 /// randomness accept ([`issue_invite_token`](invite::issue_invite_token),

@@ -303,6 +303,22 @@ impl<'a> Macaroon<'a> {
 impl Macaroon<'static> {
     /// Parses a token in any text form with the default [`Limits`] (see [`decode_text`]).
     ///
+    /// ```
+    /// use onezone_tokens::macaroon::{Error, Macaroon, RootKey};
+    ///
+    /// // libmacaroons' example token (V1, base64url).
+    /// let m = Macaroon::deserialize(
+    ///     "MDAxY2xvY2F0aW9uIGh0dHA6Ly9teWJhbmsvCjAwMjZpZGVudGlmaWVyIHdlIHVzZWQgb3VyIHNlY3JldCBrZXkKMDAyZnNpZ25hdHVyZSDj2eApCFJsTAA5rhURQRXZf91ovyujebNCqvD2F9BVLwo",
+    /// )?;
+    /// assert_eq!(m.identifier(), b"we used our secret key");
+    /// assert_eq!(m.location(), Some(&b"http://mybank/"[..]));
+    /// m.verify(&RootKey::derive(b"this is our super secret key; only we should know it"), &mut |_: &[u8]| false)?;
+    ///
+    /// let err = Macaroon::deserialize("not a token!").unwrap_err();
+    /// assert_eq!(err.to_string(), "the token is not valid base64 at character 3: character outside the base64 alphabet");
+    /// # Ok::<(), Error>(())
+    /// ```
+    ///
     /// # Errors
     /// See [`decode_text`] and the format's parser.
     pub fn deserialize(text: &str) -> Result<Self, Error> {

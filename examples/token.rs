@@ -18,6 +18,8 @@ use std::net::IpAddr;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use onezone_tokens::macaroon::{
     Encoding, Error as MacaroonError, Format, Limits, Macaroon, RootKey, Secret, decode_text,
 };
@@ -163,43 +165,36 @@ struct Args {
     positionals: Vec<String>,
 }
 
-/// Splits `args` into options and positional arguments. `valued` options take a value (as the
-/// next argument or after `=`); `switches` take none. `--` ends the options.
+/// Splits `args` into options and positional arguments (with `lexopt`). `valued` options take a
+/// value (as the next argument, even one starting with `-`, or after `=`); `switches` take none.
+/// `--` ends the options.
 fn parse_args(
     command: &'static str,
     args: &[String],
     valued: &[&'static str],
     switches: &[&'static str],
 ) -> Result<Result<Args, Outcome>, UsageError> {
+    use lexopt::Arg::{Long, Short, Value};
     let mut parsed =
         Args { command, values: Vec::new(), switches: Vec::new(), positionals: Vec::new() };
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        if arg == "--" {
-            parsed.positionals.extend(it.by_ref().cloned());
-            break;
-        }
-        if arg == "-h" || arg == "--help" {
-            return Ok(Err(Outcome::Help));
-        }
-        if !arg.starts_with('-') || arg == "-" {
-            parsed.positionals.push(arg.clone());
-            continue;
-        }
-        let (name, inline) = match arg.split_once('=') {
-            Some((name, value)) => (name, Some(value)),
-            None => (arg.as_str(), None),
+    let mut parser = lexopt::Parser::from_args(args.iter().cloned());
+    while let Some(arg) = parser.next().map_err(|e| UsageError::new(e.to_string()))? {
+        let name = match arg {
+            Short('h') | Long("help") => return Ok(Err(Outcome::Help)),
+            Value(value) => {
+                parsed.positionals.push(utf8(value)?);
+                continue;
+            }
+            Long(name) => format!("--{name}"),
+            Short(c) => format!("-{c}"),
         };
         if let Some(&name) = valued.iter().find(|&&v| v == name) {
-            let value = match inline {
-                Some(value) => value.to_owned(),
-                None => it.next().cloned().ok_or_else(|| {
-                    UsageError::new(format!("option `{name}` of `{command}` needs a value"))
-                })?,
-            };
-            parsed.values.push((name, value));
+            let value = parser.value().map_err(|_| {
+                UsageError::new(format!("option `{name}` of `{command}` needs a value"))
+            })?;
+            parsed.values.push((name, utf8(value)?));
         } else if let Some(&name) = switches.iter().find(|&&s| s == name) {
-            if inline.is_some() {
+            if parser.optional_value().is_some() {
                 return Err(UsageError::new(format!(
                     "option `{name}` of `{command}` takes no value"
                 )));
@@ -215,6 +210,13 @@ fn parse_args(
         }
     }
     Ok(Ok(parsed))
+}
+
+/// An argument as UTF-8 text (`main` has checked them all already).
+fn utf8(value: std::ffi::OsString) -> Result<String, UsageError> {
+    value.into_string().map_err(|value| {
+        UsageError::new(format!("argument {} is not valid UTF-8", value.to_string_lossy()))
+    })
 }
 
 impl Args {
@@ -319,38 +321,18 @@ fn parse_number<T: std::str::FromStr>(text: &str) -> Result<T, String> {
 }
 
 fn decode_hex(text: &str) -> Result<Vec<u8>, UsageError> {
-    let bad = |problem: &str| {
+    hex::decode(text).map_err(|e| {
+        let problem = match e {
+            hex::FromHexError::OddLength => "an odd number of hex digits",
+            _ => "not hexadecimal",
+        };
         UsageError::new(format!("invalid value `{}` for `--secret-hex`: {problem}", snippet(text)))
-    };
-    if !text.len().is_multiple_of(2) {
-        return Err(bad("an odd number of hex digits"));
-    }
-    let digit = |b: u8| char::from(b).to_digit(16);
-    text.as_bytes()
-        .chunks(2)
-        .map(|pair| match pair {
-            &[hi, lo] => match (digit(hi), digit(lo)) {
-                (Some(hi), Some(lo)) => u8::try_from(hi * 16 + lo).ok(),
-                _ => None,
-            },
-            _ => None,
-        })
-        .collect::<Option<Vec<u8>>>()
-        .ok_or_else(|| bad("not hexadecimal"))
+    })
 }
 
 /// base64url without padding.
 fn base64url(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-        for i in 0..=chunk.len() {
-            let index = (n >> (18 - 6 * i)) & 0x3f;
-            out.push(char::from(ALPHABET[index as usize]));
-        }
-    }
-    out
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 fn lossy(bytes: &[u8]) -> String {

@@ -242,7 +242,7 @@ fn verify_checks_the_signature_with_the_root_secret() {
         assert_eq!(out["caveats"], serde_json::json!([]), "{out}");
         assert_eq!(out["valid_until"], Value::Null, "{out}");
 
-        let hex: String = ONEZONE_SECRET.bytes().map(|b| format!("{b:02x}")).collect();
+        let hex = hex::encode(ONEZONE_SECRET);
         assert_eq!(token(&["verify", "--secret-hex", &hex, t]).json(0)["valid"], true);
 
         let reason = token(&["verify", "--secret", "verySecretSecret6", t]).invalid();

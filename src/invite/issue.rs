@@ -376,11 +376,5 @@ fn issue<R: CryptoRng + ?Sized>(
 }
 
 fn hex(bytes: &[u8]) -> String {
-    let digit = |n: u8| char::from(if n < 10 { b'0' + n } else { b'a' + (n - 10) });
-    let mut out = String::with_capacity(2 * bytes.len());
-    for b in bytes {
-        out.push(digit(b >> 4));
-        out.push(digit(b & 0xf));
-    }
-    out
+    base16ct::lower::encode_string(bytes)
 }

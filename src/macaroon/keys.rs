@@ -155,14 +155,7 @@ impl Signature {
 
     /// The signature as 64 lowercase hex digits.
     pub fn to_hex(&self) -> alloc::string::String {
-        let mut out = alloc::string::String::with_capacity(2 * KEY_LEN);
-        for byte in self.0 {
-            for nibble in [byte >> 4, byte & 0x0f] {
-                // A nibble is below 16, so `from_digit` always succeeds.
-                out.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
-            }
-        }
-        out
+        base16ct::lower::encode_string(&self.0)
     }
 
     /// The next link of the chain for a first-party caveat: `HMAC(self, predicate)`.

@@ -2253,37 +2253,32 @@ impl fmt::Display for CaveatFailure {
 impl core::error::Error for CaveatFailure {}
 
 /// Unix seconds shown as RFC 3339 UTC, `YYYY-MM-DDTHH:MM:SSZ`, as Onezone prints expiry times.
+///
+/// The date comes from the `time` crate; its `formatting` feature (RFC 3339 output) would pull in
+/// `std`, so the fields are written here. RFC 3339 years have four digits: a time after
+/// 9999-12-31T23:59:59Z is shown as its Unix seconds instead (`Unix time 253402300800`).
 struct UtcSeconds(u64);
 
 impl fmt::Display for UtcSeconds {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (year, month, day) = civil_from_days(self.0 / 86_400);
-        let second_of_day = self.0 % 86_400;
-        write!(
-            f,
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-            second_of_day / 3_600,
-            second_of_day % 3_600 / 60,
-            second_of_day % 60
-        )
+        let date = i64::try_from(self.0)
+            .ok()
+            .and_then(|seconds| time::OffsetDateTime::from_unix_timestamp(seconds).ok())
+            .filter(|date| date.year() <= 9999);
+        match date {
+            Some(date) => write!(
+                f,
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                date.year(),
+                u8::from(date.month()),
+                date.day(),
+                date.hour(),
+                date.minute(),
+                date.second()
+            ),
+            None => write!(f, "Unix time {}", self.0),
+        }
     }
-}
-
-/// The proleptic Gregorian date of a count of days since 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`, for non-negative days only).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    // Shift the epoch to 0000-03-01 so leap days fall at the end of a year.
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let day_of_era = z - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
@@ -2625,9 +2620,9 @@ mod tests {
         assert_eq!(UtcSeconds(1_496_140_144).to_string(), "2017-05-30T10:29:04Z");
         assert_eq!(UtcSeconds(951_782_400).to_string(), "2000-02-29T00:00:00Z");
         assert_eq!(UtcSeconds(253_402_300_799).to_string(), "9999-12-31T23:59:59Z");
-        assert_eq!(UtcSeconds(253_402_300_800).to_string(), "10000-01-01T00:00:00Z");
-        // Far beyond year 9999: still a date, no overflow.
-        assert!(UtcSeconds(u64::MAX).to_string().ends_with('Z'));
+        // Past what RFC 3339 can write: the seconds, no overflow.
+        assert_eq!(UtcSeconds(253_402_300_800).to_string(), "Unix time 253402300800");
+        assert_eq!(UtcSeconds(u64::MAX).to_string(), "Unix time 18446744073709551615");
     }
 
     // --- malformed, empty, unknown -----------------------------------------------------------

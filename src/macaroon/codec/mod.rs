@@ -242,7 +242,11 @@ impl Macaroon<'_> {
     }
 
     /// The V2 JSON text, in the libmacaroons form.
-    pub fn to_json(&self) -> String {
+    ///
+    /// # Errors
+    /// [`Error::Unencodable`] only on a broken invariant (`serde_json` refusing plain strings);
+    /// never a partial or empty token in its place.
+    pub fn to_json(&self) -> Result<String, Error> {
         json::write(self)
     }
 
@@ -255,7 +259,7 @@ impl Macaroon<'_> {
         let bytes = match format {
             Format::V1 => self.to_v1()?,
             Format::V2 => self.to_v2(),
-            Format::V2Json => return Ok(self.to_json()),
+            Format::V2Json => return self.to_json(),
         };
         let text = base64::encode_url(&bytes);
         Ok(match encoding {

@@ -23,12 +23,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use onezone_tokens::macaroon::{
     Encoding, Error as MacaroonError, Format, Limits, Macaroon, RootKey, Secret, decode_text,
 };
-use onezone_tokens::token::caveat::{
-    CaveatError, Consumer, CountryCode, GeoRegion, Interface, Service,
-};
 use onezone_tokens::token::{
-    Caveat, CaveatContext, Persistence, Subject, TokenError, TokenIdentifier, TokenSecrets,
-    UnverifiedToken, Verifier, mint_as,
+    Caveat, CaveatContext, CaveatError, Consumer, CountryCode, GeoRegion, Interface, Persistence,
+    Service, Subject, TokenError, TokenIdentifier, TokenSecrets, UnverifiedToken, Verifier,
+    mint_as,
 };
 use onezone_tokens::unix_seconds;
 use serde_json::{Value, json};

@@ -15,6 +15,7 @@ pub mod token;
 
 #[cfg(feature = "std")]
 mod clock;
+mod id;
 mod text;
 
 #[cfg(feature = "std")]

@@ -8,7 +8,7 @@ use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
 use onezone_tokens::macaroon::{
-    Caveat, Encoding, Error, Format, Limit, Limits, Macaroon, MacaroonRef, RootKey,
+    Encoding, Error, Format, Limit, Limits, Macaroon, MacaroonRef, RawCaveat, RootKey,
 };
 use rand_core::{TryCryptoRng, TryRng};
 
@@ -517,7 +517,7 @@ fn caveats_report_their_kind() {
     assert!(m.caveats()[0].is_first_party());
     assert!(!m.caveats()[1].is_first_party());
     assert_eq!(m.caveats()[1].id(), CAVEAT_ID);
-    let _ = Caveat::first_party(&b"x"[..]);
+    let _ = RawCaveat::first_party(&b"x"[..]);
 }
 
 #[test]

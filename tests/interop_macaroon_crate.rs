@@ -60,7 +60,7 @@ use macaroon::{
     MacaroonKey, Verifier,
 };
 use onezone_tokens::macaroon::{
-    Caveat, Encoding, Error, Format, Limits, Macaroon, MacaroonRef, RootKey, decode_text,
+    Encoding, Error, Format, Limits, Macaroon, MacaroonRef, RawCaveat, RootKey, decode_text,
 };
 
 const SECRET: &[u8] = b"this is the key";
@@ -491,7 +491,7 @@ fn their_third_party_caveats_and_discharges_verify_here() {
         let text = theirs.serialize(their_format(format)).unwrap();
         let ours = Macaroon::deserialize(&text).unwrap_or_else(|e| panic!("{what}: {e}: {text}"));
         assert_eq!(ours.caveats().len(), 3, "{what}");
-        let third: &Caveat<'_> = &ours.caveats()[1];
+        let third: &RawCaveat<'_> = &ours.caveats()[1];
         assert!(!third.is_first_party(), "{what}");
         assert_eq!(third.id(), b"this was how we remind auth of key/pred", "{what}");
         assert_eq!(third.verification_id(), Some(&vid[..]), "{what}");

@@ -11,11 +11,11 @@ use alloc::string::String;
 
 use crate::group::{DirectoryLimits, GroupId, Privilege, PrivilegeSet, UserId};
 use crate::macaroon::Secret;
-use crate::token::caveat::{Consumer, ConsumerKind};
 use crate::token::{
     CaveatContext, Persistence, Subject, TokenError, TokenIdentifier, TokenSecrets, TokenType,
     UnverifiedToken, Verifier,
 };
+use crate::token::{Consumer, ConsumerKind};
 
 use super::api::UsageLimit;
 use super::error::InviteError;

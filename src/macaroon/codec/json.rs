@@ -10,7 +10,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
 use super::base64;
-use crate::macaroon::{Caveat, Error, Limits, Macaroon, Signature};
+use crate::macaroon::{Error, Limits, Macaroon, RawCaveat, Signature};
 
 /// The `v` field: the number 2 or the string "2".
 struct Version;
@@ -144,7 +144,7 @@ pub(crate) fn parse<'a>(text: &'a str, limits: &Limits) -> Result<Macaroon<'a>, 
             limits.check_field(value.len())?;
         }
         caveats.push(match vid {
-            Some(vid) => Caveat::third_party(id, vid, cl),
+            Some(vid) => RawCaveat::third_party(id, vid, cl),
             None if cl.as_ref().is_some_and(|l| !l.is_empty()) => {
                 return Err(Error::Malformed {
                     reading: "caveat",
@@ -152,7 +152,7 @@ pub(crate) fn parse<'a>(text: &'a str, limits: &Limits) -> Result<Macaroon<'a>, 
                     problem: "a caveat location without a verification id",
                 });
             }
-            None => Caveat::first_party(id),
+            None => RawCaveat::first_party(id),
         });
     }
     Ok(Macaroon::from_parts(location, identifier, caveats, signature))

@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 
 use super::reader::Reader;
 use crate::macaroon::limits::MAX_V1_PACKET;
-use crate::macaroon::{Caveat, Error, Limits, Macaroon, Signature};
+use crate::macaroon::{Error, Limits, Macaroon, RawCaveat, Signature};
 
 const HEADER_LEN: usize = 4;
 /// The smallest packet: header, a one-byte key, space, empty value, newline.
@@ -111,7 +111,7 @@ pub(crate) fn parse<'a>(data: &'a [u8], limits: &Limits) -> Result<Macaroon<'a>,
     }
     let identifier = expect(packet, b"identifier", "identifier packet", end)?.value;
 
-    let mut caveats: Vec<Caveat<'_>> = Vec::new();
+    let mut caveats: Vec<RawCaveat<'_>> = Vec::new();
     // Whether the previous packet was a `vid`: only there may a `cl` packet stand. (The caveat's
     // location cannot tell, since an empty `cl` leaves it `None`.)
     let mut after_vid = false;
@@ -129,7 +129,7 @@ pub(crate) fn parse<'a>(data: &'a [u8], limits: &Limits) -> Result<Macaroon<'a>,
                     let bound = (r.rest().len() / (MIN_PACKET + 2)).min(limits.max_caveats);
                     caveats.reserve_exact(bound + 1);
                 }
-                caveats.push(Caveat::first_party(p.value));
+                caveats.push(RawCaveat::first_party(p.value));
             }
             b"vid" => match caveats.last_mut() {
                 Some(c) if c.verification_id.is_none() && c.location.is_none() => {

@@ -3,7 +3,8 @@
 //! Run with `cargo run --example token -- <command> ...` (`--help` for the usage). Other tools
 //! script against it, so its output is a contract:
 //!
-//! - `inspect TOKEN` prints one JSON object describing any macaroon (Onezone's or not); exit 0.
+//! - `inspect TOKEN` prints one JSON object describing any macaroon (Onezone's or not), the
+//!   library's `TokenDescription` (the reference server's `POST /tokens/examine` body); exit 0.
 //! - `verify ... TOKEN` prints `{"valid": true, ...}` and exits 0, or
 //!   `{"valid": false, "reason": "..."}` and exits 1 (an unreadable token is an invalid token).
 //! - `mint ...` prints the token on one line; exit 0.
@@ -18,31 +19,32 @@ use std::net::IpAddr;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use onezone_tokens::macaroon::{
     Encoding, Error as MacaroonError, Format, Limits, Macaroon, RootKey, Secret, decode_text,
 };
 use onezone_tokens::token::{
-    Caveat, CaveatContext, CaveatError, Consumer, CountryCode, GeoRegion, Interface, Persistence,
-    Service, Subject, TokenError, TokenIdentifier, TokenSecrets, UnverifiedToken, Verifier,
-    mint_as,
+    Caveat, CaveatContext, CaveatError, Consumer, CountryCode, DischargeMatch, GeoRegion,
+    Interface, Persistence, Service, Subject, TokenDescription, TokenError, TokenIdentifier,
+    TokenSecrets, UnverifiedToken, Verifier, mint_as,
 };
 use onezone_tokens::unix_seconds;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const USAGE: &str = "\
 usage: token <command> [options]
 
 commands:
   inspect [--discharge TOKEN]... [--secret TEXT | --secret-hex HEX] TOKEN
-      Print the token's fields as one JSON object: format, escaped, location, identifier,
-      identifier_fields (null if not an Onezone identifier), caveats (cid, vid, cl, parsed,
-      and discharge for third-party caveats) and signature. Any macaroon in any format; no secret needed. A third-party
-      caveat has a vid and its location in cl; with --discharge tokens (any format), its
+      Print what the token says as one JSON object, the shape of the reference server's
+      POST /tokens/examine (the library's TokenDescription): format, escaped, location,
+      identifier, identifierFields (null if not an Onezone identifier), caveats, signature
+      (hex) and verified (false). Each caveat is {caveat, json} (json: Onezone's JSON form, or
+      null with an \"error\" for a first-party caveat Onezone does not know); a third-party
+      caveat also has verificationId (base64url) and location. Any macaroon in any format; no
+      secret needed. With --discharge tokens (any format), a third-party caveat's
       \"discharge\" is {\"index\": N, \"bound\": ...} for the discharge whose identifier is the
-      cid (else null), where bound is true or false with the root secret (then \"reason\" says
-      why not) and null without (binding cannot be checked without a key).
+      caveat id (else null), where bound is true or false with the root secret (then
+      \"reason\" says why not) and null without (binding cannot be checked without a key).
 
   verify (--secret TEXT | --secret-hex HEX) [--now UNIX] [--signature-only]
          [--discharge TOKEN]...
@@ -328,11 +330,6 @@ fn decode_hex(text: &str) -> Result<Vec<u8>, UsageError> {
     })
 }
 
-/// base64url without padding.
-fn base64url(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
 fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -363,50 +360,25 @@ fn inspect(args: &[String]) -> Result<Outcome, UsageError> {
         _ => Some(RootKey::derive(args.secret()?.expose())),
     };
 
-    let mut caveats = Vec::with_capacity(m.caveats().len());
-    for (index, c) in m.caveats().iter().enumerate() {
-        let parsed = match c.is_first_party().then(|| onezone_caveat(c.id())).flatten() {
-            Some(caveat) => serde_json::to_value(&caveat).map_err(|e| {
-                UsageError::new(format!("cannot write caveat `{}` as JSON: {e}", lossy(c.id())))
-            })?,
-            None => Value::Null,
-        };
-        let discharge = match discharges.iter().position(|d| d.identifier() == c.id()) {
-            _ if c.is_first_party() => None,
-            Some(j) => Some(match &key {
-                None => json!({ "index": j, "bound": null }),
-                Some(key) => match discharges.get(j).map(|d| m.check_discharge(key, index, d)) {
-                    Some(Ok(())) => json!({ "index": j, "bound": true }),
-                    Some(Err(e)) => json!({ "index": j, "bound": false, "reason": e.to_string() }),
-                    None => Value::Null,
-                },
-            }),
-            None => Some(Value::Null),
-        };
-        let mut caveat = json!({
-            "cid": lossy(c.id()),
-            "vid": c.verification_id().map(base64url),
-            "cl": c.location().map(lossy),
-            "parsed": parsed,
-        });
-        // Third-party caveats only: first-party caveats keep their four fields.
-        if let (Some(discharge), Some(fields)) = (discharge, caveat.as_object_mut()) {
-            fields.insert("discharge".into(), discharge);
+    // The library's description (the reference server's `POST /tokens/examine` body), plus, for
+    // each third-party caveat, which --discharge discharges it (null: none) and whether it is bound.
+    let mut out = TokenDescription::of_macaroon(&m, decoded.format(), decoded.escaped());
+    for (index, (c, described)) in m.caveats().iter().zip(&mut out.caveats).enumerate() {
+        if c.is_first_party() {
+            continue;
         }
-        caveats.push(caveat);
+        let found = discharges.iter().position(|d| d.identifier() == c.id());
+        described.discharge = Some(found.map(|j| match (&key, discharges.get(j)) {
+            (Some(key), Some(d)) => match m.check_discharge(key, index, d) {
+                Ok(()) => DischargeMatch::new(j, Some(true), None),
+                Err(e) => DischargeMatch::new(j, Some(false), Some(e.to_string())),
+            },
+            _ => DischargeMatch::new(j, None, None),
+        }));
     }
-    let identifier_fields =
-        TokenIdentifier::parse_bytes(m.identifier()).ok().map(|id| id.fields_json());
-    let out = json!({
-        "format": decoded.format().name(),
-        "escaped": decoded.escaped(),
-        "location": m.location().map(lossy),
-        "identifier": lossy(m.identifier()),
-        "identifier_fields": identifier_fields,
-        "caveats": caveats,
-        "signature": m.signature().to_hex(),
-    });
-    Ok(Outcome::Print(out.to_string(), 0))
+    let out = serde_json::to_string(&out)
+        .map_err(|e| UsageError::new(format!("cannot write the description as JSON: {e}")))?;
+    Ok(Outcome::Print(out, 0))
 }
 
 /// The `--discharge` tokens, parsed (any format), or why one cannot be read.

@@ -144,6 +144,7 @@
 //! `unverified ... caveat: ...` messages.
 
 mod caveat;
+mod describe;
 mod identifier;
 mod secrets;
 mod verify;
@@ -153,6 +154,7 @@ pub use caveat::{
     ConsumerKind, CountryCode, CrudOperation, DataPath, GeoRegion, Gri, GriPattern, Interface,
     IpMask, ListFilter, NonEmpty, ObjectId, Service, ServiceKind,
 };
+pub use describe::{CaveatDescription, DischargeMatch, TokenDescription};
 pub use identifier::{
     IdPart, IdProblem, IdentifierError, IdentifierV2, InviteKind, Persistence, Subject,
     TokenIdentifier, TokenType,

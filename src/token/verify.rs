@@ -170,7 +170,7 @@ pub enum TokenCaveat {
 }
 
 impl TokenCaveat {
-    fn read(predicate: &[u8]) -> Self {
+    pub(crate) fn read(predicate: &[u8]) -> Self {
         let parsed = match core::str::from_utf8(predicate) {
             Ok(text) => Caveat::parse(text),
             // No Onezone caveat has bytes that are not UTF-8.

@@ -2,7 +2,8 @@
 //! (libsodium through sodiumoxide) and a naive floor written here (the raw hmac + sha2 chain
 //! with a bare V1/V2 writer/reader and base64, no validation at all).
 //!
-//! Every contender derives the key from the secret the same way, on every mint and verify.
+//! Every contender derives the key from the secret the same way, on every mint and verify;
+//! the `mintkept_*` and `verifykept_*` groups time a server that derived its key once.
 //! `python3 benches/report.py` turns the results into the ratio table of the README.
 
 use std::hint::black_box;
@@ -289,6 +290,18 @@ fn bench(c: &mut Criterion) {
             });
             g.bench_function(BenchmarkId::from_parameter("naive_floor"), |b| {
                 b.iter(|| assert!(naive::verify(black_box(&token), SECRET, &cav)))
+            });
+            g.finish();
+
+            // A server verifying many tokens under one secret keeps the derived key too.
+            let mut g = c.benchmark_group(format!("verifykept_{suffix}"));
+            g.throughput(Throughput::Bytes(token.len() as u64));
+            g.bench_function(BenchmarkId::from_parameter("onezone_tokens"), |b| {
+                b.iter(|| {
+                    let decoded = engine::decode_text(black_box(&token), &limits).unwrap();
+                    let m = decoded.macaroon(&limits).unwrap();
+                    m.verify(&our_key, &mut |p: &[u8]| cav.contains(&p)).unwrap();
+                })
             });
             g.finish();
         }

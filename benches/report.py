@@ -24,7 +24,7 @@ def fmt(ns):
     return f"{ns / 1000:.2f} µs" if ns >= 1000 else f"{ns:.0f} ns"
 
 
-groups = sorted(p.name for p in root.iterdir() if p.is_dir() and p.name.split("_")[0] in ("mint", "mintkept", "parse", "verify", "thirdparty"))
+groups = sorted(p.name for p in root.iterdir() if p.is_dir() and p.name.split("_")[0] in ("mint", "mintkept", "parse", "verify", "verifykept", "thirdparty"))
 print("| operation | onezone-tokens | macaroon 0.3 | naive floor | speed-up vs macaroon | vs naive floor |")
 print("|---|---|---|---|---|---|")
 for g in groups:

@@ -5,7 +5,26 @@
 
 use onezone_tokens::macaroon::{Encoding, Error, Format, Limits, Macaroon, RootKey, decode_text};
 
+const USAGE: &str = "\
+usage: cargo run --example macaroon_basics [-- --help]
+
+The macaroon engine on its own: mint a token as Onezone does, attenuate it, read it back and
+verify it. Takes no arguments.";
+
+/// `--help` prints the usage and exits 0; any other argument exits 2 (the example takes none).
+fn answer_help(usage: &str) {
+    if let Some(arg) = std::env::args().nth(1) {
+        if arg == "--help" || arg == "-h" {
+            println!("{usage}");
+            std::process::exit(0);
+        }
+        eprintln!("error: unexpected argument `{arg}` (see --help)");
+        std::process::exit(2);
+    }
+}
+
 fn main() -> Result<(), Error> {
+    answer_help(USAGE);
     // The server keeps one secret per named token; the key is derived from it as libmacaroons does.
     let key = RootKey::derive(b"verySecretSecret5");
     let identifier = "2/nmd/usr-invitation-sender/ujg:GroupId:/1234567890example-id1234567890e";

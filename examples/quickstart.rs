@@ -1,5 +1,6 @@
-//! The main example: the seed's endpoint from start to end, as a server embedding the crate
-//! would run it. Run with `cargo run --example quickstart`.
+//! The main example: Onezone's group invite API (`POST /groups/{id}/users/token`, then joining)
+//! from start to end, as a server embedding the crate would run it. Run with
+//! `cargo run --example quickstart`.
 //!
 //! alice creates a group; bob, a plain member, may not mint an invite; alice mints one; the token
 //! is inspected; carol joins with it; a second use fails on the usage limit; an expired token
@@ -12,7 +13,26 @@ use onezone_tokens::token::{CaveatContext, TokenCaveat, UnverifiedToken};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
+const USAGE: &str = "\
+usage: cargo run --example quickstart [-- --help]
+
+The main example: a group invite token issued, inspected and used, as a server embedding the
+crate runs it (alice, bob and carol; a usage limit; an expired token). Takes no arguments.";
+
+/// `--help` prints the usage and exits 0; any other argument exits 2 (the example takes none).
+fn answer_help(usage: &str) {
+    if let Some(arg) = std::env::args().nth(1) {
+        if arg == "--help" || arg == "-h" {
+            println!("{usage}");
+            std::process::exit(0);
+        }
+        eprintln!("error: unexpected argument `{arg}` (see --help)");
+        std::process::exit(2);
+    }
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    answer_help(USAGE);
     // Time and randomness are the server's to give; fixed here so the story is reproducible.
     let now: u64 = 1_800_000_000;
     let mut rng = StdRng::seed_from_u64(2017);

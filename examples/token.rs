@@ -3,7 +3,8 @@
 //! Run with `cargo run --example token -- <command> ...` (`--help` for the usage). Other tools
 //! script against it, so its output is a contract:
 //!
-//! - `inspect TOKEN` prints one JSON object describing any macaroon (Onezone's or not); exit 0.
+//! - `inspect TOKEN` prints one JSON object describing any macaroon (Onezone's or not), the
+//!   library's `TokenDescription` (the reference server's `POST /tokens/examine` body); exit 0.
 //! - `verify ... TOKEN` prints `{"valid": true, ...}` and exits 0, or
 //!   `{"valid": false, "reason": "..."}` and exits 1 (an unreadable token is an invalid token).
 //! - `mint ...` prints the token on one line; exit 0.
@@ -16,32 +17,34 @@ use std::ffi::OsString;
 use std::io::Write as _;
 use std::net::IpAddr;
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use onezone_tokens::macaroon::{
     Encoding, Error as MacaroonError, Format, Limits, Macaroon, RootKey, Secret, decode_text,
 };
-use onezone_tokens::token::caveat::{
-    CaveatError, Consumer, CountryCode, GeoRegion, Interface, Service,
-};
 use onezone_tokens::token::{
-    Caveat, CaveatContext, Persistence, Subject, TokenError, TokenIdentifier, TokenSecrets,
-    UnverifiedToken, Verifier, mint_as,
+    Caveat, CaveatContext, CaveatError, Consumer, CountryCode, DischargeMatch, GeoRegion,
+    Interface, Persistence, Service, Subject, TokenDescription, TokenError, TokenIdentifier,
+    TokenSecrets, UnverifiedToken, Verifier, mint_as,
 };
-use serde_json::{Value, json};
+use onezone_tokens::unix_seconds;
+use serde_json::json;
 
 const USAGE: &str = "\
 usage: token <command> [options]
 
 commands:
   inspect [--discharge TOKEN]... [--secret TEXT | --secret-hex HEX] TOKEN
-      Print the token's fields as one JSON object: format, escaped, location, identifier,
-      identifier_fields (null if not an Onezone identifier), caveats (cid, vid, cl, parsed,
-      and discharge for third-party caveats) and signature. Any macaroon in any format; no secret needed. A third-party
-      caveat has a vid and its location in cl; with --discharge tokens (any format), its
+      Print what the token says as one JSON object, the shape of the reference server's
+      POST /tokens/examine (the library's TokenDescription): format, escaped, location,
+      identifier, identifierFields (null if not an Onezone identifier), caveats, signature
+      (hex) and verified (false). Each caveat is {caveat, json} (json: Onezone's JSON form, or
+      null with an \"error\" for a first-party caveat Onezone does not know); a third-party
+      caveat also has verificationId (base64url) and location. Any macaroon in any format; no
+      secret needed. With --discharge tokens (any format), a third-party caveat's
       \"discharge\" is {\"index\": N, \"bound\": ...} for the discharge whose identifier is the
-      cid (else null), where bound is true or false with the root secret (then \"reason\" says
-      why not) and null without (binding cannot be checked without a key).
+      caveat id (else null), where bound is true or false with the root secret (then
+      \"reason\" says why not) and null without (binding cannot be checked without a key).
 
   verify (--secret TEXT | --secret-hex HEX) [--now UNIX] [--signature-only]
          [--discharge TOKEN]...
@@ -162,43 +165,36 @@ struct Args {
     positionals: Vec<String>,
 }
 
-/// Splits `args` into options and positional arguments. `valued` options take a value (as the
-/// next argument or after `=`); `switches` take none. `--` ends the options.
+/// Splits `args` into options and positional arguments (with `lexopt`). `valued` options take a
+/// value (as the next argument, even one starting with `-`, or after `=`); `switches` take none.
+/// `--` ends the options.
 fn parse_args(
     command: &'static str,
     args: &[String],
     valued: &[&'static str],
     switches: &[&'static str],
 ) -> Result<Result<Args, Outcome>, UsageError> {
+    use lexopt::Arg::{Long, Short, Value};
     let mut parsed =
         Args { command, values: Vec::new(), switches: Vec::new(), positionals: Vec::new() };
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        if arg == "--" {
-            parsed.positionals.extend(it.by_ref().cloned());
-            break;
-        }
-        if arg == "-h" || arg == "--help" {
-            return Ok(Err(Outcome::Help));
-        }
-        if !arg.starts_with('-') || arg == "-" {
-            parsed.positionals.push(arg.clone());
-            continue;
-        }
-        let (name, inline) = match arg.split_once('=') {
-            Some((name, value)) => (name, Some(value)),
-            None => (arg.as_str(), None),
+    let mut parser = lexopt::Parser::from_args(args.iter().cloned());
+    while let Some(arg) = parser.next().map_err(|e| UsageError::new(e.to_string()))? {
+        let name = match arg {
+            Short('h') | Long("help") => return Ok(Err(Outcome::Help)),
+            Value(value) => {
+                parsed.positionals.push(utf8(value)?);
+                continue;
+            }
+            Long(name) => format!("--{name}"),
+            Short(c) => format!("-{c}"),
         };
         if let Some(&name) = valued.iter().find(|&&v| v == name) {
-            let value = match inline {
-                Some(value) => value.to_owned(),
-                None => it.next().cloned().ok_or_else(|| {
-                    UsageError::new(format!("option `{name}` of `{command}` needs a value"))
-                })?,
-            };
-            parsed.values.push((name, value));
+            let value = parser.value().map_err(|_| {
+                UsageError::new(format!("option `{name}` of `{command}` needs a value"))
+            })?;
+            parsed.values.push((name, utf8(value)?));
         } else if let Some(&name) = switches.iter().find(|&&s| s == name) {
-            if inline.is_some() {
+            if parser.optional_value().is_some() {
                 return Err(UsageError::new(format!(
                     "option `{name}` of `{command}` takes no value"
                 )));
@@ -214,6 +210,13 @@ fn parse_args(
         }
     }
     Ok(Ok(parsed))
+}
+
+/// An argument as UTF-8 text (`main` has checked them all already).
+fn utf8(value: std::ffi::OsString) -> Result<String, UsageError> {
+    value.into_string().map_err(|value| {
+        UsageError::new(format!("argument {} is not valid UTF-8", value.to_string_lossy()))
+    })
 }
 
 impl Args {
@@ -318,38 +321,13 @@ fn parse_number<T: std::str::FromStr>(text: &str) -> Result<T, String> {
 }
 
 fn decode_hex(text: &str) -> Result<Vec<u8>, UsageError> {
-    let bad = |problem: &str| {
+    hex::decode(text).map_err(|e| {
+        let problem = match e {
+            hex::FromHexError::OddLength => "an odd number of hex digits",
+            _ => "not hexadecimal",
+        };
         UsageError::new(format!("invalid value `{}` for `--secret-hex`: {problem}", snippet(text)))
-    };
-    if !text.len().is_multiple_of(2) {
-        return Err(bad("an odd number of hex digits"));
-    }
-    let digit = |b: u8| char::from(b).to_digit(16);
-    text.as_bytes()
-        .chunks(2)
-        .map(|pair| match pair {
-            &[hi, lo] => match (digit(hi), digit(lo)) {
-                (Some(hi), Some(lo)) => u8::try_from(hi * 16 + lo).ok(),
-                _ => None,
-            },
-            _ => None,
-        })
-        .collect::<Option<Vec<u8>>>()
-        .ok_or_else(|| bad("not hexadecimal"))
-}
-
-/// base64url without padding.
-fn base64url(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-        for i in 0..=chunk.len() {
-            let index = (n >> (18 - 6 * i)) & 0x3f;
-            out.push(char::from(ALPHABET[index as usize]));
-        }
-    }
-    out
+    })
 }
 
 fn lossy(bytes: &[u8]) -> String {
@@ -382,50 +360,25 @@ fn inspect(args: &[String]) -> Result<Outcome, UsageError> {
         _ => Some(RootKey::derive(args.secret()?.expose())),
     };
 
-    let mut caveats = Vec::with_capacity(m.caveats().len());
-    for (index, c) in m.caveats().iter().enumerate() {
-        let parsed = match c.is_first_party().then(|| onezone_caveat(c.id())).flatten() {
-            Some(caveat) => serde_json::to_value(&caveat).map_err(|e| {
-                UsageError::new(format!("cannot write caveat `{}` as JSON: {e}", lossy(c.id())))
-            })?,
-            None => Value::Null,
-        };
-        let discharge = match discharges.iter().position(|d| d.identifier() == c.id()) {
-            _ if c.is_first_party() => None,
-            Some(j) => Some(match &key {
-                None => json!({ "index": j, "bound": null }),
-                Some(key) => match discharges.get(j).map(|d| m.check_discharge(key, index, d)) {
-                    Some(Ok(())) => json!({ "index": j, "bound": true }),
-                    Some(Err(e)) => json!({ "index": j, "bound": false, "reason": e.to_string() }),
-                    None => Value::Null,
-                },
-            }),
-            None => Some(Value::Null),
-        };
-        let mut caveat = json!({
-            "cid": lossy(c.id()),
-            "vid": c.verification_id().map(base64url),
-            "cl": c.location().map(lossy),
-            "parsed": parsed,
-        });
-        // Third-party caveats only: first-party caveats keep their four fields.
-        if let (Some(discharge), Some(fields)) = (discharge, caveat.as_object_mut()) {
-            fields.insert("discharge".into(), discharge);
+    // The library's description (the reference server's `POST /tokens/examine` body), plus, for
+    // each third-party caveat, which --discharge discharges it (null: none) and whether it is bound.
+    let mut out = TokenDescription::of_macaroon(&m, decoded.format(), decoded.escaped());
+    for (index, (c, described)) in m.caveats().iter().zip(&mut out.caveats).enumerate() {
+        if c.is_first_party() {
+            continue;
         }
-        caveats.push(caveat);
+        let found = discharges.iter().position(|d| d.identifier() == c.id());
+        described.discharge = Some(found.map(|j| match (&key, discharges.get(j)) {
+            (Some(key), Some(d)) => match m.check_discharge(key, index, d) {
+                Ok(()) => DischargeMatch::new(j, Some(true), None),
+                Err(e) => DischargeMatch::new(j, Some(false), Some(e.to_string())),
+            },
+            _ => DischargeMatch::new(j, None, None),
+        }));
     }
-    let identifier_fields =
-        TokenIdentifier::parse_bytes(m.identifier()).ok().map(|id| id.fields_json());
-    let out = json!({
-        "format": decoded.format().name(),
-        "escaped": decoded.escaped(),
-        "location": m.location().map(lossy),
-        "identifier": lossy(m.identifier()),
-        "identifier_fields": identifier_fields,
-        "caveats": caveats,
-        "signature": m.signature().to_hex(),
-    });
-    Ok(Outcome::Print(out.to_string(), 0))
+    let out = serde_json::to_string(&out)
+        .map_err(|e| UsageError::new(format!("cannot write the description as JSON: {e}")))?;
+    Ok(Outcome::Print(out, 0))
 }
 
 /// The `--discharge` tokens, parsed (any format), or why one cannot be read.
@@ -478,10 +431,10 @@ fn invalid(error: &TokenError) -> Outcome {
 fn context(args: &Args) -> Result<CaveatContext, UsageError> {
     let now = match args.parsed("--now", parse_number::<u64>)? {
         Some(now) => now,
-        None => SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_err(|_| UsageError::new("the system clock is before 1970; give --now"))?
-            .as_secs(),
+        None => match unix_seconds(SystemTime::now()) {
+            0 => return Err(UsageError::new("the system clock is before 1970; give --now")),
+            now => now,
+        },
     };
     let regions = args
         .all("--region")

@@ -171,9 +171,9 @@ body=$(cat "$work/inspect.json")
 expect_json "the token CLI reads it: V1, Onezone-escaped, location localhost" \
   "b['format'] == 'v1' and b['escaped'] is True and b['location'] == 'localhost'"
 expect_json "its identifier: a named user-joins-group invite by alice for the group" \
-  "b['identifier_fields']['version'] == 2 and b['identifier_fields']['persistence'] == 'named' and b['identifier_fields']['subject'] == {'type': 'user', 'id': 'alice'} and b['identifier_fields']['type']['invite']['kind'] == 'userJoinGroup' and b['identifier_fields']['type']['invite']['target'] == '$group' and b['identifier'].startswith('2/nmd/usr-alice/ujg:$group:/')"
+  "b['identifierFields']['version'] == 2 and b['identifierFields']['persistence'] == 'named' and b['identifierFields']['subject'] == {'type': 'user', 'id': 'alice'} and b['identifierFields']['type']['invite']['kind'] == 'userJoinGroup' and b['identifierFields']['type']['invite']['target'] == '$group' and b['identifier'].startswith('2/nmd/usr-alice/ujg:$group:/')"
 expect_json "its one caveat: a time limit one week ahead" \
-  "len(b['caveats']) == 1 and b['caveats'][0]['parsed']['type'] == 'time' and abs(b['caveats'][0]['parsed']['validUntil'] - ($now + 7 * 24 * 3600)) <= 60"
+  "len(b['caveats']) == 1 and b['caveats'][0]['json']['type'] == 'time' and abs(b['caveats'][0]['json']['validUntil'] - ($now + 7 * 24 * 3600)) <= 60"
 
 call 200 "POST /tokens/examine reads the same (no credentials needed)" -X POST \
   -H 'Content-Type: application/json' -d "{\"token\": \"$token\"}" "$base/tokens/examine"

@@ -1,4 +1,4 @@
-//! The seed's endpoint, exactly: issuing invite tokens (`POST /groups/{id}/users/token` and the
+//! Onezone's invite API, exactly: issuing invite tokens (`POST /groups/{id}/users/token` and the
 //! children variant) and joining with them, including the security properties.
 
 use onezone_tokens::group::{

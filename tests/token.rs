@@ -2,7 +2,7 @@
 //! generations, which caveats each token type accepts, and verification in a context.
 
 use onezone_tokens::macaroon::{Encoding, Format, Macaroon, RootKey, Secret};
-use onezone_tokens::token::caveat::Consumer;
+use onezone_tokens::token::Consumer;
 use onezone_tokens::token::{
     Caveat, CaveatContext, CaveatFailure, DerivedSecrets, IdentifierV2, InviteKind, MemorySecrets,
     Persistence, Subject, TokenCaveat, TokenError, TokenIdentifier, TokenType, UnverifiedToken,

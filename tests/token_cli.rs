@@ -135,7 +135,7 @@ fn inspect_reads_the_onezone_vectors() {
         assert_eq!(out["identifier"], s(v, "identifier"), "{out}");
         assert_eq!(out["signature"], s(v, "signature_hex"), "{out}");
         assert_eq!(out["caveats"], serde_json::json!([]), "{out}");
-        let fields = &out["identifier_fields"];
+        let fields = &out["identifierFields"];
         assert_eq!(fields["version"], 2, "{out}");
         assert_eq!(fields["persistence"], "named", "{out}");
         assert_eq!(
@@ -145,6 +145,9 @@ fn inspect_reads_the_onezone_vectors() {
         assert_eq!(fields["type"]["invite"]["code"], code, "{out}");
         assert_eq!(fields["type"]["invite"]["target"], "GroupId", "{out}");
         assert_eq!(fields["id"], "1234567890example-id1234567890e", "{out}");
+        // One shape: exactly the library's description (the server's `/tokens/examine` body).
+        let token = onezone_tokens::token::UnverifiedToken::parse(s(v, "token")).expect("parses");
+        assert_eq!(out, serde_json::to_value(token.describe()).expect("serializes"));
     }
 }
 
@@ -156,11 +159,13 @@ fn inspect_reads_other_formats_and_foreign_macaroons() {
     assert_eq!(out["format"], "v2", "{out}");
     assert_eq!(out["escaped"], false, "{out}");
     assert_eq!(out["location"], "http://example.org/", "{out}");
-    assert_eq!(out["identifier_fields"], serde_json::json!({"version": 1, "id": "keyid"}));
-    assert_eq!(
-        out["caveats"],
-        serde_json::json!([{"cid": "account = 3735928559", "vid": null, "cl": null, "parsed": null}])
-    );
+    assert_eq!(out["identifierFields"], serde_json::json!({"version": 1, "id": "keyid"}));
+    let first = &out["caveats"][0];
+    assert_eq!(first["caveat"], "account = 3735928559", "{out}");
+    assert_eq!(first["json"], Value::Null, "{out}");
+    assert!(first["error"].as_str().is_some_and(|e| !e.is_empty()), "{out}");
+    assert!(first.get("verificationId").is_none() && first.get("discharge").is_none(), "{out}");
+    assert_eq!(out["verified"], false, "{out}");
     assert_eq!(out["signature"], s(&v2, "signature_hex"), "{out}");
 
     // V2 JSON with a third-party caveat (go-macaroon's vector), not an Onezone identifier.
@@ -175,16 +180,16 @@ fn inspect_reads_other_formats_and_foreign_macaroons() {
     assert_eq!(out["format"], "v2json", "{out}");
     assert_eq!(out["escaped"], false, "{out}");
     assert_eq!(out["identifier"], "we used our other secret key", "{out}");
-    assert_eq!(out["identifier_fields"], Value::Null, "{out}");
+    assert_eq!(out["identifierFields"], Value::Null, "{out}");
     assert_eq!(out["signature"], s(json, "signature_hex"), "{out}");
     let third = &out["caveats"][1];
-    assert_eq!(third["cid"], "this was how we remind auth of key/pred", "{out}");
-    assert_eq!(third["cl"], "http://auth.mybank/", "{out}");
+    assert_eq!(third["caveat"], "this was how we remind auth of key/pred", "{out}");
+    assert_eq!(third["location"], "http://auth.mybank/", "{out}");
     assert_eq!(
-        third["vid"],
+        third["verificationId"],
         "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA027FAuBYhtHwJ58FX6UlVNFtFsGxQHS7uD_w_dedwv4Jjw7UorCREw5rXbRqIKhr"
     );
-    assert_eq!(third["parsed"], Value::Null, "{out}");
+    assert_eq!(third["json"], Value::Null, "{out}");
 
     // Onezone caveats are shown in their JSON form.
     let minted = token(&[
@@ -206,11 +211,11 @@ fn inspect_reads_other_formats_and_foreign_macaroons() {
     assert_eq!(out["format"], "v2", "{out}");
     assert_eq!(out["location"], Value::Null, "{out}");
     assert_eq!(
-        out["caveats"][0]["parsed"],
+        out["caveats"][0]["json"],
         serde_json::json!({"type": "time", "validUntil": 1_496_140_144u64})
     );
     assert_eq!(
-        out["caveats"][1]["parsed"],
+        out["caveats"][1]["json"],
         serde_json::json!({"type": "ip", "whitelist": ["11.101.11.234/32", "10.0.0.0/8"]})
     );
 }
@@ -227,7 +232,7 @@ fn inspect_refuses_unreadable_tokens_as_malformed_input() {
     let out = token(&["inspect", s(seed, "repaired")]).json(0);
     assert_eq!(out["location"], "onezone", "{out}");
     assert_eq!(
-        out["caveats"][0]["parsed"],
+        out["caveats"][0]["json"],
         serde_json::json!({"type": "time", "validUntil": 1_496_140_144u64})
     );
 }
@@ -242,7 +247,7 @@ fn verify_checks_the_signature_with_the_root_secret() {
         assert_eq!(out["caveats"], serde_json::json!([]), "{out}");
         assert_eq!(out["valid_until"], Value::Null, "{out}");
 
-        let hex: String = ONEZONE_SECRET.bytes().map(|b| format!("{b:02x}")).collect();
+        let hex = hex::encode(ONEZONE_SECRET);
         assert_eq!(token(&["verify", "--secret-hex", &hex, t]).json(0)["valid"], true);
 
         let reason = token(&["verify", "--secret", "verySecretSecret6", t]).invalid();
@@ -589,8 +594,8 @@ fn inspect_shows_which_discharge_is_bound_to_each_third_party_caveat() {
     let (m, bound, unbound) = third_party_tokens();
     let out = token(&["inspect", &m]).json(0);
     let third = &out["caveats"][1];
-    assert_eq!(third["cid"], "is alice?", "{out}");
-    assert_eq!(third["cl"], "https://idp/", "{out}");
+    assert_eq!(third["caveat"], "is alice?", "{out}");
+    assert_eq!(third["location"], "https://idp/", "{out}");
     assert_eq!(third["discharge"], Value::Null, "{out}");
     assert!(out["caveats"][0].get("discharge").is_none(), "{out}");
 

@@ -84,7 +84,7 @@ fn validate(kind: IdKind, s: &str) -> Result<(), IdError> {
     if s.len() > MAX_ID_LEN {
         return Err(IdError::TooLong { kind, len: s.len() });
     }
-    match s.char_indices().find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')) {
+    match crate::id::first_invalid(s) {
         Some((offset, ch)) => Err(IdError::InvalidChar { kind, ch, offset }),
         None => Ok(()),
     }

@@ -206,6 +206,10 @@ fn check_access<'c>(
 /// as Onezone does (V1, escaped). `body` is the raw request body (absent, empty or `{}` are all
 /// valid). Pure: time and randomness are passed in.
 ///
+/// `rng` is any [`CryptoRng`] of `rand_core` 0.10, re-exported as [`crate::rand_core`]:
+/// `rand` 0.10's `rand::rng()` or a seeded `StdRng`; `rand` 0.9's generators are of another
+/// `rand_core` and do not fit.
+///
 /// The caller stores [`IssuedInvite::record`] (in the same transaction) before answering
 /// [`IssuedInvite::response`].
 ///
@@ -241,6 +245,42 @@ pub fn issue_invite_token<R: CryptoRng + ?Sized>(
 
 /// Issues a token that lets another group join `group` as its child:
 /// `POST /groups/{id}/children/token`, needing `group_invite_group` (see [`issue_invite_token`]).
+///
+/// The token is used with [`join_parent_group_with_token`](super::join_parent_group_with_token):
+///
+/// ```
+/// use onezone_tokens::group::{DirectoryLimits, GroupId, LinkShape, Privilege, PrivilegeSet, UserId};
+/// use onezone_tokens::invite::{
+///     ChildJoinFacts, GroupAccess, InviteToken, IssuePolicy, authorize, issue_child_invite_token,
+///     join_parent_group_with_token,
+/// };
+/// use onezone_tokens::token::CaveatContext;
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (parent, lab) = (GroupId::new("dept")?, GroupId::new("lab")?);
+/// let (alice, dave) = (UserId::new("alice")?, UserId::new("dave")?);
+/// let now = 1_800_000_000;
+///
+/// // alice, an admin of dept, invites a group to join it as a child.
+/// let alice_in_dept = GroupAccess { group_exists: true, privileges: PrivilegeSet::admin() };
+/// let policy = IssuePolicy::new("onezone.example.org");
+/// let issued = issue_child_invite_token(&parent, Some(&alice), &alice_in_dept, None, &policy, now, &mut rand::rng())?;
+///
+/// // dave, a manager of lab (he holds group_join_group there), joins lab to dept with it.
+/// let dave_in_lab = GroupAccess { group_exists: true, privileges: PrivilegeSet::manager() };
+/// let acting = authorize(&lab, Some(&dave), &dave_in_lab, Privilege::GroupJoinGroup)?;
+/// let token = InviteToken::parse(&issued.response.token)?;
+/// let facts = ChildJoinFacts {
+///     issuer: alice_in_dept,
+///     already_child: false,
+///     link: LinkShape::new(false, 1), // read with group::LINK_SHAPE_SQL: no cycle, one link
+/// };
+/// let ctx = CaveatContext::at(now + 60);
+/// let join = join_parent_group_with_token(&acting, &token, &issued.record, &facts, &ctx, &DirectoryLimits::default())?;
+/// assert_eq!((join.parent.as_str(), join.child.as_str()), ("dept", "lab"));
+/// assert_eq!(join.privileges, PrivilegeSet::member());
+/// assert_eq!(join.location(), "/groups/lab/parents/dept");
+/// # Ok(()) }
+/// ```
 ///
 /// # Errors
 /// As [`issue_invite_token`].
@@ -378,11 +418,5 @@ fn issue<R: CryptoRng + ?Sized>(
 }
 
 fn hex(bytes: &[u8]) -> String {
-    let digit = |n: u8| char::from(if n < 10 { b'0' + n } else { b'a' + (n - 10) });
-    let mut out = String::with_capacity(2 * bytes.len());
-    for b in bytes {
-        out.push(digit(b >> 4));
-        out.push(digit(b & 0xf));
-    }
-    out
+    base16ct::lower::encode_string(bytes)
 }

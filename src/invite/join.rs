@@ -11,11 +11,11 @@ use alloc::string::String;
 
 use crate::group::{DirectoryLimits, GroupId, Privilege, PrivilegeSet, UserId};
 use crate::macaroon::Secret;
-use crate::token::caveat::{Consumer, ConsumerKind};
 use crate::token::{
     CaveatContext, Persistence, Subject, TokenError, TokenIdentifier, TokenSecrets, TokenType,
     UnverifiedToken, Verifier,
 };
+use crate::token::{Consumer, ConsumerKind};
 
 use super::api::UsageLimit;
 use super::error::InviteError;
@@ -263,6 +263,37 @@ fn carries_custom_privileges(record: &InviteRecord) -> bool {
 /// `group_set_privileges` too (403, [`InviteError::IssuerCannotGrant`]); the user must not be a
 /// member already (400). The answer is what to write.
 ///
+/// ```
+/// use onezone_tokens::group::{GroupId, PrivilegeSet, UserId};
+/// use onezone_tokens::invite::{
+///     GroupAccess, InviteError, InviteToken, IssuePolicy, UserJoinFacts, issue_invite_token,
+///     join_group_with_token,
+/// };
+/// use onezone_tokens::token::CaveatContext;
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (group, alice, carol) = (GroupId::new("g1")?, UserId::new("alice")?, UserId::new("carol")?);
+/// let alice_in_g1 = GroupAccess { group_exists: true, privileges: PrivilegeSet::admin() };
+/// let policy = IssuePolicy::new("onezone.example.org");
+/// let now = 1_800_000_000;
+/// let issued = issue_invite_token(&group, Some(&alice), &alice_in_g1, None, &policy, now, &mut rand::rng())?;
+///
+/// // POST /user/groups/join {"token": ...}: the record is found by the token's id.
+/// let token = InviteToken::parse(&issued.response.token)?;
+/// let mut record = issued.record;
+/// assert_eq!(token.token_id(), record.token_id);
+/// let facts = UserJoinFacts { issuer: alice_in_g1, already_member: false };
+/// let join = join_group_with_token(&carol, &token, &record, &facts, &CaveatContext::at(now + 60))?;
+/// assert_eq!(join.privileges, PrivilegeSet::member());
+/// join.token_use.apply(&mut record)?; // or the conditional UPDATE of `TokenUse`
+/// assert_eq!(join.location(), "/user/groups/g1");
+///
+/// // Too late: the token's time caveat (one week by default) has passed.
+/// let late = CaveatContext::at(now + 8 * 24 * 3600);
+/// let err = join_group_with_token(&carol, &token, &record, &facts, &late).unwrap_err();
+/// assert!(matches!(err, InviteError::TokenRejected(_)), "{err}");
+/// # Ok(()) }
+/// ```
+///
 /// # Errors
 /// The [`InviteError`] the API answers; [`InviteError::InconsistentFacts`] for facts that
 /// contradict each other.
@@ -307,6 +338,40 @@ pub fn join_group_with_token(
 /// itself nor one of its ancestors, not already its child, within `limits.max_depth`.
 ///
 /// [`Directory::add_child`]: crate::group::Directory::add_child
+///
+/// ```
+/// use onezone_tokens::group::{DirectoryLimits, GroupId, LinkShape, Privilege, PrivilegeSet, UserId};
+/// use onezone_tokens::invite::{
+///     ChildJoinFacts, GroupAccess, InviteToken, IssuePolicy, authorize, issue_child_invite_token,
+///     join_parent_group_with_token,
+/// };
+/// use onezone_tokens::token::CaveatContext;
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (parent, lab) = (GroupId::new("dept")?, GroupId::new("lab")?);
+/// let (alice, dave) = (UserId::new("alice")?, UserId::new("dave")?);
+/// let now = 1_800_000_000;
+///
+/// // alice, an admin of dept, invites a group to join it as a child.
+/// let alice_in_dept = GroupAccess { group_exists: true, privileges: PrivilegeSet::admin() };
+/// let policy = IssuePolicy::new("onezone.example.org");
+/// let issued = issue_child_invite_token(&parent, Some(&alice), &alice_in_dept, None, &policy, now, &mut rand::rng())?;
+///
+/// // dave, a manager of lab (he holds group_join_group there), joins lab to dept with it.
+/// let dave_in_lab = GroupAccess { group_exists: true, privileges: PrivilegeSet::manager() };
+/// let acting = authorize(&lab, Some(&dave), &dave_in_lab, Privilege::GroupJoinGroup)?;
+/// let token = InviteToken::parse(&issued.response.token)?;
+/// let facts = ChildJoinFacts {
+///     issuer: alice_in_dept,
+///     already_child: false,
+///     link: LinkShape::new(false, 1), // read with group::LINK_SHAPE_SQL: no cycle, one link
+/// };
+/// let ctx = CaveatContext::at(now + 60);
+/// let join = join_parent_group_with_token(&acting, &token, &issued.record, &facts, &ctx, &DirectoryLimits::default())?;
+/// assert_eq!((join.parent.as_str(), join.child.as_str()), ("dept", "lab"));
+/// assert_eq!(join.privileges, PrivilegeSet::member());
+/// assert_eq!(join.location(), "/groups/lab/parents/dept");
+/// # Ok(()) }
+/// ```
 ///
 /// # Errors
 /// As [`join_group_with_token`], plus [`InviteError::AlreadyChild`] and

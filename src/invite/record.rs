@@ -24,6 +24,26 @@ pub enum InviteTarget {
 /// has been used. Persist it with serde; the secret is written as base64url.
 ///
 /// `Debug` never prints the secret.
+///
+/// ```
+/// use onezone_tokens::group::{GroupId, PrivilegeSet, UserId};
+/// use onezone_tokens::invite::{GroupAccess, InviteRecord, IssuePolicy, issue_invite_token};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let access = GroupAccess { group_exists: true, privileges: PrivilegeSet::admin() };
+/// let policy = IssuePolicy::new("onezone.example.org");
+/// let (group, alice) = (GroupId::new("g1")?, UserId::new("alice")?);
+/// let issued = issue_invite_token(&group, Some(&alice), &access, None, &policy, 1_800_000_000, &mut rand::rng())?;
+/// let record: InviteRecord = issued.record;
+/// assert_eq!((record.usage_limit.to_string().as_str(), record.usage_count), ("1", 0));
+/// assert!(record.is_open_at(1_800_000_000));
+///
+/// // Stored as JSON (or as columns); the secret never shows in `Debug`.
+/// let json = serde_json::to_string(&record)?;
+/// let back: InviteRecord = serde_json::from_str(&json)?;
+/// assert_eq!(back, record);
+/// assert!(!format!("{record:?}").contains(&json[json.find("\"secret\":").unwrap() + 10..][..12]));
+/// # Ok(()) }
+/// ```
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InviteRecord {

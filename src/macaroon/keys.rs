@@ -10,7 +10,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use alloc::vec::Vec;
 
-use super::mac::{GENERATOR, MacKey};
+use super::mac::MacKey;
 
 /// Length in bytes of a derived key and of a signature (HMAC-SHA256 output).
 pub const KEY_LEN: usize = 32;
@@ -56,7 +56,23 @@ impl Eq for Secret {}
 ///
 /// Derive it once and keep it to mint many macaroons without re-deriving.
 ///
-/// A `RootKey` is also keyed for HMAC once, so signing with a kept key skips that work.
+/// A `RootKey` also keeps the `hmac` crate's keyed state (cloned for each use, wiped on drop), so
+/// signing with a kept key skips the keying.
+///
+/// ```
+/// use onezone_tokens::macaroon::{Encoding, Format, Macaroon, RootKey};
+///
+/// // Derived once from the token's secret, as libmacaroons derives it, then kept.
+/// let key = RootKey::derive(b"this is our super secret key; only we should know it");
+/// let mut m = Macaroon::new(&key, b"we used our secret key").with_location(b"http://mybank/");
+/// m.add_first_party_caveat(b"account = 3735928559");
+/// let token = m.serialize(Format::V1, Encoding::Base64Url)?;
+///
+/// let read = Macaroon::deserialize(&token)?;
+/// read.verify(&key, &mut |caveat: &[u8]| caveat == b"account = 3735928559")?;
+/// assert_eq!(format!("{key:?}"), "RootKey(***OMITTED***)");
+/// # Ok::<(), onezone_tokens::macaroon::Error>(())
+/// ```
 pub struct RootKey {
     bytes: [u8; KEY_LEN],
     mac: MacKey,
@@ -65,7 +81,7 @@ pub struct RootKey {
 impl RootKey {
     /// Derives the key from a root secret of any length.
     pub fn derive(secret: &[u8]) -> Self {
-        let mut bytes = GENERATOR.mac_secret(&[secret]);
+        let mut bytes = MacKey::derive(secret);
         let key = Self::from_derived(bytes);
         bytes.zeroize();
         key
@@ -106,7 +122,7 @@ impl PartialEq for RootKey {
 }
 impl Eq for RootKey {}
 
-// `MacKey` zeroizes its midstates on drop.
+// `MacKey` (the `hmac` crate's state) wipes itself on drop.
 impl Drop for RootKey {
     fn drop(&mut self) {
         self.bytes.zeroize();
@@ -139,19 +155,12 @@ impl Signature {
 
     /// The signature as 64 lowercase hex digits.
     pub fn to_hex(&self) -> alloc::string::String {
-        let mut out = alloc::string::String::with_capacity(2 * KEY_LEN);
-        for byte in self.0 {
-            for nibble in [byte >> 4, byte & 0x0f] {
-                // A nibble is below 16, so `from_digit` always succeeds.
-                out.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
-            }
-        }
-        out
+        base16ct::lower::encode_string(&self.0)
     }
 
     /// The next link of the chain for a first-party caveat: `HMAC(self, predicate)`.
     pub(crate) fn chain(&self, predicate: &[u8]) -> Signature {
-        Signature(MacKey::new(&self.0).mac(&[predicate]))
+        Signature(MacKey::new(&self.0).mac_once(&[predicate]))
     }
 
     /// The next link of the chain for a third-party caveat, as libmacaroons:
@@ -160,7 +169,7 @@ impl Signature {
         let key = MacKey::new(&self.0);
         let a = Zeroizing::new(key.mac(&[vid]));
         let b = Zeroizing::new(key.mac(&[cid]));
-        Signature(key.mac_secret(&[&a[..], &b[..]]))
+        Signature(key.mac_once(&[&a[..], &b[..]]))
     }
 }
 

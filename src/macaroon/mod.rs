@@ -45,14 +45,16 @@ pub use verify::CaveatChecker;
 pub struct Macaroon<'a> {
     location: Option<Cow<'a, [u8]>>,
     identifier: Cow<'a, [u8]>,
-    caveats: Vec<Caveat<'a>>,
+    caveats: Vec<RawCaveat<'a>>,
     signature: Signature,
 }
 
-/// One caveat. First-party caveats have only an identifier (the predicate); third-party caveats
-/// also have a verification id and usually a location.
+/// One caveat as the engine sees it: bytes, meaning nothing yet (the Onezone meaning of a
+/// first-party caveat is [`token::Caveat`](crate::token::Caveat)). First-party caveats have only
+/// an identifier (the predicate); third-party caveats also have a verification id and usually a
+/// location.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caveat<'a> {
+pub struct RawCaveat<'a> {
     id: Cow<'a, [u8]>,
     verification_id: Option<Cow<'a, [u8]>>,
     location: Option<Cow<'a, [u8]>>,
@@ -68,10 +70,10 @@ fn non_empty(location: Option<Cow<'_, [u8]>>) -> Option<Cow<'_, [u8]>> {
     location.filter(|l| !l.is_empty())
 }
 
-impl<'a> Caveat<'a> {
+impl<'a> RawCaveat<'a> {
     /// A first-party caveat with this predicate.
     pub fn first_party(predicate: impl Into<Cow<'a, [u8]>>) -> Self {
-        Caveat { id: predicate.into(), verification_id: None, location: None }
+        RawCaveat { id: predicate.into(), verification_id: None, location: None }
     }
 
     /// A third-party caveat (see [`Macaroon::add_third_party_caveat`] to create one).
@@ -80,7 +82,7 @@ impl<'a> Caveat<'a> {
         verification_id: Cow<'a, [u8]>,
         location: Option<Cow<'a, [u8]>>,
     ) -> Self {
-        Caveat { id, verification_id: Some(verification_id), location: non_empty(location) }
+        RawCaveat { id, verification_id: Some(verification_id), location: non_empty(location) }
     }
 
     /// The caveat identifier: the predicate of a first-party caveat; for a third-party caveat,
@@ -105,8 +107,8 @@ impl<'a> Caveat<'a> {
     }
 
     /// Detaches the caveat from the bytes it borrows.
-    pub fn into_owned(self) -> Caveat<'static> {
-        Caveat {
+    pub fn into_owned(self) -> RawCaveat<'static> {
+        RawCaveat {
             id: owned(self.id),
             verification_id: self.verification_id.map(owned),
             location: self.location.map(owned),
@@ -133,7 +135,7 @@ impl<'a> Macaroon<'a> {
     pub(crate) fn from_parts(
         location: Option<Cow<'a, [u8]>>,
         identifier: Cow<'a, [u8]>,
-        caveats: Vec<Caveat<'a>>,
+        caveats: Vec<RawCaveat<'a>>,
         signature: Signature,
     ) -> Self {
         Macaroon { location: non_empty(location), identifier, caveats, signature }
@@ -144,7 +146,7 @@ impl<'a> Macaroon<'a> {
     pub fn add_first_party_caveat(&mut self, predicate: impl Into<Cow<'a, [u8]>>) {
         let predicate = predicate.into();
         self.signature = self.signature.chain(&predicate);
-        self.caveats.push(Caveat::first_party(predicate));
+        self.caveats.push(RawCaveat::first_party(predicate));
     }
 
     /// The location, if any. It is a hint only: it is not covered by the signature.
@@ -158,7 +160,7 @@ impl<'a> Macaroon<'a> {
     }
 
     /// The caveats, in order.
-    pub fn caveats(&self) -> &[Caveat<'a>] {
+    pub fn caveats(&self) -> &[RawCaveat<'a>] {
         &self.caveats
     }
 
@@ -172,7 +174,7 @@ impl<'a> Macaroon<'a> {
         Macaroon {
             location: self.location.map(owned),
             identifier: owned(self.identifier),
-            caveats: self.caveats.into_iter().map(Caveat::into_owned).collect(),
+            caveats: self.caveats.into_iter().map(RawCaveat::into_owned).collect(),
             signature: self.signature,
         }
     }

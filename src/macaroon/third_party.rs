@@ -14,7 +14,7 @@ use crypto_secretbox::{Key, Nonce, Tag, XSalsa20Poly1305};
 use rand_core::CryptoRng;
 use zeroize::{Zeroize, Zeroizing};
 
-use super::{Caveat, KEY_LEN, Macaroon, RootKey, Signature};
+use super::{KEY_LEN, Macaroon, RawCaveat, RootKey, Signature};
 
 /// Length of the secretbox nonce that starts a verification id.
 pub(crate) const NONCE_LEN: usize = 24;
@@ -73,6 +73,9 @@ impl<'a> Macaroon<'a> {
     /// to check (e.g. the key encrypted to the third party, or a reference to it). `location`
     /// says where the third party is (a hint; not signed). Anyone holding the macaroon can add
     /// one; it can only narrow what the macaroon allows.
+    ///
+    /// `rng` is any [`CryptoRng`] of `rand_core` 0.10 ([`crate::rand_core`]), e.g. `rand` 0.10's
+    /// `rand::rng()`.
     pub fn add_third_party_caveat<R: CryptoRng + ?Sized>(
         &mut self,
         location: impl Into<Cow<'a, [u8]>>,
@@ -85,7 +88,7 @@ impl<'a> Macaroon<'a> {
         let vid = seal(&self.signature, caveat_key.expose(), nonce);
         let caveat_id = caveat_id.into();
         self.signature = self.signature.chain_third_party(&vid, &caveat_id);
-        self.caveats.push(Caveat::third_party(
+        self.caveats.push(RawCaveat::third_party(
             caveat_id,
             Cow::Owned(vid.to_vec()),
             Some(location.into()),

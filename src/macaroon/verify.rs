@@ -75,6 +75,23 @@ impl Macaroon<'_> {
     /// The chain and the caveats are evaluated in one pass, but a failed caveat is reported only
     /// after the signature has been found authentic, so a forger learns nothing from the error.
     ///
+    /// ```
+    /// use onezone_tokens::macaroon::{Error, Macaroon, RootKey};
+    ///
+    /// let key = RootKey::derive(b"the server's secret");
+    /// let mut m = Macaroon::new(&key, b"id-1");
+    /// m.add_first_party_caveat(b"account = 42");
+    ///
+    /// // The checker says which caveats hold in this request.
+    /// m.verify(&key, &mut |caveat: &[u8]| caveat == b"account = 42")?;
+    /// let refused = m.verify(&key, &mut |caveat: &[u8]| caveat == b"account = 7");
+    /// assert!(matches!(refused, Err(Error::CaveatNotSatisfied { .. })));
+    /// // Another key: one opaque error, whatever the caveats say.
+    /// let forged = m.verify(&RootKey::derive(b"a guess"), &mut |_: &[u8]| true);
+    /// assert!(matches!(forged, Err(Error::InvalidSignature)));
+    /// # Ok::<(), Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidSignature`] (opaque) if the signature does not match; then
     /// [`Error::DischargeMissing`] for a third-party caveat, or

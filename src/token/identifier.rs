@@ -1,66 +1,4 @@
-//! Token identifiers: what the identifier of a token's macaroon says about the token.
-//!
-//! Onezone (20.02 and later) writes "version 2" identifiers of five `/`-separated parts:
-//!
-//! ```text
-//! 2/<persistence>/<subject>/<type>/<id>
-//! 2/nmd/usr-invitation-sender/ujg:GroupId:/1234567890example-id1234567890e
-//! ```
-//!
-//! | part | forms |
-//! |---|---|
-//! | persistence | `nmd` (named: Onezone stores a secret per token) or `tmp-<generation>` (temporary: one shared secret per subject) |
-//! | subject | `usr-<id>`, `grp-<id>`, `prv-<id>` or `nobody` |
-//! | type | `act` (access), `act:<sessionId>` (access bound to a session), `idn` (identity) or an invite `<code>:<targetId>:<params>` |
-//! | id | the token id |
-//!
-//! An identifier without `/` is a legacy (17.06) token: an opaque random id such as
-//! `8HfHARHgklqBkZVI4l6MBTvSSvt98ppp6948s8Q7SOk`.
-//!
-//! ```
-//! use onezone_tokens::token::identifier::{
-//!     InviteKind, Persistence, Subject, TokenIdentifier, TokenType,
-//! };
-//!
-//! let text = "2/nmd/usr-invitation-sender/ujg:GroupId:/1234567890example-id1234567890e";
-//! let parsed = TokenIdentifier::parse(text)?;
-//! let TokenIdentifier::V2(v2) = &parsed else { panic!("not a version 2 identifier") };
-//! assert_eq!(v2.persistence, Persistence::Named);
-//! assert_eq!(v2.subject, Subject::User("invitation-sender".into()));
-//! assert_eq!(
-//!     v2.token_type,
-//!     TokenType::Invite { kind: InviteKind::UserJoinGroup, target: "GroupId".into(), params: "".into() }
-//! );
-//! assert_eq!(parsed.to_string(), text); // byte for byte
-//! # Ok::<(), onezone_tokens::token::identifier::IdentifierError>(())
-//! ```
-//!
-//! # Strictness
-//!
-//! The reader accepts exactly the texts the writer produces, so a parsed identifier always
-//! formats back to the same bytes, and each value has one text:
-//!
-//! - **Ids** (legacy identifiers, subject ids, session ids, invite targets, token ids) are
-//!   non-empty and use only ASCII letters, digits, `-` and `_`. That is the alphabet of the ids
-//!   Onezone generates (hex and base64url), and it keeps the separators `/` and `:`, spaces,
-//!   control characters and non-ASCII text out. Invite parameters use the same alphabet but may
-//!   be empty; they are kept as an opaque string.
-//! - **Numbers** (the version, the generation) are plain decimal: no sign, no leading zeros
-//!   (`tmp-007` is rejected; `tmp-7` is its only text), and the generation fits a `u64`.
-//!
-//! Onezone's own reader is laxer in a few corners that Onezone never writes: it reads numbers
-//! with `binary_to_integer` (signs and leading zeros pass), takes any bytes as ids, and treats an
-//! identifier containing `/` whose first part is not a number as a legacy id. All of these are
-//! rejected here. The 20.02 writer only puts `usr-` and `prv-` subjects into version 2
-//! identifiers; `grp-` and `nobody` are read and written for completeness.
-//!
-//! # Building identifiers
-//!
-//! The fields are public, so a value can hold ids the format cannot carry (say a user id
-//! containing `/`, which would shift the other parts of the text). [`Display`](fmt::Display)
-//! writes fields verbatim; when the fields do not come from [`TokenIdentifier::parse`], check
-//! them first with [`IdentifierV2::new`] or a `validate` method. Serializing with serde checks
-//! them automatically.
+//! Token identifiers (documented in [`crate::token`], which re-exports them).
 
 use alloc::string::{String, ToString};
 use core::fmt;
@@ -306,7 +244,7 @@ impl TokenIdentifier {
     /// Parses an identifier: version 2 if it contains `/`, legacy otherwise.
     ///
     /// Accepts exactly the texts [`Display`](fmt::Display) writes; see the
-    /// [module documentation](self) for the rules.
+    /// [module documentation](crate::token#strictness) for the rules.
     pub fn parse(text: &str) -> Result<Self, IdentifierError> {
         if text.is_empty() {
             return Err(IdentifierError::Empty);
@@ -412,11 +350,6 @@ impl FromStr for TokenIdentifier {
     }
 }
 
-/// Parses an identifier; the same as [`TokenIdentifier::parse`].
-pub fn parse(text: &str) -> Result<TokenIdentifier, IdentifierError> {
-    TokenIdentifier::parse(text)
-}
-
 impl IdentifierV2 {
     /// Builds a version 2 identifier, checking that every field can be written in the format
     /// (see [`IdentifierV2::validate`]).
@@ -471,20 +404,15 @@ fn parse_canonical_u64(text: &str) -> Option<u64> {
     if digits_only && !leading_zero { text.parse().ok() } else { None }
 }
 
-fn is_id_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '-' || c == '_'
-}
-
 /// Checks an id-like field: the id alphabet, and non-empty except for invite parameters.
 fn check_id(part: IdPart, text: &str) -> Result<(), IdentifierError> {
-    let problem =
-        if let Some((offset, character)) = text.char_indices().find(|&(_, c)| !is_id_char(c)) {
-            IdProblem::InvalidCharacter { character, offset }
-        } else if text.is_empty() && part != IdPart::InviteParams {
-            IdProblem::Empty
-        } else {
-            return Ok(());
-        };
+    let problem = if let Some((offset, character)) = crate::id::first_invalid(text) {
+        IdProblem::InvalidCharacter { character, offset }
+    } else if text.is_empty() && part != IdPart::InviteParams {
+        IdProblem::Empty
+    } else {
+        return Ok(());
+    };
     Err(IdentifierError::InvalidId { part, found: text.into(), problem })
 }
 

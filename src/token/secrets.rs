@@ -14,6 +14,43 @@ use super::identifier::Subject;
 ///
 /// Every method answers from the server's current state; `None` means "no such token/subject",
 /// which makes the token invalid.
+///
+/// A server implements it over its own storage (here a map standing in for a table):
+///
+/// ```
+/// use std::collections::HashMap;
+/// use onezone_tokens::macaroon::Secret;
+/// use onezone_tokens::token::{
+///     Caveat, CaveatContext, Subject, TokenError, TokenIdentifier, TokenSecrets, UnverifiedToken,
+///     Verifier, mint,
+/// };
+///
+/// /// The server's rows: token id -> (secret, revoked).
+/// struct Table(HashMap<String, (Vec<u8>, bool)>);
+///
+/// impl TokenSecrets for Table {
+///     fn named_secret(&self, token_id: &str) -> Option<Secret> {
+///         self.0.get(token_id).map(|(secret, _)| Secret::new(secret.clone()))
+///     }
+///     fn temporary_secret(&self, _subject: &Subject) -> Option<(Secret, u64)> {
+///         None // this server issues no temporary tokens
+///     }
+///     fn is_revoked(&self, token_id: &str) -> bool {
+///         self.0.get(token_id).is_some_and(|(_, revoked)| *revoked)
+///     }
+/// }
+///
+/// let id = TokenIdentifier::parse("2/nmd/usr-alice/ujg:g1:/tok1")?;
+/// let text = mint(&Secret::new(&b"s3cret"[..]), "onezone.example.org", &id, &[])?;
+/// let mut table = Table(HashMap::from([("tok1".to_owned(), (b"s3cret".to_vec(), false))]));
+/// let token = UnverifiedToken::parse(&text)?;
+/// let ctx = CaveatContext::at(1_800_000_000);
+/// assert!(Verifier::new(&table).verify(&token, &ctx).is_ok());
+///
+/// table.0.get_mut("tok1").unwrap().1 = true;
+/// assert!(matches!(Verifier::new(&table).verify(&token, &ctx), Err(TokenError::Revoked)));
+/// # Ok::<(), TokenError>(())
+/// ```
 pub trait TokenSecrets {
     /// The per-token secret of a named token (`2/nmd/...`), by token id.
     fn named_secret(&self, token_id: &str) -> Option<Secret>;
@@ -37,6 +74,26 @@ pub trait TokenSecrets {
 }
 
 /// Secrets held in memory, for tests, examples and small tools.
+///
+/// ```
+/// use onezone_tokens::macaroon::Secret;
+/// use onezone_tokens::token::{
+///     CaveatContext, MemorySecrets, TokenError, TokenIdentifier, UnverifiedToken, Verifier, mint,
+/// };
+///
+/// let id = TokenIdentifier::parse("2/nmd/usr-alice/ujg:g1:/tok1")?;
+/// let text = mint(&Secret::new(&b"s3cret"[..]), "onezone.example.org", &id, &[])?;
+/// let token = UnverifiedToken::parse(&text)?;
+/// let ctx = CaveatContext::at(1_800_000_000);
+///
+/// let mut secrets = MemorySecrets::new();
+/// secrets.insert_named("tok1", Secret::new(&b"s3cret"[..]));
+/// assert!(Verifier::new(&secrets).verify(&token, &ctx).is_ok());
+/// secrets.revoke("tok1");
+/// let err = Verifier::new(&secrets).verify(&token, &ctx).unwrap_err();
+/// assert!(matches!(err, TokenError::Revoked), "{err}");
+/// # Ok::<(), TokenError>(())
+/// ```
 #[derive(Default)]
 pub struct MemorySecrets {
     named: BTreeMap<String, Secret>,
@@ -121,6 +178,25 @@ impl TokenSecrets for MemorySecrets {
 /// derived from the master secret (see [`RootKey::derive_secret`]). Nothing can be revoked one by one: temporary tokens are all of
 /// generation 0, and rotating the master secret revokes everything. Combine it with your own
 /// revocation list by wrapping it in a type that overrides [`TokenSecrets::is_revoked`].
+///
+/// ```
+/// use onezone_tokens::macaroon::Secret;
+/// use onezone_tokens::token::{
+///     CaveatContext, DerivedSecrets, TokenError, TokenIdentifier, UnverifiedToken, Verifier, mint,
+/// };
+///
+/// // One master secret, kept in the server's configuration; nothing stored per token.
+/// let secrets = DerivedSecrets::new(&Secret::new(&b"the master secret"[..]));
+/// let id = TokenIdentifier::parse("2/nmd/usr-alice/ujg:g1:/tok1")?;
+/// let text = mint(&secrets.named("tok1"), "onezone.example.org", &id, &[])?;
+///
+/// let token = UnverifiedToken::parse(&text)?;
+/// assert!(Verifier::new(&secrets).verify(&token, &CaveatContext::at(1_800_000_000)).is_ok());
+/// // Another master secret verifies nothing minted under this one.
+/// let other = DerivedSecrets::new(&Secret::new(&b"another secret"[..]));
+/// assert!(Verifier::new(&other).verify(&token, &CaveatContext::at(1_800_000_000)).is_err());
+/// # Ok::<(), TokenError>(())
+/// ```
 pub struct DerivedSecrets {
     master: RootKey,
 }

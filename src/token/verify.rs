@@ -170,7 +170,7 @@ pub enum TokenCaveat {
 }
 
 impl TokenCaveat {
-    fn read(predicate: &[u8]) -> Self {
+    pub(crate) fn read(predicate: &[u8]) -> Self {
         let parsed = match core::str::from_utf8(predicate) {
             Ok(text) => Caveat::parse(text),
             // No Onezone caveat has bytes that are not UTF-8.
@@ -197,6 +197,25 @@ pub struct UnverifiedToken {
 
 impl UnverifiedToken {
     /// Reads a token in any text form (see [`macaroon::decode_text`]) within the default limits.
+    ///
+    /// What it says can be read before verifying, to find its secret and record; none of it is
+    /// trusted until [`Verifier::verify`] succeeds.
+    ///
+    /// ```
+    /// use onezone_tokens::token::{Persistence, TokenError, UnverifiedToken};
+    ///
+    /// // Onezone's compatibility vector: a named user-joins-group invite token.
+    /// let token = UnverifiedToken::parse(
+    ///     "MDAyMGxvY2F00aW9uIGRvbWFpbi5leGFtcGxlLmNvbQowMDU4aWRlbnRpZmllciAyL25tZC91c3ItaW52aXRhdGlvbi1zZW5kZXIvdWpnOkdyb3VwSWQ6LzEyMzQ1Njc4OTBleGFtcGxlLWlkMTIzNDU2Nzg5MGUKMDAyZnNpZ25hdHVyZSAZ9fnn2KhoiG2TYBxVhRllfTxiFK7wpdMQoJQaJNo4sQo",
+    /// )?;
+    /// assert_eq!(token.identifier().to_string(), "2/nmd/usr-invitation-sender/ujg:GroupId:/1234567890example-id1234567890e");
+    /// let v2 = token.identifier().as_v2().expect("a version-2 identifier");
+    /// assert_eq!((v2.persistence, v2.id.as_str()), (Persistence::Named, "1234567890example-id1234567890e"));
+    ///
+    /// // Not a macaroon, or not an Onezone identifier: refused before any secret is looked up.
+    /// assert!(matches!(UnverifiedToken::parse("MDAxNmxvY2F00aW9uIHJlZlF"), Err(TokenError::Malformed(_))));
+    /// # Ok::<(), TokenError>(())
+    /// ```
     ///
     /// # Errors
     /// [`TokenError::Malformed`] if it is no macaroon; [`TokenError::Identifier`] if its

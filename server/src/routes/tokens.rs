@@ -2,9 +2,8 @@
 
 use axum::body::Bytes;
 use axum::http::HeaderMap;
-use onezone_tokens::token::{TokenCaveat, UnverifiedToken};
+use onezone_tokens::token::{TokenDescription, UnverifiedToken};
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use super::{Ok200, parse_body};
 use crate::error::Error;
@@ -16,36 +15,15 @@ struct ExamineRequest {
 }
 
 /// `POST /tokens/examine`: what a token says, without trusting it (no credentials needed; the
-/// signature is not checked).
-pub(crate) async fn examine(headers: HeaderMap, body: Bytes) -> Result<Ok200<Value>, Error> {
+/// signature is not checked). The body is the library's `TokenDescription`, the shape the token
+/// CLI's `inspect` prints too.
+pub(crate) async fn examine(
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Ok200<TokenDescription>, Error> {
     let request: ExamineRequest = parse_body(&headers, &body)?;
     let token = UnverifiedToken::parse(&request.token).map_err(|e| {
         Error::bad_request(format!("Bad value: provided \"token\" is not a valid token ({e})"))
     })?;
-    let caveats: Vec<Value> = token
-        .caveats()
-        .into_iter()
-        .map(|caveat| match caveat {
-            TokenCaveat::Known(c) => json!({
-                "caveat": c.to_string(),
-                "json": serde_json::to_value(&c).unwrap_or(Value::Null),
-            }),
-            TokenCaveat::Unknown { text, error } => json!({
-                "caveat": text,
-                "json": Value::Null,
-                "error": error.to_string(),
-            }),
-        })
-        .collect();
-    let macaroon = token.macaroon();
-    let identifier = token.identifier();
-    Ok(Ok200(json!({
-        "location": macaroon.location().map(|l| String::from_utf8_lossy(l).into_owned()),
-        "identifier": identifier.to_string(),
-        "identifierFields": identifier.fields_json(),
-        "caveats": caveats,
-        "format": token.format().name(),
-        "escaped": token.escaped(),
-        "verified": false,
-    })))
+    Ok(Ok200(token.describe()))
 }

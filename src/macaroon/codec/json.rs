@@ -10,7 +10,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
 use super::base64;
-use crate::macaroon::{Caveat, Error, Limits, Macaroon, Signature};
+use crate::macaroon::{Error, Limits, Macaroon, RawCaveat, Signature};
 
 /// The `v` field: the number 2 or the string "2".
 struct Version;
@@ -144,7 +144,7 @@ pub(crate) fn parse<'a>(text: &'a str, limits: &Limits) -> Result<Macaroon<'a>, 
             limits.check_field(value.len())?;
         }
         caveats.push(match vid {
-            Some(vid) => Caveat::third_party(id, vid, cl),
+            Some(vid) => RawCaveat::third_party(id, vid, cl),
             None if cl.as_ref().is_some_and(|l| !l.is_empty()) => {
                 return Err(Error::Malformed {
                     reading: "caveat",
@@ -152,84 +152,81 @@ pub(crate) fn parse<'a>(text: &'a str, limits: &Limits) -> Result<Macaroon<'a>, 
                     problem: "a caveat location without a verification id",
                 });
             }
-            None => Caveat::first_party(id),
+            None => RawCaveat::first_party(id),
         });
     }
     Ok(Macaroon::from_parts(location, identifier, caveats, signature))
 }
 
-/// A field written as text when it is UTF-8, else as base64 (`x64`).
+/// The writer's mirror of [`JsonCaveat`]: each field is either text (`x`) or base64 (`x64`),
+/// the absent one skipped, in libmacaroons' order.
 #[derive(Serialize)]
-#[serde(untagged)]
-enum Data<'a> {
-    Text(&'a str),
-    Base64(String),
+struct OutCaveat<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    i: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    i64: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    l: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    l64: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    v64: Option<String>,
 }
 
-/// Text only when every reader takes it back unchanged: UTF-8 with nothing JSON must escape
-/// (`"`, `\`, control characters). libmacaroons' reader undoes no escape but `\"`, so any such
-/// value goes as base64 (`x64`), which every implementation reads.
-fn pick(value: &[u8]) -> (bool, Data<'_>) {
+/// The writer's mirror of [`JsonMacaroon`].
+#[derive(Serialize)]
+struct OutMacaroon<'a> {
+    v: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    l: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    l64: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    i: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    i64: Option<String>,
+    c: Vec<OutCaveat<'a>>,
+    s64: String,
+}
+
+/// A field as text (`x`) when every reader takes it back unchanged: UTF-8 with nothing JSON must
+/// escape (`"`, `\`, control characters). libmacaroons' reader undoes no escape but `\"`, so
+/// any other value goes as base64 (`x64`), which every implementation reads.
+fn field(value: &[u8]) -> (Option<&str>, Option<String>) {
     match core::str::from_utf8(value) {
-        Ok(s) if !s.chars().any(|c| c == '"' || c == '\\' || c.is_control()) => {
-            (true, Data::Text(s))
-        }
-        _ => (false, Data::Base64(base64::encode_url(value))),
+        Ok(s) if !s.chars().any(|c| c == '"' || c == '\\' || c.is_control()) => (Some(s), None),
+        _ => (None, Some(base64::encode_url(value))),
     }
 }
 
 /// Writes the libmacaroons JSON form, `{"v":2,"l":..,"i":..,"c":[{"i":..,"l":..}],"s64":..}`.
 /// A third-party verification id (binary) is written as `v64`, as go-macaroon and pymacaroons
 /// do: libmacaroons writes it raw as `v`, which is not valid JSON for most ids.
-pub(crate) fn write(m: &Macaroon<'_>) -> String {
-    let mut out = String::with_capacity(64 + 2 * m.identifier().len());
-    out.push_str("{\"v\":2");
-    if let Some(l) = m.location() {
-        push_field(&mut out, "l", l);
-    }
-    push_field(&mut out, "i", m.identifier());
-    out.push_str(",\"c\":[");
-    for (n, c) in m.caveats().iter().enumerate() {
-        if n > 0 {
-            out.push(',');
-        }
-        out.push('{');
-        push_data(&mut out, "i", c.id());
-        if let Some(vid) = c.verification_id() {
-            if let Some(l) = c.location() {
-                push_field(&mut out, "l", l);
-            }
-            out.push_str(",\"v64\":");
-            push_json(&mut out, &Data::Base64(base64::encode_url(vid)));
-        }
-        out.push('}');
-    }
-    out.push_str("],\"s64\":");
-    push_json(&mut out, &Data::Base64(base64::encode_url(m.signature().as_bytes())));
-    out.push('}');
-    out
-}
-
-fn push_field(out: &mut String, name: &str, value: &[u8]) {
-    out.push(',');
-    push_data(out, name, value);
-}
-
-fn push_data(out: &mut String, name: &str, value: &[u8]) {
-    let (text, data) = pick(value);
-    out.push('"');
-    out.push_str(name);
-    if !text {
-        out.push_str("64");
-    }
-    out.push_str("\":");
-    push_json(out, &data);
-}
-
-fn push_json(out: &mut String, data: &Data<'_>) {
-    // Serializing a string to JSON cannot fail; should it ever, the field is written empty and the
-    // token then fails to verify rather than the process panicking.
-    if let Ok(s) = serde_json::to_string(data) {
-        out.push_str(&s);
-    }
+///
+/// # Errors
+/// [`Error::Unencodable`] if `serde_json` refuses the value, which it does not for these
+/// structs of strings (a broken invariant, caught by a `debug_assert!` in tests).
+pub(crate) fn write(m: &Macaroon<'_>) -> Result<String, Error> {
+    let (l, l64) = m.location().map(field).unwrap_or((None, None));
+    let (i, i64) = field(m.identifier());
+    let c = m
+        .caveats()
+        .iter()
+        .map(|c| {
+            let (i, i64) = field(c.id());
+            let third_party = c.verification_id();
+            let (l, l64) = match (third_party, c.location()) {
+                (Some(_), Some(l)) => field(l),
+                _ => (None, None),
+            };
+            OutCaveat { i, i64, l, l64, v64: third_party.map(base64::encode_url) }
+        })
+        .collect();
+    let s64 = base64::encode_url(m.signature().as_bytes());
+    let out = OutMacaroon { v: 2, l, l64, i, i64, c, s64 };
+    let written = serde_json::to_string(&out);
+    debug_assert!(written.is_ok(), "JSON of strings cannot fail: {written:?}");
+    written
+        .map_err(|_| Error::Unencodable { field: "macaroon", problem: "JSON serialization failed" })
 }

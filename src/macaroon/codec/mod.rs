@@ -242,7 +242,11 @@ impl Macaroon<'_> {
     }
 
     /// The V2 JSON text, in the libmacaroons form.
-    pub fn to_json(&self) -> String {
+    ///
+    /// # Errors
+    /// [`Error::Unencodable`] only on a broken invariant (`serde_json` refusing plain strings);
+    /// never a partial or empty token in its place.
+    pub fn to_json(&self) -> Result<String, Error> {
         json::write(self)
     }
 
@@ -255,7 +259,7 @@ impl Macaroon<'_> {
         let bytes = match format {
             Format::V1 => self.to_v1()?,
             Format::V2 => self.to_v2(),
-            Format::V2Json => return Ok(self.to_json()),
+            Format::V2Json => return self.to_json(),
         };
         let text = base64::encode_url(&bytes);
         Ok(match encoding {
@@ -302,6 +306,22 @@ impl<'a> Macaroon<'a> {
 
 impl Macaroon<'static> {
     /// Parses a token in any text form with the default [`Limits`] (see [`decode_text`]).
+    ///
+    /// ```
+    /// use onezone_tokens::macaroon::{Error, Macaroon, RootKey};
+    ///
+    /// // libmacaroons' example token (V1, base64url).
+    /// let m = Macaroon::deserialize(
+    ///     "MDAxY2xvY2F0aW9uIGh0dHA6Ly9teWJhbmsvCjAwMjZpZGVudGlmaWVyIHdlIHVzZWQgb3VyIHNlY3JldCBrZXkKMDAyZnNpZ25hdHVyZSDj2eApCFJsTAA5rhURQRXZf91ovyujebNCqvD2F9BVLwo",
+    /// )?;
+    /// assert_eq!(m.identifier(), b"we used our secret key");
+    /// assert_eq!(m.location(), Some(&b"http://mybank/"[..]));
+    /// m.verify(&RootKey::derive(b"this is our super secret key; only we should know it"), &mut |_: &[u8]| false)?;
+    ///
+    /// let err = Macaroon::deserialize("not a token!").unwrap_err();
+    /// assert_eq!(err.to_string(), "the token is not valid base64 at character 3: character outside the base64 alphabet");
+    /// # Ok::<(), Error>(())
+    /// ```
     ///
     /// # Errors
     /// See [`decode_text`] and the format's parser.

@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 
 use super::reader::Reader;
 use crate::macaroon::limits::MAX_V1_PACKET;
-use crate::macaroon::{Caveat, Error, Limits, Macaroon, Signature};
+use crate::macaroon::{Error, Limits, Macaroon, RawCaveat, Signature};
 
 const HEADER_LEN: usize = 4;
 /// The smallest packet: header, a one-byte key, space, empty value, newline.
@@ -18,16 +18,6 @@ struct Packet<'a> {
     offset: usize,
 }
 
-/// A lowercase hex digit. Uppercase is refused, as libmacaroons (`parse_packet`) does, so a packet
-/// header has one spelling and re-encoding a parsed token is byte-exact.
-fn hex_digit(b: u8) -> Option<usize> {
-    match b {
-        b'0'..=b'9' => Some(usize::from(b - b'0')),
-        b'a'..=b'f' => Some(usize::from(b - b'a' + 10)),
-        _ => None,
-    }
-}
-
 /// Reads the next packet, or `None` at the end of input.
 fn next_packet<'a>(r: &mut Reader<'a>, limits: &Limits) -> Result<Option<Packet<'a>>, Error> {
     if r.is_empty() {
@@ -35,15 +25,19 @@ fn next_packet<'a>(r: &mut Reader<'a>, limits: &Limits) -> Result<Option<Packet<
     }
     let offset = r.offset();
     let header = r.take(HEADER_LEN, "packet length")?;
-    let mut len = 0usize;
-    for &b in header {
-        let digit = hex_digit(b).ok_or(Error::Malformed {
-            reading: "packet length",
-            offset,
-            problem: "expected four lowercase hex digits",
-        })?;
-        len = len * 16 + digit;
-    }
+    // Lowercase only: uppercase is refused, as libmacaroons (`parse_packet`) does, so a packet
+    // header has one spelling and re-encoding a parsed token is byte-exact.
+    let mut be = [0u8; 2];
+    let len = match base16ct::lower::decode(header, &mut be) {
+        Ok(&[hi, lo]) => usize::from(u16::from_be_bytes([hi, lo])),
+        _ => {
+            return Err(Error::Malformed {
+                reading: "packet length",
+                offset,
+                problem: "expected four lowercase hex digits",
+            });
+        }
+    };
     if len < MIN_PACKET {
         return Err(Error::Malformed {
             reading: "packet length",
@@ -117,7 +111,7 @@ pub(crate) fn parse<'a>(data: &'a [u8], limits: &Limits) -> Result<Macaroon<'a>,
     }
     let identifier = expect(packet, b"identifier", "identifier packet", end)?.value;
 
-    let mut caveats: Vec<Caveat<'_>> = Vec::new();
+    let mut caveats: Vec<RawCaveat<'_>> = Vec::new();
     // Whether the previous packet was a `vid`: only there may a `cl` packet stand. (The caveat's
     // location cannot tell, since an empty `cl` leaves it `None`.)
     let mut after_vid = false;
@@ -135,7 +129,7 @@ pub(crate) fn parse<'a>(data: &'a [u8], limits: &Limits) -> Result<Macaroon<'a>,
                     let bound = (r.rest().len() / (MIN_PACKET + 2)).min(limits.max_caveats);
                     caveats.reserve_exact(bound + 1);
                 }
-                caveats.push(Caveat::first_party(p.value));
+                caveats.push(RawCaveat::first_party(p.value));
             }
             b"vid" => match caveats.last_mut() {
                 Some(c) if c.verification_id.is_none() && c.location.is_none() => {
@@ -177,11 +171,21 @@ fn packet(out: &mut Vec<u8>, key: &'static str, value: &[u8]) -> Result<(), Erro
             problem: "a V1 packet cannot be longer than 65535 bytes",
         });
     }
-    for shift in [12u32, 8, 4, 0] {
-        // A nibble is below 16, so `from_digit` always succeeds (lowercase, as libmacaroons).
-        let digit = char::from_digit(((len >> shift) & 0xf) as u32, 16).unwrap_or('0');
-        out.push(digit as u8);
+    // Four lowercase hex digits, as libmacaroons writes them: `len` fits 16 bits (checked above).
+    let len = u16::try_from(len).map_err(|_| Error::Unencodable {
+        field: key,
+        problem: "a V1 packet cannot be longer than 65535 bytes",
+    })?;
+    let mut header = [0u8; HEADER_LEN];
+    let written = base16ct::lower::encode(&len.to_be_bytes(), &mut header).map(<[u8]>::len);
+    debug_assert_eq!(written, Ok(HEADER_LEN), "two bytes are four hex digits");
+    if written != Ok(HEADER_LEN) {
+        return Err(Error::Unencodable {
+            field: key,
+            problem: "the packet header cannot be written",
+        });
     }
+    out.extend_from_slice(&header);
     out.extend_from_slice(key.as_bytes());
     out.push(b' ');
     out.extend_from_slice(value);

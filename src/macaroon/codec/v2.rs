@@ -6,7 +6,7 @@ use alloc::borrow::Cow;
 use alloc::vec::Vec;
 
 use super::reader::Reader;
-use crate::macaroon::{Caveat, Error, Limits, Macaroon, Signature};
+use crate::macaroon::{Error, Limits, Macaroon, RawCaveat, Signature};
 
 pub(crate) const VERSION: u8 = 2;
 const EOS: u8 = 0;
@@ -106,7 +106,7 @@ pub(crate) fn parse<'a>(data: &'a [u8], limits: &Limits) -> Result<Macaroon<'a>,
     }
 
     // Caveats, each ending with EOS; an empty section ends the list.
-    let mut caveats: Vec<Caveat<'_>> = Vec::new();
+    let mut caveats: Vec<RawCaveat<'_>> = Vec::new();
     while let Some(mut f) = field(&mut r, limits, "caveat")? {
         limits.check_caveats(caveats.len() + 1)?;
         let mut cl = None;
@@ -131,13 +131,13 @@ pub(crate) fn parse<'a>(data: &'a [u8], limits: &Limits) -> Result<Macaroon<'a>,
                         problem: "a caveat location without a verification id",
                     });
                 }
-                Caveat::first_party(cid)
+                RawCaveat::first_party(cid)
             }
             Some(v) if v.kind == VID => {
                 if let Some(extra) = field(&mut r, limits, "end of caveat")? {
                     return Err(out_of_order(&extra, "end of caveat"));
                 }
-                Caveat::third_party(
+                RawCaveat::third_party(
                     Cow::Borrowed(cid),
                     Cow::Borrowed(v.value),
                     cl.map(Cow::Borrowed),

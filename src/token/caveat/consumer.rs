@@ -1,0 +1,112 @@
+//! Consumers (`usr-`, `grp-`, `prv-`), for `consumer` caveats and requests.
+
+use super::*;
+
+/// The kind of a [`Consumer`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConsumerKind {
+    /// A user: `usr-<id>`.
+    User,
+    /// A group: `grp-<id>`. In a caveat it admits the members of the group.
+    Group,
+    /// A Oneprovider: `prv-<id>`.
+    Provider,
+}
+
+impl ConsumerKind {
+    /// The prefix written before the id: `usr`, `grp` or `prv`.
+    pub const fn prefix(self) -> &'static str {
+        match self {
+            ConsumerKind::User => "usr",
+            ConsumerKind::Group => "grp",
+            ConsumerKind::Provider => "prv",
+        }
+    }
+}
+
+/// A consumer of a token (`usr-<id>`, `grp-<id>`, `prv-<id>`), in a `consumer` caveat or as the
+/// consumer of a request. The id `*` stands for any consumer of its kind (`usr-*`, `prv-*`).
+///
+/// When a caveat is checked, an entry `usr-<id>` / `prv-<id>` admits that user / provider,
+/// `usr-*` / `prv-*` any user / provider, and `grp-<id>` any consumer that is a member of the
+/// group (see [`CaveatContext::consumer_groups`]). As in Onezone, `grp-*` admits nobody: group
+/// membership is looked up by id and there is no group `*`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Consumer {
+    kind: ConsumerKind,
+    id: String,
+}
+
+impl Consumer {
+    /// A consumer of `kind` with `id` (`*` for any). Fails if the id is empty or has a character
+    /// other than ASCII letters, digits, `-` and `_`.
+    pub fn new(kind: ConsumerKind, id: impl Into<String>) -> Result<Self, CaveatError> {
+        let id = id.into();
+        match check_id(&id) {
+            Ok(()) => Ok(Consumer { kind, id }),
+            Err(problem) => {
+                let value = alloc::format!("{}-{id}", kind.prefix());
+                Err(CaveatError::invalid(CaveatKind::Consumer, &value, problem))
+            }
+        }
+    }
+
+    /// Any consumer of `kind` (`usr-*`, `grp-*`, `prv-*`).
+    pub fn any(kind: ConsumerKind) -> Self {
+        Consumer { kind, id: "*".into() }
+    }
+
+    /// The kind.
+    pub fn kind(&self) -> ConsumerKind {
+        self.kind
+    }
+
+    /// The id (`*` for any).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Whether the id is the wildcard `*`.
+    pub fn is_wildcard(&self) -> bool {
+        self.id == "*"
+    }
+
+    /// Whether this caveat entry admits `consumer`, a member of `groups`.
+    pub(super) fn admits(&self, consumer: &Consumer, groups: &[String]) -> bool {
+        match self.kind {
+            ConsumerKind::Group => !self.is_wildcard() && groups.contains(&self.id),
+            kind => kind == consumer.kind && (self.is_wildcard() || self.id == consumer.id),
+        }
+    }
+
+    pub(super) fn parse_entry(text: &str) -> Result<Self, &'static str> {
+        let (kind, id) = if let Some(id) = text.strip_prefix("usr-") {
+            (ConsumerKind::User, id)
+        } else if let Some(id) = text.strip_prefix("grp-") {
+            (ConsumerKind::Group, id)
+        } else if let Some(id) = text.strip_prefix("prv-") {
+            (ConsumerKind::Provider, id)
+        } else {
+            return Err("a consumer is usr-<id>, grp-<id> or prv-<id>");
+        };
+        check_id(id)?;
+        Ok(Consumer { kind, id: id.into() })
+    }
+}
+
+impl fmt::Display for Consumer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.kind.prefix(), self.id)
+    }
+}
+
+impl FromStr for Consumer {
+    type Err = CaveatError;
+
+    fn from_str(text: &str) -> Result<Self, CaveatError> {
+        Consumer::parse_entry(text)
+            .map_err(|problem| CaveatError::invalid(CaveatKind::Consumer, text, problem))
+    }
+}
+
+serde_as_text!(Consumer);

@@ -1,0 +1,190 @@
+//! Non-empty lists (the `|`-separated entries of a caveat), numbers and ids.
+
+use super::*;
+
+/// A list with at least one entry, as every list caveat requires.
+///
+/// Serialized as a plain JSON array; reading an empty array fails.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct NonEmpty<T>(pub(super) Vec<T>);
+
+impl<T> NonEmpty<T> {
+    /// The list, or `None` if `items` is empty.
+    pub fn new(items: Vec<T>) -> Option<Self> {
+        if items.is_empty() { None } else { Some(NonEmpty(items)) }
+    }
+
+    /// A list of one entry.
+    pub fn one(item: T) -> Self {
+        NonEmpty(alloc::vec![item])
+    }
+
+    /// Adds an entry at the end.
+    pub fn push(&mut self, item: T) {
+        self.0.push(item);
+    }
+
+    /// The entries.
+    pub fn as_slice(&self) -> &[T] {
+        &self.0
+    }
+
+    /// The entries, as a `Vec`.
+    pub fn into_vec(self) -> Vec<T> {
+        self.0
+    }
+}
+
+impl<T> Deref for NonEmpty<T> {
+    type Target = [T];
+
+    fn deref(&self) -> &[T] {
+        &self.0
+    }
+}
+
+impl<T> TryFrom<Vec<T>> for NonEmpty<T> {
+    type Error = Vec<T>;
+
+    /// Fails (giving the empty vector back) if `items` is empty.
+    fn try_from(items: Vec<T>) -> Result<Self, Vec<T>> {
+        if items.is_empty() { Err(items) } else { Ok(NonEmpty(items)) }
+    }
+}
+
+impl<T> From<NonEmpty<T>> for Vec<T> {
+    fn from(list: NonEmpty<T>) -> Vec<T> {
+        list.0
+    }
+}
+
+impl<T> IntoIterator for NonEmpty<T> {
+    type Item = T;
+    type IntoIter = alloc::vec::IntoIter<T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a NonEmpty<T> {
+    type Item = &'a T;
+    type IntoIter = core::slice::Iter<'a, T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl<T: Serialize> Serialize for NonEmpty<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for NonEmpty<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let items = Vec::<T>::deserialize(deserializer)?;
+        NonEmpty::new(items).ok_or_else(|| {
+            serde::de::Error::custom("the list is empty; at least one entry is required")
+        })
+    }
+}
+
+/// Writes `items` separated by `sep`, each with `each`.
+pub(super) fn write_joined<T>(
+    f: &mut fmt::Formatter<'_>,
+    items: &[T],
+    sep: &str,
+    each: impl Fn(&T, &mut fmt::Formatter<'_>) -> fmt::Result,
+) -> fmt::Result {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            f.write_str(sep)?;
+        }
+        each(item, f)?;
+    }
+    Ok(())
+}
+
+/// Displays a list as `a, b, c`.
+pub(super) struct Listed<'a, T>(pub(super) &'a [T]);
+
+impl<T: fmt::Display> fmt::Display for Listed<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        /// The list as written, before [`Quoted`] escapes and bounds it.
+        struct Raw<'a, T>(&'a [T]);
+        impl<T: fmt::Display> fmt::Display for Raw<'_, T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write_joined(f, self.0, ", ", |item, f| fmt::Display::fmt(item, f))
+            }
+        }
+        fmt::Display::fmt(&Quoted::long(Raw(self.0)), f)
+    }
+}
+
+/// Parses `text` as a `|`-separated, non-empty list.
+pub(super) fn parse_list<T>(
+    kind: CaveatKind,
+    text: &str,
+    parse: impl Fn(&str) -> Result<T, &'static str>,
+) -> Result<NonEmpty<T>, CaveatError> {
+    if text.is_empty() {
+        return Err(CaveatError::EmptyList { kind });
+    }
+    let mut items = Vec::new();
+    for (index, entry) in text.split(SEP).enumerate() {
+        let item = parse(entry).map_err(|problem| CaveatError::InvalidEntry {
+            kind,
+            index,
+            entry: entry.into(),
+            problem,
+        })?;
+        items.push(item);
+    }
+    NonEmpty::new(items).ok_or(CaveatError::EmptyList { kind })
+}
+
+// Numbers and ids
+
+/// The problem [`parse_decimal`] reports for a number above its maximum.
+pub(super) const TOO_LARGE: &str = "the number is too large";
+
+/// Reads a decimal number written the way Onezone writes it: digits only, no sign, no leading
+/// zero (except `0` itself).
+pub(super) fn parse_decimal(text: &str, max: u64) -> Result<u64, &'static str> {
+    if text.is_empty() {
+        return Err("the number is empty");
+    }
+    if !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("not a decimal number (digits only, no sign)");
+    }
+    if text.len() > 1 && text.starts_with('0') {
+        return Err("the number has a leading zero");
+    }
+    let mut value: u64 = 0;
+    for digit in text.bytes() {
+        value = value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(digit - b'0')))
+            .ok_or(TOO_LARGE)?;
+    }
+    if value > max {
+        return Err(TOO_LARGE);
+    }
+    Ok(value)
+}
+
+/// Checks the id part of a consumer or service: `*` (any), or an id as Onezone generates them,
+/// the same rule as the ids of token identifiers and of the group model (`crate::id`).
+pub(super) fn check_id(id: &str) -> Result<(), &'static str> {
+    if id.is_empty() {
+        Err("the id is empty")
+    } else if id != "*" && crate::id::first_invalid(id).is_some() {
+        Err("the id has a character other than ASCII letters, digits, `-` and `_` (or is `*`)")
+    } else {
+        Ok(())
+    }
+}
+
+// IP masks

@@ -32,6 +32,7 @@ use rand::TryRng;
 use rand::rngs::SysRng;
 use sha2::Sha256;
 use tokio::sync::Semaphore;
+use zeroize::Zeroizing;
 
 use crate::limits::{self, Attempt};
 
@@ -183,7 +184,8 @@ impl Users {
         let attempt = Attempt::current();
         let permit = self.hashing.clone().acquire_owned().await.ok()?;
         let users = Arc::clone(self);
-        let (user, password) = (user.to_owned(), password.to_owned());
+        // The copy that crosses into the blocking task is wiped when the check ends.
+        let (user, password) = (user.to_owned(), Zeroizing::new(password.to_owned()));
         let ok = tokio::task::spawn_blocking(move || {
             // The permit lives as long as the Argon2 work, even if the request is dropped.
             let _permit = permit;
@@ -212,12 +214,15 @@ impl Users {
     }
 }
 
+/// A password held in memory: wiped when dropped.
+pub(crate) type Password = Zeroizing<String>;
+
 /// `user:password` from the headers: `Ok(None)` without an `Authorization` header, `Err` for
 /// one that is not valid basic credentials.
-pub(crate) fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, ()> {
+pub(crate) fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, Password)>, ()> {
     match headers.typed_try_get::<Authorization<Basic>>() {
         Ok(Some(Authorization(basic))) => {
-            Ok(Some((basic.username().to_owned(), basic.password().to_owned())))
+            Ok(Some((basic.username().to_owned(), Zeroizing::new(basic.password().to_owned()))))
         }
         Ok(None) if headers.contains_key(AUTHORIZATION) => Err(()),
         Ok(None) => Ok(None),
@@ -240,7 +245,8 @@ mod tests {
     fn basic_headers() {
         // "alice:se:cret"
         let h = headers("Basic YWxpY2U6c2U6Y3JldA==");
-        assert_eq!(basic_credentials(&h), Ok(Some(("alice".into(), "se:cret".into()))));
+        let password = Zeroizing::new(String::from("se:cret"));
+        assert_eq!(basic_credentials(&h), Ok(Some(("alice".into(), password))));
         assert_eq!(basic_credentials(&HeaderMap::new()), Ok(None));
         assert_eq!(basic_credentials(&headers("Bearer YWxpY2U6c2U6Y3JldA==")), Err(()));
         assert_eq!(basic_credentials(&headers("Basic !!!")), Err(()));

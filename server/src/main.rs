@@ -182,8 +182,9 @@ fn number<T: std::str::FromStr>(name: &str, text: &str) -> Result<T, String> {
     text.parse().map_err(|_| format!("{name}: not a valid number: {text:?}"))
 }
 
-fn parse_args(args: &[String]) -> Result<Command, String> {
-    let mut it = args.iter();
+fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Command, String> {
+    use lexopt::prelude::*;
+    let mut parser = lexopt::Parser::from_args(args);
     let mut populate = false;
     let mut options = Options {
         db: None,
@@ -200,77 +201,81 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
         limits: LimitOptions::default(),
     };
     let (mut owner, mut groups, mut members) = (None, 1000usize, 10usize);
-    if args.first().map(String::as_str) == Some("populate") {
-        populate = true;
-        it.next();
+    let mut first = true;
+    let fail = |e: lexopt::Error| e.to_string();
+    // The value of the option just read, as text.
+    macro_rules! value {
+        () => {
+            parser.value().map_err(fail)?.string().map_err(fail)
+        };
     }
-    while let Some(arg) = it.next() {
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_owned())),
-            _ => (arg.as_str(), None),
+    while let Some(arg) = parser.next().map_err(fail)? {
+        // The option's name, for messages.
+        let name = match &arg {
+            Long(long) => format!("--{long}"),
+            Short(short) => format!("-{short}"),
+            Value(_) => String::new(),
         };
-        let mut value = || -> Result<String, String> {
-            match &inline {
-                Some(v) => Ok(v.clone()),
-                None => it.next().cloned().ok_or_else(|| format!("{name} needs a value")),
-            }
-        };
-        match (name, populate) {
-            ("-h" | "--help", _) => return Ok(Command::Print(USAGE.to_owned())),
-            ("-V" | "--version", _) => {
+        match arg {
+            Value(v) if first && v == "populate" => populate = true,
+            Short('h') | Long("help") => return Ok(Command::Print(USAGE.to_owned())),
+            Short('V') | Long("version") => {
                 return Ok(Command::Print(format!(
                     "onezone-server {}\n",
                     env!("CARGO_PKG_VERSION")
                 )));
             }
-            ("--db", _) => options.db = Some(value()?),
-            ("--owner", true) => owner = Some(value()?),
-            ("--groups", true) => groups = number(name, &value()?)?,
-            ("--members", true) => members = number(name, &value()?)?,
-            ("--user", false) => {
-                let v = value()?;
+            Long("db") => options.db = Some(value!()?),
+            Long("master-key") => options.master_key = Some(PathBuf::from(value!()?)),
+            Long("owner") if populate => owner = Some(value!()?),
+            Long("groups") if populate => groups = number(&name, &value!()?)?,
+            Long("members") if populate => members = number(&name, &value!()?)?,
+            Long("user") if !populate => {
+                let v = value!()?;
                 let (user, password) =
                     v.split_once(':').ok_or_else(|| "--user: expected NAME:PASSWORD".to_owned())?;
                 options.users.push((user.to_owned(), password.to_owned()));
             }
-            ("--config", false) => options.config = Some(PathBuf::from(value()?)),
-            ("--bind", false) => {
-                let v = value()?;
+            Long("config") if !populate => options.config = Some(PathBuf::from(value!()?)),
+            Long("bind") if !populate => {
+                let v = value!()?;
                 options.bind =
                     Some(v.parse().map_err(|_| format!("--bind: not an IP address: {v:?}"))?);
             }
-            ("--port", false) => options.port = Some(number(name, &value()?)?),
-            ("--domain", false) => options.domain = Some(value()?),
-            ("--durability", false) => options.durability = Some(durability(&value()?)?),
-            ("--admin", false) => options.admins.push(value()?),
-            ("--master-key", _) => options.master_key = Some(PathBuf::from(value()?)),
-            ("--max-groups-per-user", false) => {
-                options.max_groups_per_user = Some(number(name, &value()?)?);
+            Long("port") if !populate => options.port = Some(number(&name, &value!()?)?),
+            Long("domain") if !populate => options.domain = Some(value!()?),
+            Long("durability") if !populate => options.durability = Some(durability(&value!()?)?),
+            Long("admin") if !populate => options.admins.push(value!()?),
+            Long("max-groups-per-user") if !populate => {
+                options.max_groups_per_user = Some(number(&name, &value!()?)?);
             }
-            ("--max-open-invites-per-user", false) => {
-                options.max_open_invites_per_user = Some(number(name, &value()?)?);
+            Long("max-open-invites-per-user") if !populate => {
+                options.max_open_invites_per_user = Some(number(&name, &value!()?)?);
             }
-            ("--header-timeout", false) => {
-                options.limits.header_timeout = Some(number(name, &value()?)?);
+            Long("header-timeout") if !populate => {
+                options.limits.header_timeout = Some(number(&name, &value!()?)?);
             }
-            ("--body-timeout", false) => {
-                options.limits.body_timeout = Some(number(name, &value()?)?)
+            Long("body-timeout") if !populate => {
+                options.limits.body_timeout = Some(number(&name, &value!()?)?);
             }
-            ("--max-connections", false) => {
-                options.limits.max_connections = Some(number(name, &value()?)?);
+            Long("max-connections") if !populate => {
+                options.limits.max_connections = Some(number(&name, &value!()?)?);
             }
-            ("--login-failures-per-user", false) => {
-                options.limits.login_failures_per_user = Some(number(name, &value()?)?);
+            Long("login-failures-per-user") if !populate => {
+                options.limits.login_failures_per_user = Some(number(&name, &value!()?)?);
             }
-            ("--login-failures-per-address", false) => {
-                options.limits.login_failures_per_address = Some(number(name, &value()?)?);
+            Long("login-failures-per-address") if !populate => {
+                options.limits.login_failures_per_address = Some(number(&name, &value!()?)?);
             }
-            ("--login-window", false) => {
-                options.limits.login_window = Some(number(name, &value()?)?)
+            Long("login-window") if !populate => {
+                options.limits.login_window = Some(number(&name, &value!()?)?);
             }
-            ("--login-queue", false) => options.limits.login_queue = Some(number(name, &value()?)?),
-            _ => return Err(format!("unknown argument {arg:?} (see --help)")),
+            Long("login-queue") if !populate => {
+                options.limits.login_queue = Some(number(&name, &value!()?)?);
+            }
+            other => return Err(format!("{} (see --help)", other.unexpected())),
         }
+        first = false;
     }
     if populate {
         let owner = owner.ok_or_else(|| "populate needs --owner NAME".to_owned())?;
@@ -345,8 +350,7 @@ async fn shutdown_signal() {
 
 fn main() -> ExitCode {
     onezone_server::init_log();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let command = match parse_args(&args) {
+    let command = match parse_args(std::env::args_os().skip(1).collect()) {
         Ok(command) => command,
         Err(message) => {
             eprintln!("error: {message}");

@@ -150,18 +150,9 @@ impl Guarded {
 /// Writes the request line of an answer made here, before the routes (whose request log does
 /// the others), in the same form: `METHOD PATH STATUS TIMEms`.
 fn logged(request: &Request<Body>, response: Response<Body>, started: Instant) -> Response<Body> {
-    let mut path = request.uri().path();
-    if path.len() > 200 {
-        let mut end = 200;
-        while !path.is_char_boundary(end) {
-            end -= 1;
-        }
-        path = &path[..end];
-    }
-    let span = tracing::info_span!("request", method = %request.method(), path = %path);
+    let span = routes::request_span(request);
     let _entered = span.enter();
-    let ms = started.elapsed().as_secs_f64() * 1000.0;
-    tracing::info!("{} {ms:.2}ms", response.status().as_u16());
+    routes::log_answer(&response, started.elapsed(), &span);
     response
 }
 

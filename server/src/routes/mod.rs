@@ -95,28 +95,33 @@ type RequestLog = TraceLayer<
 /// The request log: one line per request, `METHOD PATH STATUS TIMEms` (the path without its
 /// query string, cut at 200 bytes). Never a header or a body, so never a token or a password.
 fn request_log() -> RequestLog {
-    fn span(request: &Request) -> Span {
-        let mut path = request.uri().path();
-        if path.len() > 200 {
-            let mut end = 200;
-            while !path.is_char_boundary(end) {
-                end -= 1;
-            }
-            path = &path[..end];
-        }
-        tracing::info_span!("request", method = %request.method(), path = %path)
-    }
-    fn response(response: &Response, latency: Duration, _: &Span) {
-        let ms = latency.as_secs_f64() * 1000.0;
-        tracing::info!("{} {ms:.2}ms", response.status().as_u16());
-    }
     TraceLayer::new_for_http()
-        .make_span_with(span as fn(&Request) -> Span)
+        .make_span_with(request_span as fn(&Request) -> Span)
         .on_request(())
-        .on_response(response as fn(&Response, Duration, &Span))
+        .on_response(log_answer as fn(&Response, Duration, &Span))
         .on_body_chunk(())
         .on_eos(())
         .on_failure(())
+}
+
+/// The span of a request's log line: `METHOD PATH` (the path cut at 200 bytes). Also used by the
+/// accept loop for the answers it makes before the routes.
+pub(crate) fn request_span(request: &Request) -> Span {
+    let mut path = request.uri().path();
+    if path.len() > 200 {
+        let mut end = 200;
+        while !path.is_char_boundary(end) {
+            end -= 1;
+        }
+        path = &path[..end];
+    }
+    tracing::info_span!("request", method = %request.method(), path = %path)
+}
+
+/// The rest of a request's log line, in its span: `STATUS TIMEms`.
+pub(crate) fn log_answer(response: &Response, latency: Duration, _: &Span) {
+    let ms = latency.as_secs_f64() * 1000.0;
+    tracing::info!("{} {ms:.2}ms", response.status().as_u16());
 }
 
 async fn unknown_route() -> Error {

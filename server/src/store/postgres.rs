@@ -411,30 +411,15 @@ impl Tx for PgTx<'_> {
     }
 
     fn invite(&mut self, token_id: &str) -> Result<Option<InviteRecord>, StoreError> {
-        let Some(r) = self.query_opt(rows::INVITE, &[&token_id])? else { return Ok(None) };
-        InviteRow {
-            token_id: token_id.to_owned(),
-            secret: Self::get(&r, 0)?,
-            group_id: Self::get(&r, 1)?,
-            issuer: Self::get(&r, 2)?,
-            target: Self::get(&r, 3)?,
-            usage_limit: Self::get(&r, 4)?,
-            usage_count: Self::get(&r, 5)?,
-            privileges: i64::from(Self::get::<i32>(&r, 6)?),
-            created_at: Self::get(&r, 7)?,
-            valid_until: Self::get(&r, 8)?,
-            revoked: Self::get(&r, 9)?,
-        }
-        .into_record()
-        .map(Some)
+        Ok(self.invites(rows::INVITE, token_id)?.into_iter().next())
     }
 
     fn invites_of(&mut self, issuer: &UserId) -> Result<Vec<InviteRecord>, StoreError> {
-        self.invites(&rows::invites_where(rows::INVITES_OF_ISSUER), issuer.as_str())
+        self.invites(rows::INVITES_OF_ISSUER, issuer.as_str())
     }
 
     fn invites_in(&mut self, group: &GroupId) -> Result<Vec<InviteRecord>, StoreError> {
-        self.invites(&rows::invites_where(rows::INVITES_IN_GROUP), group.as_str())
+        self.invites(rows::INVITES_IN_GROUP, group.as_str())
     }
 
     fn open_invites_of(

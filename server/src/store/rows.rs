@@ -49,8 +49,20 @@ pub const CHILDREN: &str =
 pub const PARENTS: &str =
     "SELECT parent_id FROM group_children WHERE child_id = $1 ORDER BY parent_id";
 
-pub const INVITE: &str = "SELECT secret, group_id, issuer, target, usage_limit, usage_count,
-     privileges, created_at, valid_until, revoked FROM invite_tokens WHERE token_id = $1";
+/// The invite records where `$cond` holds, oldest first, in the columns of [`InviteRow`].
+macro_rules! invites_where {
+    ($cond:literal) => {
+        concat!(
+            "SELECT token_id, secret, group_id, issuer, target, usage_limit, usage_count,
+     privileges, created_at, valid_until, revoked FROM invite_tokens WHERE ",
+            $cond,
+            " ORDER BY created_at, token_id"
+        )
+    };
+}
+pub const INVITE: &str = invites_where!("token_id = $1");
+pub const INVITES_OF_ISSUER: &str = invites_where!("issuer = $1");
+pub const INVITES_IN_GROUP: &str = invites_where!("group_id = $1");
 pub const INSERT_INVITE: &str = "INSERT INTO invite_tokens (token_id, secret, group_id, issuer,
      target, usage_limit, usage_count, privileges, created_at, valid_until, revoked)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
@@ -59,15 +71,6 @@ pub const USE_TOKEN: &str = "UPDATE invite_tokens SET usage_count = usage_count 
      WHERE token_id = $1 AND NOT revoked
        AND (usage_limit IS NULL OR usage_count < usage_limit)";
 pub const INVITE_COUNT: &str = "SELECT COUNT(*) FROM invite_tokens";
-const INVITE_COLUMNS: &str = "token_id, secret, group_id, issuer, target, usage_limit,
-     usage_count, privileges, created_at, valid_until, revoked";
-pub fn invites_where(condition: &str) -> String {
-    format!(
-        "SELECT {INVITE_COLUMNS} FROM invite_tokens WHERE {condition} ORDER BY created_at, token_id"
-    )
-}
-pub const INVITES_OF_ISSUER: &str = "issuer = $1";
-pub const INVITES_IN_GROUP: &str = "group_id = $1";
 /// Open: not revoked, not expired, a use left. Counts at most `$3` of them, over the
 /// (issuer, valid_until) index: the work is bounded by the quota and the issuer's tokens still
 /// valid.

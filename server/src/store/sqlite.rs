@@ -406,34 +406,15 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn invite(&mut self, token_id: &str) -> Result<Option<InviteRecord>, StoreError> {
-        let row = self
-            .0
-            .query_row(rows::INVITE, [token_id], |r| {
-                Ok(InviteRow {
-                    token_id: token_id.to_owned(),
-                    secret: r.get(0)?,
-                    group_id: r.get(1)?,
-                    issuer: r.get(2)?,
-                    target: r.get(3)?,
-                    usage_limit: r.get(4)?,
-                    usage_count: r.get(5)?,
-                    privileges: r.get(6)?,
-                    created_at: r.get(7)?,
-                    valid_until: r.get(8)?,
-                    revoked: r.get(9)?,
-                })
-            })
-            .optional()
-            .map_err(failed)?;
-        row.map(InviteRow::into_record).transpose()
+        Ok(self.invites(rows::INVITE, token_id)?.into_iter().next())
     }
 
     fn invites_of(&mut self, issuer: &UserId) -> Result<Vec<InviteRecord>, StoreError> {
-        self.invites(&rows::invites_where(rows::INVITES_OF_ISSUER), issuer.as_str())
+        self.invites(rows::INVITES_OF_ISSUER, issuer.as_str())
     }
 
     fn invites_in(&mut self, group: &GroupId) -> Result<Vec<InviteRecord>, StoreError> {
-        self.invites(&rows::invites_where(rows::INVITES_IN_GROUP), group.as_str())
+        self.invites(rows::INVITES_IN_GROUP, group.as_str())
     }
 
     fn open_invites_of(

@@ -1082,11 +1082,17 @@ fn v1_headers_are_lowercase_hex_only() {
     let v1 = m.to_v1().unwrap();
     // The signature packet is 0x2f = 47 bytes long: header "002f".
     let at = v1.windows(13).position(|w| w == b"002fsignature").expect("signature packet");
-    let mut upper = v1.clone();
-    upper[at + 3] = b'F';
-    assert!(matches!(
-        Macaroon::from_v1(&upper, &Limits::default()),
-        Err(Error::Malformed { reading: "packet length", .. })
-    ));
+    // Uppercase, and what a number parser might take (a sign, a space, `x`, a non-digit).
+    for (i, b) in [(3, b'F'), (0, b'+'), (0, b' '), (1, b'x'), (2, b'g'), (3, 0xaf)] {
+        let mut bad = v1.clone();
+        bad[at + i] = b;
+        assert!(
+            matches!(
+                Macaroon::from_v1(&bad, &Limits::default()),
+                Err(Error::Malformed { reading: "packet length", .. })
+            ),
+            "header byte {i} = {b:#04x}"
+        );
+    }
     assert_eq!(Macaroon::from_v1(&v1, &Limits::default()), Ok(m));
 }

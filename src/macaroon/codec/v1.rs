@@ -25,18 +25,21 @@ fn next_packet<'a>(r: &mut Reader<'a>, limits: &Limits) -> Result<Option<Packet<
     }
     let offset = r.offset();
     let header = r.take(HEADER_LEN, "packet length")?;
-    // Lowercase only: uppercase is refused, as libmacaroons (`parse_packet`) does, so a packet
-    // header has one spelling and re-encoding a parsed token is byte-exact.
-    let mut be = [0u8; 2];
-    let len = match base16ct::lower::decode(header, &mut be) {
-        Ok(&[hi, lo]) => usize::from(u16::from_be_bytes([hi, lo])),
-        _ => {
-            return Err(Error::Malformed {
-                reading: "packet length",
-                offset,
-                problem: "expected four lowercase hex digits",
-            });
-        }
+    // Four lowercase hex digits, a number (not hex-encoded bytes), read digit by digit with
+    // `char::to_digit`. Uppercase is refused, as libmacaroons (`parse_packet`) does, so a packet
+    // header has one spelling and re-encoding a parsed token is byte-exact. The header is public,
+    // so this need not be constant-time: on a 1-caveat V1 token, `base16ct`'s constant-time
+    // decoder made a whole verify 4% to 9% slower.
+    let digits = header.iter().try_fold(0usize, |len, &b| {
+        let digit = char::from(b).to_digit(16).filter(|_| !b.is_ascii_uppercase())?;
+        Some(len << 4 | digit as usize)
+    });
+    let Some(len) = digits else {
+        return Err(Error::Malformed {
+            reading: "packet length",
+            offset,
+            problem: "expected four lowercase hex digits",
+        });
     };
     if len < MIN_PACKET {
         return Err(Error::Malformed {

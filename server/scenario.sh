@@ -347,7 +347,7 @@ for name, group in (("partial headers", partial), ("no request", silent)):
     assert all(t is not None and t < 6 for t in times), f"{name}: closed at {times}"
 t, got = closed_at(body)
 assert t is not None and t < 6, f"slow body: closed at {t}"
-assert got.startswith(b"HTTP/1.1 400 ") and b"not received within" in got, got
+assert got.startswith(b"HTTP/1.1 408 ") and b"not received within" in got, got
 print(f"  {len(partial)} partial headers, {len(silent)} silent, 1 slow body: all closed within {t:.1f} s")
 EOF
 ok "50 connections with partial headers, 5 silent ones and a 60,000-byte body sent as 1 byte are all closed by the server within its 2 s timeouts (the body with a 400)"

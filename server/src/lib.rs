@@ -38,7 +38,7 @@ pub use store::{Database, Durability};
 ///
 /// The app's [`Limits`] apply: at most `max_connections` open connections (no more are accepted
 /// until one closes), `header_timeout` to send a request's headers (the connection is closed
-/// after it, also when idle between requests), `body_timeout` to send its body (400, and the
+/// after it, also when idle between requests), `body_timeout` to send its body (408, and the
 /// connection is closed); a login as a user or from an address over its failed logins answers
 /// 429 at once, and one that would wait behind more than `login_queue` password checks 503.
 ///

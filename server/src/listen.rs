@@ -26,7 +26,7 @@ use crate::app::App;
 use crate::auth;
 use crate::error::Error;
 use crate::limits::Attempt;
-use crate::routes;
+use crate::routes::{self, LateBody};
 
 /// Serves `router` on `listener` under `limits` until `shutdown` completes, then waits for the
 /// requests in progress (idle connections are closed at once).
@@ -114,8 +114,10 @@ impl Guarded {
     async fn call(mut self, request: Request<Incoming>) -> Result<Response<Body>, Infallible> {
         let started = Instant::now();
         let peer = self.peer.ip().to_canonical();
-        let mut request = request.map(|body| Body::new(Deadline::new(body, self.body_timeout)));
+        let late = LateBody::new(self.body_timeout);
+        let mut request = request.map(|body| Body::new(Deadline::new(body, late.clone())));
         request.extensions_mut().insert(ConnectInfo(self.peer));
+        request.extensions_mut().insert(late);
         // Held until the request is answered (or dropped): the bound on waiting password checks.
         let mut admitted = None;
         if let Ok(Some((user, password))) = auth::basic_credentials(request.headers()) {
@@ -157,17 +159,18 @@ fn logged(request: &Request<Body>, response: Response<Body>, started: Instant) -
 }
 
 /// A request body that must arrive within a time from its request's headers: past it, a read
-/// that would wait fails (the body extractor answers 400 and hyper closes the connection). Data
-/// already received is always delivered, however late it is read.
+/// that would wait fails and marks the request [`LateBody`] (the routes answer 408 and the
+/// connection is closed). Data already received is always delivered, however late it is read.
 struct Deadline {
     body: Incoming,
-    timeout: Duration,
+    late: LateBody,
     sleep: Pin<Box<Sleep>>,
 }
 
 impl Deadline {
-    fn new(body: Incoming, timeout: Duration) -> Self {
-        Deadline { body, timeout, sleep: Box::pin(tokio::time::sleep(timeout)) }
+    fn new(body: Incoming, late: LateBody) -> Self {
+        let sleep = Box::pin(tokio::time::sleep(late.timeout()));
+        Deadline { body, late, sleep }
     }
 }
 
@@ -194,7 +197,10 @@ impl HttpBody for Deadline {
         match Pin::new(&mut self.body).poll_frame(cx) {
             Poll::Ready(frame) => Poll::Ready(frame.map(|f| f.map_err(Into::into))),
             Poll::Pending => match self.sleep.as_mut().poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(BodyTimeout(self.timeout))))),
+                Poll::Ready(()) => {
+                    self.late.mark();
+                    Poll::Ready(Some(Err(Box::new(BodyTimeout(self.late.timeout())))))
+                }
                 Poll::Pending => Poll::Pending,
             },
         }

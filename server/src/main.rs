@@ -55,7 +55,7 @@ LIMITS (each also a --config key: header_timeout, body_timeout, max_connections,
 of 0 disables its limit):
   --header-timeout SECS  time to send a request's headers, also between kept-alive requests;
                          the connection is closed after it (default 10)
-  --body-timeout SECS    time to send a request's body once its headers are in: 400 and the
+  --body-timeout SECS    time to send a request's body once its headers are in: 408 and the
                          connection closed after it (default 30)
   --max-connections N    open connections at most; more wait to be accepted (default 2000)
   --login-failures-per-user N

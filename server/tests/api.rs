@@ -769,3 +769,51 @@ async fn the_database_holds_no_token_secret_and_alone_mints_nothing() {
     let s = Server::start(&db, &[]);
     expect(&join(&s.router, "carol", &token).await, 201);
 }
+
+/// A body that does not arrive within `body_timeout` answers 408 (not the 400 of a body that
+/// failed to read) and the connection is closed; a body that arrives in time is unaffected.
+#[tokio::test]
+async fn a_late_body_answers_408_and_closes_the_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let db = TempDb::new("late-body");
+    let mut config = config(&db, &["alice"]);
+    config.server_limits.body_timeout = std::time::Duration::from_millis(300);
+    let app = App::open(&config).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(onezone_server::serve(app, listener, async {
+        let _ = stopped.await;
+    }));
+
+    let exchange = |request: Vec<u8>| async move {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.write_all(&request).await.unwrap();
+        let mut answer = Vec::new();
+        // Until the server closes the connection (or 10 s, which fails below).
+        let read = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            stream.read_to_end(&mut answer),
+        )
+        .await;
+        (read.is_ok(), String::from_utf8_lossy(&answer).into_owned())
+    };
+    let head = "POST /api/v3/onezone/tokens/examine HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+                Content-Type: application/json\r\n";
+
+    let (closed, answer) =
+        exchange(format!("{head}Content-Length: 60\r\n\r\n{{\"token\": ").into_bytes()).await;
+    assert!(closed, "the connection is still open: {answer}");
+    assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
+    assert!(answer.contains("not received within 300ms"), "{answer}");
+
+    let body = r#"{"token": "not a token"}"#;
+    let (closed, answer) =
+        exchange(format!("{head}Content-Length: {}\r\n\r\n{body}", body.len()).into_bytes()).await;
+    assert!(closed, "{answer}");
+    assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}

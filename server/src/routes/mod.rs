@@ -15,13 +15,14 @@ mod tokens;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware;
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use onezone_tokens::group::{
@@ -76,6 +77,7 @@ pub fn router(app: Arc<App>) -> Router {
         .nest(BASE, api)
         .fallback(unknown_route)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(answer_late_body))
         .layer(middleware::map_response(json_errors))
         .layer(request_log())
         .with_state(app)
@@ -122,6 +124,49 @@ pub(crate) fn request_span(request: &Request) -> Span {
 pub(crate) fn log_answer(response: &Response, latency: Duration, _: &Span) {
     let ms = latency.as_secs_f64() * 1000.0;
     tracing::info!("{} {ms:.2}ms", response.status().as_u16());
+}
+
+/// Marks a request whose body did not arrive within the server's `body_timeout`: the accept
+/// loop's body deadline sets it when it fails the read, and the answer is then 408, not the 400
+/// of the body extractor that saw the read fail.
+#[derive(Clone, Debug)]
+pub(crate) struct LateBody {
+    late: Arc<AtomicBool>,
+    timeout: Duration,
+}
+
+impl LateBody {
+    pub(crate) fn new(timeout: Duration) -> Self {
+        LateBody { late: Arc::new(AtomicBool::new(false)), timeout }
+    }
+
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Called by the deadline when it fails a read.
+    pub(crate) fn mark(&self) {
+        self.late.store(true, Ordering::Relaxed);
+    }
+}
+
+/// 408 (and the connection closed) for a request whose body missed its deadline, whatever the
+/// handler or its extractor made of the failed read.
+async fn answer_late_body(request: Request, next: Next) -> Response {
+    let late = request.extensions().get::<LateBody>().cloned();
+    let response = next.run(request).await;
+    match late {
+        Some(late) if late.late.load(Ordering::Relaxed) => {
+            let message = format!(
+                "Request timeout: the request body was not received within {:?}",
+                late.timeout
+            );
+            let mut response = Error::new(StatusCode::REQUEST_TIMEOUT, message).into_response();
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
+        _ => response,
+    }
 }
 
 async fn unknown_route() -> Error {

@@ -57,7 +57,7 @@ db=$(pg_createdb instances)
 import json
 users = {"alice": "secret"}
 users.update({f"user{i}": "secret" for i in range(40)})
-print(json.dumps({"users": users}))
+print(json.dumps({"users": users, "max_groups_per_user": 5}))
 EOF
 )
 
@@ -117,6 +117,21 @@ count=$(psql "$db" -Atc "SELECT usage_count FROM invite_tokens WHERE token_id = 
 members=$(psql "$db" -Atc "SELECT COUNT(*) FROM group_users WHERE group_id = '$group'")
 [[ "$members" == 2 ]] || fail "the group has $members members, expected alice and one winner"
 ok "16 simultaneous joins over two servers with a one-use token: one 201, fifteen 400, usage count 1"
+
+# --- 1b. a quota raced from both servers ------------------------------------------------
+# user0 may create 5 groups: 16 simultaneous creations split between the servers make 5.
+for i in $(seq 0 15); do
+  curl -s -o /dev/null -w '%{http_code}\n' -u user0:secret -X POST \
+    -H 'Content-Type: application/json' -d "{\"name\": \"Quota $i\"}" \
+    "${base[i % 2]}/user/groups" >"$work/quota.$i" &
+done
+wait_curls
+created=$(cat "$work"/quota.* | grep -c '^201$' || true)
+refused=$(cat "$work"/quota.* | grep -c '^429$' || true)
+stored=$(psql "$db" -Atc "SELECT COUNT(*) FROM groups WHERE created_by = 'user0'")
+[[ "$created" == 5 && "$refused" == 11 && "$stored" == 5 ]] ||
+  fail "16 creations against a quota of 5: $stored stored, answers $(sort "$work"/quota.* | uniq -c | tr '\n' ' ')"
+ok "16 simultaneous group creations over two servers against a quota of 5: five 201, eleven 429"
 
 # --- 2. a 10-use token, a burst across both, one server killed in the middle -------------
 token=$(curl -sf -u alice:secret -X POST -H 'Content-Type: application/json' \

@@ -57,7 +57,7 @@ db=$(pg_createdb instances)
 import json
 users = {"alice": "secret"}
 users.update({f"user{i}": "secret" for i in range(40)})
-print(json.dumps({"users": users, "max_groups_per_user": 5}))
+print(json.dumps({"users": users, "max_groups_per_user": 5, "max_open_invites_per_user": 5}))
 EOF
 )
 
@@ -132,6 +132,20 @@ stored=$(psql "$db" -Atc "SELECT COUNT(*) FROM groups WHERE created_by = 'user0'
 [[ "$created" == 5 && "$refused" == 11 && "$stored" == 5 ]] ||
   fail "16 creations against a quota of 5: $stored stored, answers $(sort "$work"/quota.* | uniq -c | tr '\n' ' ')"
 ok "16 simultaneous group creations over two servers against a quota of 5: five 201, eleven 429"
+# user1 may have 5 open invite tokens: 16 simultaneous invites to its own group make 5.
+own=$(curl -sf -u user1:secret -X POST -H 'Content-Type: application/json' \
+  -d '{"name": "Own"}' "${base[0]}/user/groups" | json_field groupId)
+for i in $(seq 0 15); do
+  curl -s -o /dev/null -w '%{http_code}\n' -u user1:secret -X POST \
+    "${base[i % 2]}/groups/$own/users/token" >"$work/invites.$i" &
+done
+wait_curls
+issued=$(cat "$work"/invites.* | grep -c '^200$' || true)
+refused=$(cat "$work"/invites.* | grep -c '^429$' || true)
+stored=$(psql "$db" -Atc "SELECT COUNT(*) FROM invite_tokens WHERE issuer = 'user1'")
+[[ "$issued" == 5 && "$refused" == 11 && "$stored" == 5 ]] ||
+  fail "16 invites against a quota of 5: $stored stored, answers $(sort "$work"/invites.* | uniq -c | tr '\n' ' ')"
+ok "16 simultaneous invites over two servers against a quota of 5 open tokens: five 200, eleven 429"
 
 # --- 2. a 10-use token, a burst across both, one server killed in the middle -------------
 token=$(curl -sf -u alice:secret -X POST -H 'Content-Type: application/json' \

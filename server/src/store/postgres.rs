@@ -8,7 +8,8 @@
 //! key). A new child link locks the links table for the rest of its transaction, so that two
 //! links cannot close a cycle together. A quota check locks the user's row (`FOR UPDATE`) before
 //! it counts, so that one user's requests at the limit take turns: without it, sixteen
-//! simultaneous group creations against a quota of 5 stored 12 (`instances.sh`).
+//! simultaneous group creations against a quota of 5 stored 12, and 16 invites 10
+//! (`instances.sh`).
 //!
 //! Connections come from a small pool that drops a connection as soon as it fails; while the
 //! database is away a request answers 503, and the next one after it comes back reconnects.

@@ -118,34 +118,32 @@ members=$(psql "$db" -Atc "SELECT COUNT(*) FROM group_users WHERE group_id = '$g
 [[ "$members" == 2 ]] || fail "the group has $members members, expected alice and one winner"
 ok "16 simultaneous joins over two servers with a one-use token: one 201, fifteen 400, usage count 1"
 
-# --- 1b. a quota raced from both servers ------------------------------------------------
-# user0 may create 5 groups: 16 simultaneous creations split between the servers make 5.
-for i in $(seq 0 15); do
-  curl -s -o /dev/null -w '%{http_code}\n' -u user0:secret -X POST \
-    -H 'Content-Type: application/json' -d "{\"name\": \"Quota $i\"}" \
-    "${base[i % 2]}/user/groups" >"$work/quota.$i" &
-done
-wait_curls
-created=$(cat "$work"/quota.* | grep -c '^201$' || true)
-refused=$(cat "$work"/quota.* | grep -c '^429$' || true)
-stored=$(psql "$db" -Atc "SELECT COUNT(*) FROM groups WHERE created_by = 'user0'")
-[[ "$created" == 5 && "$refused" == 11 && "$stored" == 5 ]] ||
-  fail "16 creations against a quota of 5: $stored stored, answers $(sort "$work"/quota.* | uniq -c | tr '\n' ' ')"
-ok "16 simultaneous group creations over two servers against a quota of 5: five 201, eleven 429"
-# user1 may have 5 open invite tokens: 16 simultaneous invites to its own group make 5.
+# --- 1b. quotas raced from both servers -------------------------------------------------
+# race_quota NAME USER STATUS TABLE COLUMN PATH [BODY]: USER sends 16 simultaneous POSTs of
+# BODY to PATH, split between the servers, against a quota of 5 (config.json): exactly five
+# answer STATUS, eleven 429, and TABLE holds five rows whose COLUMN is USER.
+race_quota() {
+  local name=$1 user=$2 status=$3 table=$4 column=$5 path=$6 body=${7:-}
+  local json=()
+  [[ -n "$body" ]] && json=(-H 'Content-Type: application/json' -d "$body")
+  rm -f "$work"/quota.*
+  for i in $(seq 0 15); do
+    curl -s -o /dev/null -w '%{http_code}\n' -u "$user:secret" -X POST "${json[@]}" \
+      "${base[i % 2]}$path" >"$work/quota.$i" &
+  done
+  wait_curls
+  local made refused stored
+  made=$(cat "$work"/quota.* | grep -c "^$status\$" || true)
+  refused=$(cat "$work"/quota.* | grep -c '^429$' || true)
+  stored=$(psql "$db" -Atc "SELECT COUNT(*) FROM $table WHERE $column = '$user'")
+  [[ "$made" == 5 && "$refused" == 11 && "$stored" == 5 ]] ||
+    fail "16 $name against a quota of 5: $stored stored, answers $(sort "$work"/quota.* | uniq -c | tr '\n' ' ')"
+  ok "16 simultaneous $name over two servers against a quota of 5: five $status, eleven 429"
+}
+race_quota "group creations" user0 201 groups created_by /user/groups '{"name": "Quota"}'
 own=$(curl -sf -u user1:secret -X POST -H 'Content-Type: application/json' \
   -d '{"name": "Own"}' "${base[0]}/user/groups" | json_field groupId)
-for i in $(seq 0 15); do
-  curl -s -o /dev/null -w '%{http_code}\n' -u user1:secret -X POST \
-    "${base[i % 2]}/groups/$own/users/token" >"$work/invites.$i" &
-done
-wait_curls
-issued=$(cat "$work"/invites.* | grep -c '^200$' || true)
-refused=$(cat "$work"/invites.* | grep -c '^429$' || true)
-stored=$(psql "$db" -Atc "SELECT COUNT(*) FROM invite_tokens WHERE issuer = 'user1'")
-[[ "$issued" == 5 && "$refused" == 11 && "$stored" == 5 ]] ||
-  fail "16 invites against a quota of 5: $stored stored, answers $(sort "$work"/invites.* | uniq -c | tr '\n' ' ')"
-ok "16 simultaneous invites over two servers against a quota of 5 open tokens: five 200, eleven 429"
+race_quota "invites (open tokens)" user1 200 invite_tokens issuer "/groups/$own/users/token"
 
 # --- 2. a 10-use token, a burst across both, one server killed in the middle -------------
 token=$(curl -sf -u alice:secret -X POST -H 'Content-Type: application/json' \

@@ -9,9 +9,9 @@
 //! its buffered `Hmac` wrapper: the padding, finalization and compression are still all the
 //! crates', but each MAC skips the wrapper's moves of its whole state and its output copy, which
 //! made a 10-link chain 20% to 25% slower than a hand-written HMAC over SHA-256 midstates; this
-//! way mint and verify are as fast as they were with it (the README has the numbers). With the `zeroize` feature of `sha2`/`hmac`
-//! (enabled in `Cargo.toml`) the midstates and the block buffer wipe themselves on drop, the kept
-//! state and every clone alike.
+//! way mint and verify are as fast as they were with it (the README has the numbers). With the
+//! `zeroize` feature of `sha2`/`hmac` (enabled in `Cargo.toml`) the midstates and the block buffer
+//! wipe themselves on drop, the kept state and every clone alike.
 
 use hmac::block_api::HmacCore;
 use hmac::digest::KeyInit;

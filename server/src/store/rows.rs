@@ -15,10 +15,10 @@ pub const USER_COUNT: &str = "SELECT COUNT(*) FROM users";
 pub const GROUP: &str = "SELECT name, group_type FROM groups WHERE group_id = $1";
 pub const INSERT_GROUP: &str = "INSERT INTO groups (group_id, name, group_type, created_by)
      VALUES ($1, $2, $3, $4) ON CONFLICT (group_id) DO NOTHING";
-/// Counts at most `$2` of them: the work is bounded by the quota.
 /// PostgreSQL only, before a quota count: the user's requests that count and then write take
 /// turns until the first commits (SQLite runs one transaction at a time anyway).
 pub const LOCK_USER: &str = "SELECT 1 FROM users WHERE name = $1 FOR UPDATE";
+/// Counts at most `$2` of them: the work is bounded by the quota.
 pub const GROUPS_CREATED_BY: &str =
     "SELECT COUNT(*) FROM (SELECT 1 FROM groups WHERE created_by = $1 LIMIT $2) AS created";
 

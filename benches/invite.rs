@@ -12,7 +12,9 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use onezone_tokens::group::{Directory, GroupId, GroupType, UserId};
 use onezone_tokens::invite::in_memory::{issue_invite_token, join_group_with_token};
-use onezone_tokens::invite::{GroupAccess, InviteToken, IssuePolicy, UserJoinFacts};
+use onezone_tokens::invite::{
+    GroupAccess, InviteToken, InviteUser, IssuePolicy, UserJoinFacts, authorize,
+};
 use onezone_tokens::macaroon::{Encoding, Format, Macaroon, RootKey};
 use onezone_tokens::token::CaveatContext;
 use rand::rngs::StdRng;
@@ -52,16 +54,10 @@ fn bench(c: &mut Criterion) {
     let access = GroupAccess::from_directory(&directory, Some(&alice), &group);
     g.bench_function("facts", |b| {
         b.iter(|| {
-            onezone_tokens::invite::issue_invite_token(
-                &group,
-                Some(&alice),
-                black_box(&access),
-                Some(b"{}"),
-                &policy,
-                NOW,
-                &mut rng,
-            )
-            .unwrap()
+            // Onezone's checks (the proof), then the request and the mint.
+            let caller = authorize(InviteUser, &group, Some(&alice), black_box(&access)).unwrap();
+            onezone_tokens::invite::issue_invite_token(&caller, Some(b"{}"), &policy, NOW, &mut rng)
+                .unwrap()
         })
     });
     g.bench_function("engine_mint_same_token", |b| {
@@ -96,7 +92,7 @@ fn bench(c: &mut Criterion) {
                 (directory.clone(), issued)
             },
             |(mut d, mut issued)| {
-                join_group_with_token(
+                let _join = join_group_with_token(
                     &mut d,
                     &mut issued.record,
                     &carol,
@@ -113,7 +109,10 @@ fn bench(c: &mut Criterion) {
     let issued =
         issue_invite_token(&directory, Some(&alice), group.as_str(), None, &policy, NOW, &mut rng)
             .unwrap();
-    let facts = UserJoinFacts::from_directory(&directory, &alice, &group, &carol);
+    let token = InviteToken::parse(&issued.response.token).unwrap();
+    let needs = token.user_join(&carol, &issued.record, &ctx).unwrap().needs().clone();
+    let facts = UserJoinFacts::from_directory(&directory, &needs);
+    let limits = *directory.limits();
     c.bench_function("join_group_with_token/facts", |b| {
         b.iter(|| {
             let token = InviteToken::parse(black_box(&issued.response.token)).unwrap();
@@ -123,6 +122,7 @@ fn bench(c: &mut Criterion) {
                 &issued.record,
                 &facts,
                 &ctx,
+                &limits,
             )
             .unwrap()
         })

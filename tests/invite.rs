@@ -340,13 +340,25 @@ fn a_privileged_invite_stops_working_when_its_issuer_loses_group_set_privileges(
     assert_eq!(admin_record.usage_count, 0);
     assert!(!d.is_direct_member(&uid("carol"), &gid("g1")));
     // A default-privilege invite needs only the invite privilege, which bob still holds.
-    join_group_with_token(&mut d, &mut plain_record, &uid("carol"), &plain_invite.token, &ctx(NOW))
-        .unwrap();
+    let _join = join_group_with_token(
+        &mut d,
+        &mut plain_record,
+        &uid("carol"),
+        &plain_invite.token,
+        &ctx(NOW),
+    )
+    .unwrap();
     assert_eq!(d.direct_privileges(&uid("carol"), &gid("g1")), Some(PrivilegeSet::member()));
     // Given back, the privilege makes the admin invite work again, as Onezone re-checks at use.
     grant(&mut d, Operation::Grant, set);
-    join_group_with_token(&mut d, &mut admin_record, &uid("dave"), &admin_invite.token, &ctx(NOW))
-        .unwrap();
+    let _join = join_group_with_token(
+        &mut d,
+        &mut admin_record,
+        &uid("dave"),
+        &admin_invite.token,
+        &ctx(NOW),
+    )
+    .unwrap();
     assert_eq!(d.direct_privileges(&uid("dave"), &gid("g1")), Some(PrivilegeSet::admin()));
 }
 
@@ -400,7 +412,9 @@ fn consumer_caveats_bind_the_token_to_the_joiner() {
     let err = join_group_with_token(&mut d, &mut record, &uid("dave"), &response.token, &lying)
         .unwrap_err();
     assert!(err.to_string().contains("usr-dave"), "{err}");
-    join_group_with_token(&mut d, &mut record, &uid("carol"), &response.token, &ctx(NOW)).unwrap();
+    let _join =
+        join_group_with_token(&mut d, &mut record, &uid("carol"), &response.token, &ctx(NOW))
+            .unwrap();
 }
 
 #[test]

@@ -68,7 +68,7 @@ fn the_issuer_revokes_its_named_token_by_id_and_it_stops_working() {
     update_named_token(Some(&uid("alice")), AdminAccess::NONE, Some(&record), reinstate)
         .unwrap()
         .apply(&mut record);
-    join_group_with_token(&mut d, &mut record, &uid("carol"), &token, &ctx()).unwrap();
+    let _join = join_group_with_token(&mut d, &mut record, &uid("carol"), &token, &ctx()).unwrap();
 }
 
 #[test]
@@ -156,7 +156,7 @@ fn listings_show_usage_and_expiry_of_open_invites_but_never_the_secret() {
     assert!(list_named_tokens(Some(&uid("alice")), ADMIN, &records, &later).unwrap().is_empty());
 
     // Usage shows; the secret and the token never do.
-    join_group_with_token(&mut d, &mut alices, &uid("carol"), &token, &ctx()).unwrap();
+    let _join = join_group_with_token(&mut d, &mut alices, &uid("carol"), &token, &ctx()).unwrap();
     let json = serde_json::to_value(InviteSummary::from(&alices)).unwrap();
     assert_eq!(json["usageCount"], 1);
     assert_eq!(json["usageLimit"], 1);

@@ -7,12 +7,12 @@
 
 use onezone_tokens::group::{
     ChildRow, DirectoryLimits, EFFECTIVE_PRIVILEGES_SQL, GroupId, GroupType, LINK_SHAPE_SQL,
-    LinkShape, MembershipRow, Privilege, PrivilegeSet, UserId, effective_privileges_from_rows,
+    LinkShape, MembershipRow, PrivilegeSet, UserId, effective_privileges_from_rows,
 };
 use onezone_tokens::invite::{
-    ChildJoin, ChildJoinFacts, GroupAccess, GroupInviteToken, InviteError, InviteRecord,
-    InviteTarget, InviteToken, IssuePolicy, SecretBytes, TokenUse, UsageLimit, UserJoin,
-    UserJoinFacts, authorize, group_from_path,
+    ChildJoin, ChildJoinFacts, ChildLink, GroupAccess, GroupInviteToken, InviteError, InviteGroup,
+    InviteRecord, InviteTarget, InviteToken, InviteUser, IssuePolicy, JoinParent, Membership,
+    SecretBytes, TokenUse, UsageLimit, UserJoin, UserJoinFacts, authorize, group_from_path,
 };
 use onezone_tokens::token::CaveatContext;
 use rand::CryptoRng;
@@ -197,13 +197,13 @@ pub fn access(
     limits: &DirectoryLimits,
 ) -> Result<GroupAccess, Failure> {
     if !group_exists(conn, group)? {
-        return Ok(GroupAccess::MISSING);
+        return Ok(GroupAccess::missing(user, group));
     }
     let privileges = match user {
         Some(user) => effective_privileges(conn, user, group, limits)?,
         None => PrivilegeSet::EMPTY,
     };
-    Ok(GroupAccess { group_exists: true, privileges })
+    Ok(GroupAccess::new(user, group, true, privileges))
 }
 
 /// What a new link `parent` → `child` would do to the graph.
@@ -229,6 +229,12 @@ pub fn link_shape(
 
 fn exists(conn: &Connection, sql: &str, a: &str, b: &str) -> Result<bool, Failure> {
     Ok(conn.query_row(sql, [a, b], |_| Ok(())).optional()?.is_some())
+}
+
+/// `sql`'s one count for `group`.
+fn count(conn: &Connection, sql: &str, group: &GroupId) -> Result<u64, Failure> {
+    let n: i64 = conn.query_row(sql, [group.as_str()], |row| row.get(0))?;
+    u64::try_from(n).map_err(|_| Failure::Db(format!("a negative count: {n}")))
 }
 
 // ----- invite records -----
@@ -371,11 +377,11 @@ pub fn issue<R: CryptoRng + ?Sized>(
     let tx = conn.transaction()?;
     let access = access(&tx, caller, &group, limits)?;
     let issued = if child {
-        onezone_tokens::invite::issue_child_invite_token(
-            &group, caller, &access, body, policy, now, rng,
-        )?
+        let caller = authorize(InviteGroup, &group, caller, &access)?;
+        onezone_tokens::invite::issue_child_invite_token(&caller, body, policy, now, rng)?
     } else {
-        onezone_tokens::invite::issue_invite_token(&group, caller, &access, body, policy, now, rng)?
+        let caller = authorize(InviteUser, &group, caller, &access)?;
+        onezone_tokens::invite::issue_invite_token(&caller, body, policy, now, rng)?
     };
     put_invite(&tx, &issued.record)?;
     tx.commit()?;
@@ -395,17 +401,28 @@ pub fn join_group(
     // read-then-write transaction could not upgrade its lock under contention).
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let record = invite(&tx, token.token_id())?.ok_or(InviteError::InvalidToken)?;
+    // The token against its record first; then the facts the library names.
+    let pending = token.user_join(user, &record, ctx)?;
+    let needs = pending.needs();
     let facts = UserJoinFacts {
-        issuer: access(&tx, Some(&record.issuer), &record.group_id, limits)?,
-        already_member: exists(
-            &tx,
-            "SELECT 1 FROM group_users WHERE group_id = ?1 AND user_id = ?2",
-            record.group_id.as_str(),
-            user.as_str(),
-        )?,
+        issuer: access(&tx, Some(&needs.issuer), &needs.group, limits)?,
+        membership: Membership {
+            user: needs.user.clone(),
+            group: needs.group.clone(),
+            is_member: exists(
+                &tx,
+                "SELECT 1 FROM group_users WHERE group_id = ?1 AND user_id = ?2",
+                needs.group.as_str(),
+                needs.user.as_str(),
+            )?,
+            members: count(
+                &tx,
+                "SELECT COUNT(*) FROM group_users WHERE group_id = ?1",
+                &needs.group,
+            )?,
+        },
     };
-    let join: UserJoin =
-        onezone_tokens::invite::join_group_with_token(user, &token, &record, &facts, ctx)?;
+    let join: UserJoin = pending.decide(&facts, limits)?;
     if !use_token(&tx, &join.token_use)? {
         return Err(join.token_use.spent().into()); // dropping `tx` rolls back
     }
@@ -432,23 +449,32 @@ pub fn join_parent(
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     // 404, 401, 403 for the joining group come before the token is read.
     let child_access = access(&tx, actor, &child, limits)?;
-    let child = authorize(&child, actor, &child_access, Privilege::GroupJoinGroup)?;
+    let child = authorize(JoinParent, &child, actor, &child_access)?;
     let token = InviteToken::parse(token)?;
     let record = invite(&tx, token.token_id())?.ok_or(InviteError::InvalidToken)?;
-    let parent = &record.group_id;
+    let pending = token.child_join(&child, &record, ctx)?;
+    let needs = pending.needs();
+    let (parent, child) = (&needs.parent, &needs.child);
     let facts = ChildJoinFacts {
-        issuer: access(&tx, Some(&record.issuer), parent, limits)?,
-        already_child: exists(
-            &tx,
-            "SELECT 1 FROM group_children WHERE parent_id = ?1 AND child_id = ?2",
-            parent.as_str(),
-            child.group().as_str(),
-        )?,
-        link: link_shape(&tx, parent, child.group(), limits)?,
+        issuer: access(&tx, Some(&needs.issuer), parent, limits)?,
+        link: ChildLink {
+            parent: parent.clone(),
+            child: child.clone(),
+            is_child: exists(
+                &tx,
+                "SELECT 1 FROM group_children WHERE parent_id = ?1 AND child_id = ?2",
+                parent.as_str(),
+                child.as_str(),
+            )?,
+            shape: link_shape(&tx, parent, child, limits)?,
+            children: count(
+                &tx,
+                "SELECT COUNT(*) FROM group_children WHERE parent_id = ?1",
+                parent,
+            )?,
+        },
     };
-    let join: ChildJoin = onezone_tokens::invite::join_parent_group_with_token(
-        &child, &token, &record, &facts, ctx, limits,
-    )?;
+    let join: ChildJoin = pending.decide(&facts, limits)?;
     if !use_token(&tx, &join.token_use)? {
         return Err(join.token_use.spent().into());
     }

@@ -9,6 +9,7 @@ use crate::text::Quoted;
 use crate::token::{Caveat, TokenError};
 
 use super::api::{ErrorBody, UsageLimit};
+use super::facts::FactsMismatch;
 
 /// An HTTP status of the API's errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -119,6 +120,10 @@ pub enum InviteError {
     /// 500: the facts the caller passed contradict each other (for example privileges in a group
     /// it says does not exist). Nothing is granted.
     InconsistentFacts(&'static str),
+    /// 500: the facts the caller passed describe another user, group or link than the request
+    /// needs (the joining user's standing passed as the issuer's, parent and child swapped,
+    /// another group's access). A programming error of the caller; nothing is granted.
+    MismatchedFacts(FactsMismatch),
     /// 500: the rows the caller read cannot come from a consistent store. Nothing is granted.
     InconsistentRows(RowsError),
     /// 500: the token could not be minted.
@@ -148,6 +153,7 @@ impl InviteError {
             | InviteError::AlreadyChild { .. }
             | InviteError::Refused(_) => Status::BadRequest,
             InviteError::InconsistentFacts(_)
+            | InviteError::MismatchedFacts(_)
             | InviteError::InconsistentRows(_)
             | InviteError::Mint(_) => Status::Internal,
         }
@@ -208,6 +214,9 @@ impl fmt::Display for InviteError {
             InviteError::Refused(e) => write!(f, "Bad value: {e}"),
             InviteError::InconsistentFacts(what) => {
                 write!(f, "Internal server error: inconsistent facts: {what}")
+            }
+            InviteError::MismatchedFacts(e) => {
+                write!(f, "Internal server error: mismatched facts: {e}")
             }
             InviteError::InconsistentRows(e) => {
                 write!(f, "Internal server error: inconsistent rows: {e}")

@@ -10,12 +10,12 @@ use rand_core::CryptoRng;
 use crate::group::{Directory, DirectoryError, UserId};
 use crate::token::CaveatContext;
 
+use super::authorize::{InviteGroup, InviteUser, JoinParent, authorize, group_from_path};
 use super::error::InviteError;
 use super::facts::{ChildJoinFacts, GroupAccess, UserJoinFacts};
-use super::issue::{IssuePolicy, IssuedInvite, authorize, group_from_path};
+use super::issue::{IssuePolicy, IssuedInvite};
 use super::join::{ChildJoin, InviteToken, TokenUse, UserJoin};
 use super::record::InviteRecord;
-use crate::group::Privilege;
 
 /// [`invite::issue_invite_token`](super::issue_invite_token) with the facts read from
 /// `directory`; `group_id` is the path's id (an invalid one is a 404).
@@ -47,7 +47,8 @@ pub fn issue_invite_token<R: CryptoRng + ?Sized>(
 ) -> Result<IssuedInvite, InviteError> {
     let group = group_from_path(group_id)?;
     let access = GroupAccess::from_directory(directory, caller, &group);
-    super::issue_invite_token(&group, caller, &access, body, policy, now, rng)
+    let caller = authorize(InviteUser, &group, caller, &access)?;
+    super::issue_invite_token(&caller, body, policy, now, rng)
 }
 
 /// [`invite::issue_child_invite_token`](super::issue_child_invite_token) with the facts read
@@ -66,7 +67,8 @@ pub fn issue_child_invite_token<R: CryptoRng + ?Sized>(
 ) -> Result<IssuedInvite, InviteError> {
     let group = group_from_path(group_id)?;
     let access = GroupAccess::from_directory(directory, caller, &group);
-    super::issue_child_invite_token(&group, caller, &access, body, policy, now, rng)
+    let caller = authorize(InviteGroup, &group, caller, &access)?;
+    super::issue_child_invite_token(&caller, body, policy, now, rng)
 }
 
 /// A refusal of the directory at write time, as the API answers it.
@@ -109,8 +111,9 @@ pub fn join_group_with_token(
     ctx: &CaveatContext,
 ) -> Result<UserJoin, InviteError> {
     let token = InviteToken::parse(token)?;
-    let facts = UserJoinFacts::from_directory(directory, &record.issuer, &record.group_id, user);
-    let join = super::join_group_with_token(user, &token, record, &facts, ctx)?;
+    let pending = token.user_join(user, record, ctx)?;
+    let facts = UserJoinFacts::from_directory(directory, pending.needs());
+    let join = pending.decide(&facts, directory.limits())?;
     with_token_use(record, &join.token_use, || {
         directory.add_user(&join.group, &join.user, join.privileges)
     })?;
@@ -135,12 +138,11 @@ pub fn join_parent_group_with_token(
 ) -> Result<ChildJoin, InviteError> {
     let child = group_from_path(child_id)?;
     let access = GroupAccess::from_directory(directory, Some(actor), &child);
-    let child = authorize(&child, Some(actor), &access, Privilege::GroupJoinGroup)?;
+    let child = authorize(JoinParent, &child, Some(actor), &access)?;
     let token = InviteToken::parse(token)?;
-    let facts =
-        ChildJoinFacts::from_directory(directory, &record.issuer, &record.group_id, child.group());
-    let limits = *directory.limits();
-    let join = super::join_parent_group_with_token(&child, &token, record, &facts, ctx, &limits)?;
+    let pending = token.child_join(&child, record, ctx)?;
+    let facts = ChildJoinFacts::from_directory(directory, pending.needs());
+    let join = pending.decide(&facts, directory.limits())?;
     with_token_use(record, &join.token_use, || {
         directory.add_child(&join.parent, &join.child, join.privileges)
     })?;

@@ -13,8 +13,8 @@ use crate::token::{
 };
 
 use super::api::{GroupInviteToken, GroupInviteTokenRequest, UsageLimit};
+use super::authorize::{Authorized, InviteGroup, InviteUser};
 use super::error::{InviteError, RequestError};
-use super::facts::GroupAccess;
 use super::record::{InviteRecord, InviteTarget, SecretBytes};
 
 /// How a server issues invite tokens.
@@ -54,16 +54,17 @@ impl IssuePolicy {
     ///
     /// ```
     /// use onezone_tokens::group::{GroupId, PrivilegeSet, UserId};
-    /// use onezone_tokens::invite::{GroupAccess, IssuePolicy, issue_invite_token};
+    /// use onezone_tokens::invite::{GroupAccess, InviteUser, IssuePolicy, authorize, issue_invite_token};
     /// use onezone_tokens::macaroon::Secret;
     /// use onezone_tokens::token::DerivedSecrets;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let master = Secret::new(&b"kept outside the database"[..]);
     /// let policy =
     ///     IssuePolicy::new("onezone.example.org").with_derived_secrets(DerivedSecrets::new(&master));
-    /// let access = GroupAccess { group_exists: true, privileges: PrivilegeSet::admin() };
     /// let (g1, alice) = (GroupId::new("g1")?, UserId::new("alice")?);
-    /// let issued = issue_invite_token(&g1, Some(&alice), &access, None, &policy, 1_800_000_000, &mut rand::rng())?;
+    /// let access = GroupAccess::new(Some(&alice), &g1, true, PrivilegeSet::admin());
+    /// let caller = authorize(InviteUser, &g1, Some(&alice), &access)?;
+    /// let issued = issue_invite_token(&caller, None, &policy, 1_800_000_000, &mut rand::rng())?;
     /// let again = policy.derived_secrets().map(|d| d.named(&issued.record.token_id));
     /// assert_eq!(Some(issued.record.secret.expose()), again.as_ref().map(|s| s.expose()));
     /// # Ok(()) }
@@ -100,6 +101,7 @@ impl IssuePolicy {
 /// A freshly issued invite: the response body and the record the server must store (in the
 /// same transaction) before answering.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "store the record before answering the token"]
 pub struct IssuedInvite {
     /// The 200 response body, `{"token": "..."}`.
     pub response: GroupInviteToken,
@@ -110,149 +112,74 @@ pub struct IssuedInvite {
 const TOKEN_ID_BYTES: usize = 16;
 const SECRET_BYTES: usize = 32;
 
-/// The group named by a request path: a string that is not a valid [`GroupId`] names no group.
+/// Issues a token that lets a new user join a group: `POST /groups/{id}/users/token`.
 ///
-/// # Errors
-/// [`InviteError::GroupNotFound`] (404) for an invalid id, which is not echoed back.
-pub fn group_from_path(id: &str) -> Result<GroupId, InviteError> {
-    GroupId::new(id).map_err(|_| InviteError::GroupNotFound { group: None })
-}
-
-/// Proof that a caller passed Onezone's checks for an operation in a group: the group exists,
-/// the caller is authenticated and holds the privilege. Only [`authorize`] makes one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Authorized {
-    group: GroupId,
-    caller: UserId,
-    privileges: PrivilegeSet,
-}
-
-impl Authorized {
-    /// The group.
-    pub fn group(&self) -> &GroupId {
-        &self.group
-    }
-
-    /// The caller.
-    pub fn caller(&self) -> &UserId {
-        &self.caller
-    }
-
-    /// The caller's effective privileges in the group (the checked one among them).
-    pub fn privileges(&self) -> PrivilegeSet {
-        self.privileges
-    }
-}
-
-/// Onezone's checks before any operation in a group, in its order: the group exists (404),
-/// there is a caller (401), the caller holds `needed` (403). `access` is the caller's standing in
-/// `group` as the caller's storage tells it.
-///
-/// ```
-/// use onezone_tokens::group::{GroupId, Privilege, PrivilegeSet, UserId};
-/// use onezone_tokens::invite::{GroupAccess, InviteError, authorize};
-/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let (g1, bob) = (GroupId::new("g1")?, UserId::new("bob")?);
-/// let member = GroupAccess { group_exists: true, privileges: PrivilegeSet::member() };
-/// let refused = authorize(&g1, Some(&bob), &member, Privilege::GroupJoinGroup).unwrap_err();
-/// assert_eq!(refused, InviteError::MissingPrivilege { privilege: Privilege::GroupJoinGroup });
-/// let anonymous = authorize(&g1, None, &GroupAccess::MISSING, Privilege::GroupView).unwrap_err();
-/// assert_eq!(anonymous.status().code(), 404); // the group's absence comes first
-/// # Ok(()) }
-/// ```
-///
-/// # Errors
-/// [`InviteError::GroupNotFound`], [`InviteError::Unauthenticated`],
-/// [`InviteError::MissingPrivilege`]; [`InviteError::InconsistentFacts`] for privileges in a
-/// group said not to exist.
-pub fn authorize(
-    group: &GroupId,
-    caller: Option<&UserId>,
-    access: &GroupAccess,
-    needed: Privilege,
-) -> Result<Authorized, InviteError> {
-    let caller = check_access(group, caller, access, needed)?;
-    Ok(Authorized { group: group.clone(), caller: caller.clone(), privileges: access.privileges })
-}
-
-/// [`authorize`]'s checks, without copying the ids: the caller.
-fn check_access<'c>(
-    group: &GroupId,
-    caller: Option<&'c UserId>,
-    access: &GroupAccess,
-    needed: Privilege,
-) -> Result<&'c UserId, InviteError> {
-    access.check()?;
-    if !access.group_exists {
-        return Err(InviteError::GroupNotFound { group: Some(group.clone()) });
-    }
-    let caller = caller.ok_or(InviteError::Unauthenticated)?;
-    if !access.privileges.contains(needed) {
-        return Err(InviteError::MissingPrivilege { privilege: needed });
-    }
-    Ok(caller)
-}
-
-/// Issues a token that lets a new user join `group`: `POST /groups/{id}/users/token`.
-///
-/// `access` is the caller's standing in `group` (whether it exists, the caller's effective
-/// privileges there), as the caller's storage tells it: from a [`Directory`](crate::group::Directory)
-/// with [`GroupAccess::from_directory`], or from rows with
-/// [`effective_privileges_from_rows`](crate::group::effective_privileges_from_rows). Checks in
-/// Onezone's order: the group exists (404), there is a caller (401), the caller holds
-/// `group_invite_user` (403), the request is valid (400, including a token that would exceed the
-/// parsing [`Limits`](crate::macaroon::Limits): [`RequestError::TokenTooLarge`]); then mints a named invite token
+/// `caller` is the proof that the caller passed Onezone's checks for this operation in the group
+/// ([`authorize`](super::authorize) with [`InviteUser`]: the group exists (404), there is a caller
+/// (401), the caller holds `group_invite_user` (403)). Then the request must be valid (400,
+/// including a token that would exceed the parsing [`Limits`](crate::macaroon::Limits):
+/// [`RequestError::TokenTooLarge`]); then a named invite token is minted
 /// (`2/nmd/usr-<caller>/ujg:<group>:/<token id>`) with a fresh random id and secret, serialized
 /// as Onezone does (V1, escaped). `body` is the raw request body (absent, empty or `{}` are all
 /// valid). Pure: time and randomness are passed in.
 ///
 /// `rng` is any [`CryptoRng`] of `rand_core` 0.10, re-exported as [`crate::rand_core`]:
 /// `rand` 0.10's `rand::rng()` or a seeded `StdRng`; `rand` 0.9's generators are of another
-/// `rand_core` and do not fit.
+/// `rand_core` and do not fit. In an async handler, make the generator inside the synchronous
+/// part that issues (or use `rand::rngs::SysRng`): `rand::rng()` held across an `.await` makes the
+/// future `!Send`.
 ///
 /// The caller stores [`IssuedInvite::record`] (in the same transaction) before answering
 /// [`IssuedInvite::response`].
 ///
 /// ```
 /// use onezone_tokens::group::{GroupId, PrivilegeSet, UserId};
-/// use onezone_tokens::invite::{GroupAccess, IssuePolicy, issue_invite_token};
+/// use onezone_tokens::invite::{GroupAccess, InviteUser, IssuePolicy, authorize, issue_invite_token};
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let (group, alice) = (GroupId::new("g1")?, UserId::new("alice")?);
 /// // What the server's database says: g1 exists and alice is its admin.
-/// let access = GroupAccess { group_exists: true, privileges: PrivilegeSet::admin() };
+/// let access = GroupAccess::new(Some(&alice), &group, true, PrivilegeSet::admin());
+/// let caller = authorize(InviteUser, &group, Some(&alice), &access)?;
 /// let policy = IssuePolicy::new("onezone.example.org");
 /// let mut rng = rand::rng(); // any `rand_core` 0.10 `CryptoRng`
-/// let issued = issue_invite_token(&group, Some(&alice), &access, Some(b"{}"), &policy, 1_800_000_000, &mut rng)?;
+/// let issued = issue_invite_token(&caller, Some(b"{}"), &policy, 1_800_000_000, &mut rng)?;
 /// assert_eq!(issued.record.group_id, group);
 /// assert!(issued.response.token.chars().all(|c| c.is_ascii_alphanumeric()));
 /// # Ok(()) }
 /// ```
 ///
 /// # Errors
-/// The [`InviteError`] the API answers; [`InviteError::InconsistentFacts`] if `access` gives
-/// privileges in a group it says does not exist.
+/// The [`InviteError`] the API answers for an invalid request (400).
 pub fn issue_invite_token<R: CryptoRng + ?Sized>(
-    group: &GroupId,
-    caller: Option<&UserId>,
-    access: &GroupAccess,
+    caller: &Authorized<InviteUser>,
     body: Option<&[u8]>,
     policy: &IssuePolicy,
     now: u64,
     rng: &mut R,
 ) -> Result<IssuedInvite, InviteError> {
-    issue(group, caller, access, body, policy, now, rng, InviteTarget::UserJoinGroup)
+    issue(
+        caller.group(),
+        caller.caller(),
+        caller.privileges(),
+        body,
+        policy,
+        now,
+        rng,
+        InviteTarget::UserJoinGroup,
+    )
 }
 
-/// Issues a token that lets another group join `group` as its child:
-/// `POST /groups/{id}/children/token`, needing `group_invite_group` (see [`issue_invite_token`]).
+/// Issues a token that lets another group join a group as its child:
+/// `POST /groups/{id}/children/token`, for a caller [`authorize`](super::authorize)d with
+/// [`InviteGroup`] (`group_invite_group`); otherwise as [`issue_invite_token`].
 ///
 /// The token is used with [`join_parent_group_with_token`](super::join_parent_group_with_token):
 ///
 /// ```
-/// use onezone_tokens::group::{DirectoryLimits, GroupId, LinkShape, Privilege, PrivilegeSet, UserId};
+/// use onezone_tokens::group::{DirectoryLimits, GroupId, LinkShape, PrivilegeSet, UserId};
 /// use onezone_tokens::invite::{
-///     ChildJoinFacts, GroupAccess, InviteToken, IssuePolicy, authorize, issue_child_invite_token,
-///     join_parent_group_with_token,
+///     ChildJoinFacts, ChildLink, GroupAccess, InviteGroup, InviteToken, IssuePolicy, JoinParent,
+///     authorize, issue_child_invite_token, join_parent_group_with_token,
 /// };
 /// use onezone_tokens::token::CaveatContext;
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -261,21 +188,24 @@ pub fn issue_invite_token<R: CryptoRng + ?Sized>(
 /// let now = 1_800_000_000;
 ///
 /// // alice, an admin of dept, invites a group to join it as a child.
-/// let alice_in_dept = GroupAccess { group_exists: true, privileges: PrivilegeSet::admin() };
+/// let alice_in_dept = GroupAccess::new(Some(&alice), &parent, true, PrivilegeSet::admin());
 /// let policy = IssuePolicy::new("onezone.example.org");
-/// let issued = issue_child_invite_token(&parent, Some(&alice), &alice_in_dept, None, &policy, now, &mut rand::rng())?;
+/// let inviting = authorize(InviteGroup, &parent, Some(&alice), &alice_in_dept)?;
+/// let issued = issue_child_invite_token(&inviting, None, &policy, now, &mut rand::rng())?;
 ///
 /// // dave, a manager of lab (he holds group_join_group there), joins lab to dept with it.
-/// let dave_in_lab = GroupAccess { group_exists: true, privileges: PrivilegeSet::manager() };
-/// let acting = authorize(&lab, Some(&dave), &dave_in_lab, Privilege::GroupJoinGroup)?;
+/// let dave_in_lab = GroupAccess::new(Some(&dave), &lab, true, PrivilegeSet::manager());
+/// let acting = authorize(JoinParent, &lab, Some(&dave), &dave_in_lab)?;
 /// let token = InviteToken::parse(&issued.response.token)?;
 /// let facts = ChildJoinFacts {
 ///     issuer: alice_in_dept,
-///     already_child: false,
-///     link: LinkShape::new(false, 1), // read with group::LINK_SHAPE_SQL: no cycle, one link
+///     // read with group::LINK_SHAPE_SQL and two counts: no cycle, one link, no children yet
+///     link: ChildLink { parent: parent.clone(), child: lab.clone(), is_child: false,
+///                       shape: LinkShape::new(false, 1), children: 0 },
 /// };
 /// let ctx = CaveatContext::at(now + 60);
-/// let join = join_parent_group_with_token(&acting, &token, &issued.record, &facts, &ctx, &DirectoryLimits::default())?;
+/// let limits = DirectoryLimits::default();
+/// let join = join_parent_group_with_token(&acting, &token, &issued.record, &facts, &ctx, &limits)?;
 /// assert_eq!((join.parent.as_str(), join.child.as_str()), ("dept", "lab"));
 /// assert_eq!(join.privileges, PrivilegeSet::member());
 /// assert_eq!(join.location(), "/groups/lab/parents/dept");
@@ -285,15 +215,22 @@ pub fn issue_invite_token<R: CryptoRng + ?Sized>(
 /// # Errors
 /// As [`issue_invite_token`].
 pub fn issue_child_invite_token<R: CryptoRng + ?Sized>(
-    group: &GroupId,
-    caller: Option<&UserId>,
-    access: &GroupAccess,
+    caller: &Authorized<InviteGroup>,
     body: Option<&[u8]>,
     policy: &IssuePolicy,
     now: u64,
     rng: &mut R,
 ) -> Result<IssuedInvite, InviteError> {
-    issue(group, caller, access, body, policy, now, rng, InviteTarget::GroupJoinGroup)
+    issue(
+        caller.group(),
+        caller.caller(),
+        caller.privileges(),
+        body,
+        policy,
+        now,
+        rng,
+        InviteTarget::GroupJoinGroup,
+    )
 }
 
 /// The privilege that lets a user issue (and keep valid) invites of `target`.
@@ -315,17 +252,15 @@ pub(crate) fn invite_kind(target: InviteTarget) -> InviteKind {
 #[allow(clippy::too_many_arguments)] // the public wrappers fix `target`
 fn issue<R: CryptoRng + ?Sized>(
     group: &GroupId,
-    caller: Option<&UserId>,
-    access: &GroupAccess,
+    caller: &UserId,
+    held: PrivilegeSet,
     body: Option<&[u8]>,
     policy: &IssuePolicy,
     now: u64,
     rng: &mut R,
     target: InviteTarget,
 ) -> Result<IssuedInvite, InviteError> {
-    // 404, 401, 403.
-    let caller = check_access(group, caller, access, invite_privilege(target))?;
-    let held = access.privileges;
+    // 404, 401, 403 were checked by `authorize`.
     // 400: the request is valid.
     let request = GroupInviteTokenRequest::from_body(body)?;
     let mut caveats: Vec<Caveat> = Vec::with_capacity(request.caveats.len() + 1);

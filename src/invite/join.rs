@@ -1,33 +1,45 @@
 //! Consuming invite tokens: `POST /user/groups/join` and `POST /groups/{id}/parents/join`.
 //!
-//! A join is decided from the token, its stored [`InviteRecord`] and a few facts of the caller's
-//! storage ([`UserJoinFacts`], [`ChildJoinFacts`]); the decision ([`UserJoin`], [`ChildJoin`]) is
-//! what the caller must write, in one transaction: the membership (or child link) and one use of
-//! the token ([`TokenUse`]), a conditional write so that two processes racing on the last use
-//! cannot both win.
+//! A join is decided in two steps, as a server reads its storage between them:
+//! 1. [`InviteToken::user_join`] (or [`InviteToken::child_join`]) checks the token against its
+//!    stored [`InviteRecord`] (signature, revocation, caveats, kind, issuer, usage) and answers a
+//!    [`PendingUserJoin`] that names the facts it needs ([`PendingUserJoin::needs`]);
+//! 2. [`PendingUserJoin::decide`] takes those facts ([`UserJoinFacts`], keyed by what they
+//!    describe) and answers what the caller must write ([`UserJoin`], [`ChildJoin`]), in one
+//!    transaction: the membership (or child link) and one use of the token ([`TokenUse`]), a
+//!    conditional write so that two processes racing on the last use cannot both win.
+//!
+//! [`join_group_with_token`] and [`join_parent_group_with_token`] run both steps at once, for a
+//! caller that read the facts already.
 
 use alloc::format;
 use alloc::string::String;
+use alloc::vec::Vec;
 
 use crate::group::{DirectoryLimits, GroupId, Privilege, PrivilegeSet, UserId};
 use crate::macaroon::Secret;
 use crate::token::{
-    CaveatContext, Persistence, Subject, TokenError, TokenIdentifier, TokenSecrets, TokenType,
-    UnverifiedToken, Verifier,
+    Caveat, CaveatContext, IdentifierV2, Persistence, Subject, TokenError, TokenIdentifier,
+    TokenSecrets, TokenType, UnverifiedToken, Verifier,
 };
 use crate::token::{Consumer, ConsumerKind};
 
 use super::api::UsageLimit;
+use super::authorize::{Authorized, JoinParent};
 use super::error::InviteError;
-use super::facts::{ChildJoinFacts, UserJoinFacts};
-use super::issue::{Authorized, invite_kind, invite_privilege};
+use super::facts::{
+    ChildJoinFacts, ChildJoinNeeds, UserJoinFacts, UserJoinNeeds, check_link, check_members,
+};
+use super::issue::{invite_kind, invite_privilege};
 use super::record::{InviteRecord, InviteTarget};
 
 /// An invite token read from a request, not yet trusted: a named Onezone token whose
-/// [`token_id`](InviteToken::token_id) says which [`InviteRecord`] to load.
+/// [`token_id`](InviteToken::token_id) says which [`InviteRecord`] to load. It keeps the
+/// identifier it parsed.
 #[derive(Debug, Clone)]
 pub struct InviteToken {
     token: UnverifiedToken,
+    identifier: IdentifierV2,
 }
 
 impl InviteToken {
@@ -40,12 +52,13 @@ impl InviteToken {
     ///
     /// # Errors
     /// [`InviteError::InvalidToken`] (400, `Bad value: provided "token" is not a valid token`)
-    /// if it does not parse or is not a named token.
+    /// if it does not parse or is not a named token (temporary invite tokens have no record).
     pub fn parse(text: &str) -> Result<Self, InviteError> {
         let token = UnverifiedToken::parse(text).map_err(|_| InviteError::InvalidToken)?;
         match token.identifier() {
             TokenIdentifier::V2(v2) if v2.persistence == Persistence::Named => {
-                Ok(InviteToken { token })
+                let identifier = v2.clone();
+                Ok(InviteToken { token, identifier })
             }
             _ => Err(InviteError::InvalidToken),
         }
@@ -53,11 +66,285 @@ impl InviteToken {
 
     /// The token id its identifier names: the key of its [`InviteRecord`].
     pub fn token_id(&self) -> &str {
-        match self.token.identifier() {
-            TokenIdentifier::V2(v2) => &v2.id,
-            // Unreachable: `parse` admits only version 2 identifiers, and no record has an empty id.
-            TokenIdentifier::Legacy(_) => "",
+        &self.identifier.id
+    }
+
+    /// The identifier it parsed (unverified).
+    pub fn identifier(&self) -> &IdentifierV2 {
+        &self.identifier
+    }
+
+    /// Checks the token against its record as an invite for a user to join the record's
+    /// group (`POST /user/groups/join`, step 1 of 2): the token must verify (signature,
+    /// revocation, caveats in `ctx` with `user` as consumer) and be a user invite for the record's
+    /// group issued by the record's issuer (400, [`InviteError::InvalidToken`]), with a use left
+    /// (400, [`InviteError::UsageLimitReached`]). Then read the facts
+    /// [`PendingUserJoin::needs`] names and [`decide`](PendingUserJoin::decide).
+    ///
+    /// # Errors
+    /// As above; a record of another token is [`InviteError::InvalidToken`].
+    pub fn user_join(
+        &self,
+        user: &UserId,
+        record: &InviteRecord,
+        ctx: &CaveatContext,
+    ) -> Result<PendingUserJoin, InviteError> {
+        let consumer = Consumer::new(ConsumerKind::User, user.as_str())
+            .map_err(|_| InviteError::InvalidToken)?;
+        let token_use =
+            check_token(self, record, InviteTarget::UserJoinGroup, consumer, ctx.clone())?;
+        Ok(PendingUserJoin {
+            needs: UserJoinNeeds {
+                issuer: record.issuer.clone(),
+                user: user.clone(),
+                group: record.group_id.clone(),
+            },
+            privileges: record.privileges,
+            token_use,
+        })
+    }
+
+    /// Checks the token against its record as an invite for the group `child` to join the
+    /// record's group as its child (`POST /groups/{childId}/parents/join`, step 1 of 2). `child`
+    /// is the proof that the acting user holds `group_join_group` in the joining group (404, 401,
+    /// 403 come first, before the token is read); then as [`InviteToken::user_join`], with the
+    /// joining group as consumer.
+    ///
+    /// # Errors
+    /// As [`InviteToken::user_join`].
+    pub fn child_join(
+        &self,
+        child: &Authorized<JoinParent>,
+        record: &InviteRecord,
+        ctx: &CaveatContext,
+    ) -> Result<PendingChildJoin, InviteError> {
+        let consumer = Consumer::new(ConsumerKind::Group, child.group().as_str())
+            .map_err(|_| InviteError::InvalidToken)?;
+        let mut ctx = ctx.clone();
+        // A `grp-<id>` consumer caveat admits the joining group itself.
+        ctx.consumer_groups.push(String::from(child.group().as_str()));
+        let token_use = check_token(self, record, InviteTarget::GroupJoinGroup, consumer, ctx)?;
+        Ok(PendingChildJoin {
+            needs: ChildJoinNeeds {
+                issuer: record.issuer.clone(),
+                parent: record.group_id.clone(),
+                child: child.group().clone(),
+            },
+            privileges: record.privileges,
+            token_use,
+        })
+    }
+
+    /// Checks the token against its record without joining: what `POST
+    /// /tokens/verify_invite_token` answers. The token must verify with the record's secret
+    /// (signature, revocation, every caveat in `ctx`, whose consumer is whoever would join), be
+    /// the record's invite (kind, group, issuer) and have a use left.
+    ///
+    /// A server that stores records without their secret (derived from a master key) puts it
+    /// back first: [`InviteRecord::with_derived_secret`].
+    ///
+    /// ```
+    /// use onezone_tokens::group::{GroupId, PrivilegeSet, UserId};
+    /// use onezone_tokens::invite::{GroupAccess, InviteToken, InviteUser, IssuePolicy, authorize, issue_invite_token};
+    /// use onezone_tokens::token::CaveatContext;
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (g1, alice) = (GroupId::new("g1")?, UserId::new("alice")?);
+    /// let access = GroupAccess::new(Some(&alice), &g1, true, PrivilegeSet::admin());
+    /// let caller = authorize(InviteUser, &g1, Some(&alice), &access)?;
+    /// let policy = IssuePolicy::new("onezone.example.org");
+    /// let now = 1_800_000_000;
+    /// let issued = issue_invite_token(&caller, None, &policy, now, &mut rand::rng())?;
+    ///
+    /// let token = InviteToken::parse(&issued.response.token)?;
+    /// let verified = token.verify(&issued.record, &CaveatContext::at(now + 1))?;
+    /// assert_eq!(verified.group(), &g1);
+    /// assert_eq!(verified.uses_left(), Some(1));
+    /// assert_eq!(verified.valid_until(), now + 7 * 24 * 3600);
+    /// // After its expiry it is refused, with the reason.
+    /// let late = token.verify(&issued.record, &CaveatContext::at(now + 8 * 24 * 3600));
+    /// assert!(late.unwrap_err().to_string().contains("expired"));
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`InviteToken::user_join`].
+    pub fn verify(
+        &self,
+        record: &InviteRecord,
+        ctx: &CaveatContext,
+    ) -> Result<VerifiedInvite, InviteError> {
+        let verified = verify_against(self, record, record.target, ctx)?;
+        if !record.usage_limit.admits(record.usage_count) {
+            return Err(InviteError::UsageLimitReached { limit: record.usage_limit });
         }
+        Ok(VerifiedInvite {
+            group: record.group_id.clone(),
+            issuer: record.issuer.clone(),
+            target: record.target,
+            privileges: record.privileges,
+            usage_limit: record.usage_limit,
+            usage_count: record.usage_count,
+            valid_until: record.valid_until.min(verified.valid_until().unwrap_or(u64::MAX)),
+            caveats: verified.caveats().to_vec(),
+        })
+    }
+}
+
+/// An invite token checked against its record ([`InviteToken::verify`]): what it invites to,
+/// from whom, and how long and how often it can still be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerifiedInvite {
+    group: GroupId,
+    issuer: UserId,
+    target: InviteTarget,
+    privileges: PrivilegeSet,
+    usage_limit: UsageLimit,
+    usage_count: u64,
+    valid_until: u64,
+    caveats: Vec<Caveat>,
+}
+
+impl VerifiedInvite {
+    /// The group it invites to.
+    pub fn group(&self) -> &GroupId {
+        &self.group
+    }
+
+    /// The user who issued it (the token's subject).
+    pub fn issuer(&self) -> &UserId {
+        &self.issuer
+    }
+
+    /// Who joins with it.
+    pub fn target(&self) -> InviteTarget {
+        self.target
+    }
+
+    /// The privileges a joining member gets.
+    pub fn privileges(&self) -> PrivilegeSet {
+        self.privileges
+    }
+
+    /// Its usage limit.
+    pub fn usage_limit(&self) -> UsageLimit {
+        self.usage_limit
+    }
+
+    /// How many more joins it admits (`None`: no limit).
+    pub fn uses_left(&self) -> Option<u64> {
+        match self.usage_limit {
+            UsageLimit::Limited(n) => Some(n.get().saturating_sub(self.usage_count)),
+            UsageLimit::Infinity => None,
+        }
+    }
+
+    /// When it stops being valid (Unix seconds): its earliest `time` caveat.
+    pub fn valid_until(&self) -> u64 {
+        self.valid_until
+    }
+
+    /// Its caveats, all of which held.
+    pub fn caveats(&self) -> &[Caveat] {
+        &self.caveats
+    }
+}
+
+/// A user's join, checked against the token and its record ([`InviteToken::user_join`]), waiting
+/// for the facts it [`needs`](PendingUserJoin::needs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "read the facts it needs, then decide"]
+pub struct PendingUserJoin {
+    needs: UserJoinNeeds,
+    privileges: PrivilegeSet,
+    token_use: TokenUse,
+}
+
+impl PendingUserJoin {
+    /// The facts to read: the issuer's standing in the group, and the joining user's membership
+    /// of it.
+    pub fn needs(&self) -> &UserJoinNeeds {
+        &self.needs
+    }
+
+    /// Decides the join over `facts`, in Onezone 20.02's order (oz-worker `invite_tokens.erl`):
+    /// the group must exist (404); the issuer must still hold `group_invite_user` (403,
+    /// [`InviteError::IssuerNotAuthorized`]) and, when the record grants more than
+    /// `[group_view]`, `group_set_privileges` too (403, [`InviteError::IssuerCannotGrant`]); the
+    /// user must not be a member already (400); the group must have room under
+    /// `limits.max_members_per_group` (400, [`InviteError::Refused`]). The answer is what to
+    /// write.
+    ///
+    /// # Errors
+    /// As above; [`InviteError::MismatchedFacts`] for facts of other keys than
+    /// [`needs`](PendingUserJoin::needs)', [`InviteError::InconsistentFacts`] for facts that
+    /// contradict each other.
+    pub fn decide(
+        self,
+        facts: &UserJoinFacts,
+        limits: &DirectoryLimits,
+    ) -> Result<UserJoin, InviteError> {
+        facts.check(&self.needs)?;
+        check_issuer(&facts.issuer, InviteTarget::UserJoinGroup, self.privileges)?;
+        let join = UserJoin {
+            group: self.needs.group,
+            user: self.needs.user,
+            privileges: self.privileges,
+            token_use: self.token_use,
+        };
+        if facts.membership.is_member {
+            return Err(join.already_member());
+        }
+        check_members(&facts.membership, limits).map_err(InviteError::Refused)?;
+        Ok(join)
+    }
+}
+
+/// A group's join, checked against the token and its record ([`InviteToken::child_join`]),
+/// waiting for the facts it [`needs`](PendingChildJoin::needs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "read the facts it needs, then decide"]
+pub struct PendingChildJoin {
+    needs: ChildJoinNeeds,
+    privileges: PrivilegeSet,
+    token_use: TokenUse,
+}
+
+impl PendingChildJoin {
+    /// The facts to read: the issuer's standing in the parent, and the new link.
+    pub fn needs(&self) -> &ChildJoinNeeds {
+        &self.needs
+    }
+
+    /// Decides the join over `facts`: as [`PendingUserJoin::decide`], with `group_invite_group`
+    /// for the issuer, then the link checked as [`Directory::add_child`] does: not the parent
+    /// itself nor one of its ancestors, not already its child, within
+    /// `limits.max_children_per_group` and `limits.max_depth`.
+    ///
+    /// [`Directory::add_child`]: crate::group::Directory::add_child
+    ///
+    /// # Errors
+    /// As [`PendingUserJoin::decide`], plus [`InviteError::AlreadyChild`] and
+    /// [`InviteError::Refused`] for a cycle, too many children or a nesting too deep.
+    pub fn decide(
+        self,
+        facts: &ChildJoinFacts,
+        limits: &DirectoryLimits,
+    ) -> Result<ChildJoin, InviteError> {
+        facts.check(&self.needs)?;
+        check_issuer(&facts.issuer, InviteTarget::GroupJoinGroup, self.privileges)?;
+        let join = ChildJoin {
+            parent: self.needs.parent,
+            child: self.needs.child,
+            privileges: self.privileges,
+            token_use: self.token_use,
+        };
+        // A group never joins itself, whatever the facts say: that is a cycle, not a membership.
+        if facts.link.is_child && join.parent != join.child {
+            return Err(join.already_child());
+        }
+        check_link(&facts.link, limits).map_err(InviteError::Refused)?;
+        Ok(join)
     }
 }
 
@@ -74,6 +361,7 @@ impl InviteToken {
 /// read: roll back and answer [`TokenUse::spent`]. [`TokenUse::apply`] is the same write on an
 /// in-memory record.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "count the use with the conditional write"]
 pub struct TokenUse {
     /// The token id.
     pub token_id: String,
@@ -109,6 +397,7 @@ impl TokenUse {
 /// [`location`](UserJoin::location). If the insert meets an existing membership (a concurrent
 /// join), roll back and answer [`UserJoin::already_member`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "write the membership and the token's use"]
 pub struct UserJoin {
     /// The group joined.
     pub group: GroupId,
@@ -138,6 +427,7 @@ impl UserJoin {
 /// [`LinkShape`](crate::group::LinkShape) (run it `SERIALIZABLE`, or lock the groups involved,
 /// so that two concurrent links cannot close a cycle together).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "write the link and the token's use"]
 pub struct ChildJoin {
     /// The group joined (the token's).
     pub parent: GroupId,
@@ -166,7 +456,10 @@ struct RecordSecrets<'r>(&'r InviteRecord);
 
 impl TokenSecrets for RecordSecrets<'_> {
     fn named_secret(&self, token_id: &str) -> Option<Secret> {
-        (token_id == self.0.token_id).then(|| self.0.secret.to_secret())
+        // A record read without its secret (kept apart, derived from a master key) verifies
+        // nothing.
+        (token_id == self.0.token_id && !self.0.secret.expose().is_empty())
+            .then(|| self.0.secret.to_secret())
     }
 
     fn temporary_secret(&self, _: &Subject) -> Option<(Secret, u64)> {
@@ -190,23 +483,16 @@ fn token_error(e: TokenError) -> InviteError {
     }
 }
 
-/// Verifies `token` against its record for a join of kind `target` by `consumer`, then checks
-/// the rest in Onezone 20.02's order (oz-worker `invite_tokens.erl`): the token is this record's
-/// invite of this kind, from the record's issuer (400); it has a use left (400); the record's
-/// group exists (404); the issuer may still invite (403) and, if the record grants more than the
-/// default member privileges, may still set privileges (403).
-fn check_token(
+/// Verifies `token` with `record`'s secret in `ctx`, and checks it is this record's invite of
+/// kind `target`, from the record's issuer, for the record's group (400 otherwise).
+fn verify_against(
     token: &InviteToken,
     record: &InviteRecord,
     target: InviteTarget,
-    consumer: Consumer,
-    mut ctx: CaveatContext,
-    issuer: &super::facts::GroupAccess,
-) -> Result<TokenUse, InviteError> {
-    // The consumer of an invite is whoever joins, whatever the caller put in the context.
-    ctx.consumer = Some(consumer);
+    ctx: &CaveatContext,
+) -> Result<crate::token::VerifiedToken, InviteError> {
     let verified =
-        Verifier::new(&RecordSecrets(record)).verify(&token.token, &ctx).map_err(token_error)?;
+        Verifier::new(&RecordSecrets(record)).verify(&token.token, ctx).map_err(token_error)?;
     let matches = match verified.identifier() {
         TokenIdentifier::V2(v2) => {
             matches!(
@@ -222,193 +508,122 @@ fn check_token(
     if !matches {
         return Err(InviteError::InvalidToken);
     }
+    Ok(verified)
+}
+
+/// Step 1 of a join: verifies `token` against its record for a join of kind `target` by
+/// `consumer`, then checks it has a use left.
+fn check_token(
+    token: &InviteToken,
+    record: &InviteRecord,
+    target: InviteTarget,
+    consumer: Consumer,
+    mut ctx: CaveatContext,
+) -> Result<TokenUse, InviteError> {
+    // The consumer of an invite is whoever joins, whatever the caller put in the context.
+    ctx.consumer = Some(consumer);
+    verify_against(token, record, target, &ctx)?;
     // Named tokens: the usage limit comes before the issuer's re-check (Onezone checks it first,
     // inside its critical section on the token id).
     if !record.usage_limit.admits(record.usage_count) {
         return Err(InviteError::UsageLimitReached { limit: record.usage_limit });
     }
+    Ok(TokenUse { token_id: record.token_id.clone(), usage_limit: record.usage_limit })
+}
+
+/// The invitation re-checked as if it were issued now (oz-worker `invite_tokens.erl`): the group
+/// exists (404), the issuer may still invite (403) and, if the record grants more than the
+/// default member privileges, may still set privileges (403).
+fn check_issuer(
+    issuer: &super::facts::GroupAccess,
+    target: InviteTarget,
+    granted: PrivilegeSet,
+) -> Result<(), InviteError> {
     if !issuer.group_exists {
-        return Err(InviteError::GroupNotFound { group: Some(record.group_id.clone()) });
+        return Err(InviteError::GroupNotFound { group: Some(issuer.group.clone()) });
     }
-    // The invitation is re-checked as if it were issued now: the issuer must still be allowed to
-    // invite, and to grant the privileges the record carries if they exceed a member's.
     let needed = invite_privilege(target);
     if !issuer.privileges.contains(needed) {
         return Err(InviteError::IssuerNotAuthorized { privilege: needed });
     }
-    if carries_custom_privileges(record)
+    // Only a holder of `group_set_privileges` may hand out more than `[group_view]`.
+    if !granted.is_subset(PrivilegeSet::member())
         && !issuer.privileges.contains(Privilege::GroupSetPrivileges)
     {
-        return Err(InviteError::IssuerCannotGrant { privileges: record.privileges });
+        return Err(InviteError::IssuerCannotGrant { privileges: granted });
     }
-    Ok(TokenUse { token_id: record.token_id.clone(), usage_limit: record.usage_limit })
+    Ok(())
 }
 
-/// Whether the record grants more than the default member privileges (`[group_view]`), which
-/// only a holder of `group_set_privileges` may hand out.
-fn carries_custom_privileges(record: &InviteRecord) -> bool {
-    !record.privileges.is_subset(PrivilegeSet::member())
-}
-
-/// A user joins a group with an invite token: `POST /user/groups/join`. Decides; writes nothing.
+/// A user joins a group with an invite token: `POST /user/groups/join`, both steps at once
+/// ([`InviteToken::user_join`], then [`PendingUserJoin::decide`]). Decides; writes nothing.
 ///
 /// `token` was read with [`InviteToken::parse`]; `record` is the stored record of its
 /// [`token_id`](InviteToken::token_id) (a token without a record is
-/// [`InviteError::InvalidToken`]); `facts` are read from the caller's storage for the record's
-/// group. In Onezone 20.02's order: the token must verify (signature, revocation, caveats in
-/// `ctx` with the user as consumer) and be a user invite for the record's group, issued by the
-/// record's issuer (400); the usage limit must admit one more use (400); the group must exist
-/// (404); the issuer must still hold `group_invite_user` (403,
-/// [`InviteError::IssuerNotAuthorized`]) and, when the record grants more than `[group_view]`,
-/// `group_set_privileges` too (403, [`InviteError::IssuerCannotGrant`]); the user must not be a
-/// member already (400). The answer is what to write.
+/// [`InviteError::InvalidToken`]); `facts` are read from the caller's storage for the keys
+/// [`PendingUserJoin::needs`] names: the record's issuer and group, and `user`.
 ///
 /// ```
-/// use onezone_tokens::group::{GroupId, PrivilegeSet, UserId};
+/// use onezone_tokens::group::{DirectoryLimits, GroupId, PrivilegeSet, UserId};
 /// use onezone_tokens::invite::{
-///     GroupAccess, InviteError, InviteToken, IssuePolicy, UserJoinFacts, issue_invite_token,
-///     join_group_with_token,
+///     GroupAccess, InviteError, InviteToken, InviteUser, IssuePolicy, Membership, UserJoinFacts,
+///     authorize, issue_invite_token, join_group_with_token,
 /// };
 /// use onezone_tokens::token::CaveatContext;
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let (group, alice, carol) = (GroupId::new("g1")?, UserId::new("alice")?, UserId::new("carol")?);
-/// let alice_in_g1 = GroupAccess { group_exists: true, privileges: PrivilegeSet::admin() };
+/// let alice_in_g1 = GroupAccess::new(Some(&alice), &group, true, PrivilegeSet::admin());
 /// let policy = IssuePolicy::new("onezone.example.org");
 /// let now = 1_800_000_000;
-/// let issued = issue_invite_token(&group, Some(&alice), &alice_in_g1, None, &policy, now, &mut rand::rng())?;
+/// let caller = authorize(InviteUser, &group, Some(&alice), &alice_in_g1)?;
+/// let issued = issue_invite_token(&caller, None, &policy, now, &mut rand::rng())?;
 ///
 /// // POST /user/groups/join {"token": ...}: the record is found by the token's id.
 /// let token = InviteToken::parse(&issued.response.token)?;
 /// let mut record = issued.record;
 /// assert_eq!(token.token_id(), record.token_id);
-/// let facts = UserJoinFacts { issuer: alice_in_g1, already_member: false };
-/// let join = join_group_with_token(&carol, &token, &record, &facts, &CaveatContext::at(now + 60))?;
+/// let carol_in_g1 = Membership { user: carol.clone(), group: group.clone(), is_member: false, members: 1 };
+/// let facts = UserJoinFacts { issuer: alice_in_g1, membership: carol_in_g1 };
+/// let limits = DirectoryLimits::default();
+/// let join = join_group_with_token(&carol, &token, &record, &facts, &CaveatContext::at(now + 60), &limits)?;
 /// assert_eq!(join.privileges, PrivilegeSet::member());
 /// join.token_use.apply(&mut record)?; // or the conditional UPDATE of `TokenUse`
 /// assert_eq!(join.location(), "/user/groups/g1");
 ///
 /// // Too late: the token's time caveat (one week by default) has passed.
 /// let late = CaveatContext::at(now + 8 * 24 * 3600);
-/// let err = join_group_with_token(&carol, &token, &record, &facts, &late).unwrap_err();
+/// let err = join_group_with_token(&carol, &token, &record, &facts, &late, &limits).unwrap_err();
 /// assert!(matches!(err, InviteError::TokenRejected(_)), "{err}");
 /// # Ok(()) }
 /// ```
 ///
 /// # Errors
-/// The [`InviteError`] the API answers; [`InviteError::InconsistentFacts`] for facts that
-/// contradict each other.
+/// As [`InviteToken::user_join`] and [`PendingUserJoin::decide`].
 pub fn join_group_with_token(
     user: &UserId,
     token: &InviteToken,
     record: &InviteRecord,
     facts: &UserJoinFacts,
     ctx: &CaveatContext,
+    limits: &DirectoryLimits,
 ) -> Result<UserJoin, InviteError> {
-    facts.check()?;
-    let consumer =
-        Consumer::new(ConsumerKind::User, user.as_str()).map_err(|_| InviteError::InvalidToken)?;
-    let token_use = check_token(
-        token,
-        record,
-        InviteTarget::UserJoinGroup,
-        consumer,
-        ctx.clone(),
-        &facts.issuer,
-    )?;
-    let join = UserJoin {
-        group: record.group_id.clone(),
-        user: user.clone(),
-        privileges: record.privileges,
-        token_use,
-    };
-    if facts.already_member {
-        return Err(join.already_member());
-    }
-    Ok(join)
+    token.user_join(user, record, ctx)?.decide(facts, limits)
 }
 
-/// A group joins another as its child with an invite token: `POST /groups/{childId}/parents/join`.
-/// Decides; writes nothing.
-///
-/// `child` is the proof that the acting user passed [`authorize`](super::authorize) for the
-/// joining group with `group_join_group` (404, 401, 403 come first, before the token is read).
-/// Then as [`join_group_with_token`], with `group_invite_group` for the issuer (and
-/// `group_set_privileges` when the record grants the child more than `[group_view]`) and the
-/// joining group as consumer, and the link checked as [`Directory::add_child`] does: not the parent
-/// itself nor one of its ancestors, not already its child, within `limits.max_depth`.
-///
-/// [`Directory::add_child`]: crate::group::Directory::add_child
-///
-/// ```
-/// use onezone_tokens::group::{DirectoryLimits, GroupId, LinkShape, Privilege, PrivilegeSet, UserId};
-/// use onezone_tokens::invite::{
-///     ChildJoinFacts, GroupAccess, InviteToken, IssuePolicy, authorize, issue_child_invite_token,
-///     join_parent_group_with_token,
-/// };
-/// use onezone_tokens::token::CaveatContext;
-/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let (parent, lab) = (GroupId::new("dept")?, GroupId::new("lab")?);
-/// let (alice, dave) = (UserId::new("alice")?, UserId::new("dave")?);
-/// let now = 1_800_000_000;
-///
-/// // alice, an admin of dept, invites a group to join it as a child.
-/// let alice_in_dept = GroupAccess { group_exists: true, privileges: PrivilegeSet::admin() };
-/// let policy = IssuePolicy::new("onezone.example.org");
-/// let issued = issue_child_invite_token(&parent, Some(&alice), &alice_in_dept, None, &policy, now, &mut rand::rng())?;
-///
-/// // dave, a manager of lab (he holds group_join_group there), joins lab to dept with it.
-/// let dave_in_lab = GroupAccess { group_exists: true, privileges: PrivilegeSet::manager() };
-/// let acting = authorize(&lab, Some(&dave), &dave_in_lab, Privilege::GroupJoinGroup)?;
-/// let token = InviteToken::parse(&issued.response.token)?;
-/// let facts = ChildJoinFacts {
-///     issuer: alice_in_dept,
-///     already_child: false,
-///     link: LinkShape::new(false, 1), // read with group::LINK_SHAPE_SQL: no cycle, one link
-/// };
-/// let ctx = CaveatContext::at(now + 60);
-/// let join = join_parent_group_with_token(&acting, &token, &issued.record, &facts, &ctx, &DirectoryLimits::default())?;
-/// assert_eq!((join.parent.as_str(), join.child.as_str()), ("dept", "lab"));
-/// assert_eq!(join.privileges, PrivilegeSet::member());
-/// assert_eq!(join.location(), "/groups/lab/parents/dept");
-/// # Ok(()) }
-/// ```
+/// A group joins another as its child with an invite token: `POST /groups/{childId}/parents/join`,
+/// both steps at once ([`InviteToken::child_join`], then [`PendingChildJoin::decide`]). Decides;
+/// writes nothing. See [`issue_child_invite_token`](super::issue_child_invite_token) for an
+/// example.
 ///
 /// # Errors
-/// As [`join_group_with_token`], plus [`InviteError::AlreadyChild`] and
-/// [`InviteError::Refused`] for a cycle or a nesting too deep.
+/// As [`InviteToken::child_join`] and [`PendingChildJoin::decide`].
 pub fn join_parent_group_with_token(
-    child: &Authorized,
+    child: &Authorized<JoinParent>,
     token: &InviteToken,
     record: &InviteRecord,
     facts: &ChildJoinFacts,
     ctx: &CaveatContext,
     limits: &DirectoryLimits,
 ) -> Result<ChildJoin, InviteError> {
-    facts.check()?;
-    if !child.privileges().contains(Privilege::GroupJoinGroup) {
-        return Err(InviteError::MissingPrivilege { privilege: Privilege::GroupJoinGroup });
-    }
-    let consumer = Consumer::new(ConsumerKind::Group, child.group().as_str())
-        .map_err(|_| InviteError::InvalidToken)?;
-    let mut ctx = ctx.clone();
-    // A `grp-<id>` consumer caveat admits the joining group itself.
-    ctx.consumer_groups.push(String::from(child.group().as_str()));
-    let token_use =
-        check_token(token, record, InviteTarget::GroupJoinGroup, consumer, ctx, &facts.issuer)?;
-    let join = ChildJoin {
-        parent: record.group_id.clone(),
-        child: child.group().clone(),
-        privileges: record.privileges,
-        token_use,
-    };
-    // A group never joins itself, whatever the facts say.
-    let link = if join.parent == join.child {
-        crate::group::LinkShape::new(true, 0)
-    } else if facts.already_child {
-        return Err(join.already_child());
-    } else {
-        facts.link
-    };
-    link.check(&join.parent, &join.child, limits).map_err(InviteError::Refused)?;
-    Ok(join)
+    token.child_join(child, record, ctx)?.decide(facts, limits)
 }

@@ -135,14 +135,15 @@ impl TokenUpdate {
 /// ```
 /// use onezone_tokens::group::{GroupId, PrivilegeSet, UserId};
 /// use onezone_tokens::invite::{
-///     AdminAccess, GroupAccess, InviteError, IssuePolicy, issue_invite_token, update_named_token,
+///     AdminAccess, GroupAccess, InviteError, InviteUser, IssuePolicy, authorize,
+///     issue_invite_token, update_named_token,
 /// };
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let (g1, alice, bob) = (GroupId::new("g1")?, UserId::new("alice")?, UserId::new("bob")?);
-/// let access = GroupAccess { group_exists: true, privileges: PrivilegeSet::admin() };
+/// let access = GroupAccess::new(Some(&alice), &g1, true, PrivilegeSet::admin());
 /// let policy = IssuePolicy::new("onezone.example.org");
-/// let mut record = issue_invite_token(&g1, Some(&alice), &access, None, &policy, 1_800_000_000,
-///     &mut rand::rng())?.record;
+/// let caller = authorize(InviteUser, &g1, Some(&alice), &access)?;
+/// let mut record = issue_invite_token(&caller, None, &policy, 1_800_000_000, &mut rand::rng())?.record;
 /// let body = Some(&br#"{"revoked": true}"#[..]);
 /// // Only its issuer (or an admin with oz_tokens_manage) may revoke it.
 /// let refused = update_named_token(Some(&bob), AdminAccess::NONE, Some(&record), body);

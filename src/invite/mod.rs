@@ -16,16 +16,19 @@
 //! are the server's):
 //!
 //! ```text
-//! token  = InviteToken::parse(body.token)?                      // 400 if it does not parse
-//! record = db.invite(token.token_id())? or InvalidToken         // one row by primary key
-//! facts  = UserJoinFacts { issuer: GroupAccess { .. }, already_member: .. }   // 2-3 queries
-//! join   = join_group_with_token(&user, &token, &record, &facts, &ctx)?
+//! token   = InviteToken::parse(body.token)?                     // 400 if it does not parse
+//! record  = db.invite(token.token_id())? or InvalidToken        // one row by primary key
+//! pending = token.user_join(&user, &record, &ctx)?              // 400: signature, caveats, uses
+//! needs   = pending.needs()                                     // (issuer, group), (user, group)
+//! facts   = UserJoinFacts { issuer: GroupAccess { .. }, membership: Membership { .. } } // keyed
+//! join    = pending.decide(&facts, &limits)?                    // 404, 403, 400
 //! db.transaction: UPDATE .. usage_count + 1 WHERE .. (see TokenUse), or answer join.token_use.spent()
 //!                 INSERT membership, or answer join.already_member()
 //! 201 Created, Location: join.location()
 //! ```
 
 mod api;
+mod authorize;
 mod error;
 mod facts;
 pub mod in_memory;
@@ -35,14 +38,18 @@ mod manage;
 mod record;
 
 pub use api::{ErrorBody, GroupInviteToken, GroupInviteTokenRequest, JoinRequest, UsageLimit};
-pub use error::{InviteError, RequestError, Status};
-pub use facts::{ChildJoinFacts, GroupAccess, UserJoinFacts};
-pub use issue::{
-    Authorized, IssuePolicy, IssuedInvite, authorize, group_from_path, issue_child_invite_token,
-    issue_invite_token,
+pub use authorize::{
+    Authorized, InviteGroup, InviteUser, JoinParent, Operation, authorize, group_from_path,
 };
+pub use error::{InviteError, RequestError, Status};
+pub use facts::{
+    ChildJoinFacts, ChildJoinNeeds, ChildLink, FactsMismatch, GroupAccess, Membership,
+    UserJoinFacts, UserJoinNeeds,
+};
+pub use issue::{IssuePolicy, IssuedInvite, issue_child_invite_token, issue_invite_token};
 pub use join::{
-    ChildJoin, InviteToken, TokenUse, UserJoin, join_group_with_token, join_parent_group_with_token,
+    ChildJoin, InviteToken, PendingChildJoin, PendingUserJoin, TokenUse, UserJoin, VerifiedInvite,
+    join_group_with_token, join_parent_group_with_token,
 };
 pub use manage::{
     AdminAccess, InviteFilter, InviteSummary, NamedTokenUpdate, TokenUpdate, authorize_named_token,

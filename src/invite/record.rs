@@ -7,6 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::group::{GroupId, PrivilegeSet, UserId};
 use crate::macaroon::Secret;
+use crate::token::DerivedSecrets;
 
 use super::api::UsageLimit;
 
@@ -27,12 +28,15 @@ pub enum InviteTarget {
 ///
 /// ```
 /// use onezone_tokens::group::{GroupId, PrivilegeSet, UserId};
-/// use onezone_tokens::invite::{GroupAccess, InviteRecord, IssuePolicy, issue_invite_token};
+/// use onezone_tokens::invite::{
+///     GroupAccess, InviteRecord, InviteUser, IssuePolicy, authorize, issue_invite_token,
+/// };
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let access = GroupAccess { group_exists: true, privileges: PrivilegeSet::admin() };
 /// let policy = IssuePolicy::new("onezone.example.org");
 /// let (group, alice) = (GroupId::new("g1")?, UserId::new("alice")?);
-/// let issued = issue_invite_token(&group, Some(&alice), &access, None, &policy, 1_800_000_000, &mut rand::rng())?;
+/// let access = GroupAccess::new(Some(&alice), &group, true, PrivilegeSet::admin());
+/// let caller = authorize(InviteUser, &group, Some(&alice), &access)?;
+/// let issued = issue_invite_token(&caller, None, &policy, 1_800_000_000, &mut rand::rng())?;
 /// let record: InviteRecord = issued.record;
 /// assert_eq!((record.usage_limit.to_string().as_str(), record.usage_count), ("1", 0));
 /// assert!(record.is_open_at(1_800_000_000));
@@ -74,6 +78,19 @@ pub struct InviteRecord {
 }
 
 impl InviteRecord {
+    /// The record with its secret put back, for a server that stores records without it
+    /// ([`IssuePolicy::with_derived_secrets`](super::IssuePolicy::with_derived_secrets)): derived
+    /// from the master secret when the stored one is empty, else unchanged (a record that keeps
+    /// its own secret, say one migrated from an older store).
+    pub fn with_derived_secret(mut self, secrets: Option<&DerivedSecrets>) -> Self {
+        if self.secret.expose().is_empty()
+            && let Some(derived) = secrets
+        {
+            self.secret = SecretBytes::new(derived.named(&self.token_id).expose().to_vec());
+        }
+        self
+    }
+
     /// Whether the invite can still be used at `now` (Unix seconds): not revoked, with a use
     /// left, not expired. A join still verifies the token itself.
     pub fn is_open_at(&self, now: u64) -> bool {

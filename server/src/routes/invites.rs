@@ -7,11 +7,11 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use onezone_tokens::group::{GroupId, LinkShape, Privilege};
+use onezone_tokens::group::{GroupId, LinkShape};
 use onezone_tokens::invite::{
-    ChildJoinFacts, GroupInviteToken, InviteError, InviteToken, JoinRequest, UserJoinFacts,
-    group_from_path, issue_child_invite_token, issue_invite_token, join_group_with_token,
-    join_parent_group_with_token,
+    ChildJoinFacts, ChildLink, GroupInviteToken, InviteError, InviteGroup, InviteToken, InviteUser,
+    JoinParent, JoinRequest, Membership, UserJoinFacts, issue_child_invite_token,
+    issue_invite_token,
 };
 use rand::rngs::SysRng;
 use serde::Serialize;
@@ -41,15 +41,18 @@ async fn issue(
     kind: Invite,
 ) -> Result<Ok200<GroupInviteToken>, Error> {
     transaction(&app, move |app, tx| {
-        let group = group_from_path(&id)?;
-        let access = access(app, tx, user.as_ref(), &group)?;
         let mut rng = rand::rand_core::UnwrapErr(SysRng);
-        let issue = match kind {
-            Invite::User => issue_invite_token,
-            Invite::Child => issue_child_invite_token,
+        let (request, policy, at) = (Some(&body[..]), &app.policy, now());
+        let issued = match kind {
+            Invite::User => {
+                let caller = authorize_in(app, tx, &id, user.as_ref(), InviteUser)?;
+                issue_invite_token(&caller, request, policy, at, &mut rng)?
+            }
+            Invite::Child => {
+                let caller = authorize_in(app, tx, &id, user.as_ref(), InviteGroup)?;
+                issue_child_invite_token(&caller, request, policy, at, &mut rng)?
+            }
         };
-        let issued =
-            issue(&group, user.as_ref(), &access, Some(&body), &app.policy, now(), &mut rng)?;
         // The body is checked after the privileges, as the rest of the request; the library
         // read it as JSON, so it must be declared so (an empty body needs no type).
         if !is_blank(&body) && !declared_json(&headers) {
@@ -116,11 +119,19 @@ pub(crate) async fn join_group(
     transaction(&app, move |app, tx| {
         let record = tx.invite(token.token_id())?.ok_or(InviteError::InvalidToken)?;
         let record = app.with_secret(record);
+        // The token against its record; then the facts the library names, read for its keys.
+        let pending = token.user_join(&user, &record, &ctx)?;
+        let needs = pending.needs();
         let facts = UserJoinFacts {
-            issuer: access(app, tx, Some(&record.issuer), &record.group_id)?,
-            already_member: tx.membership(&record.group_id, &user)?.is_some(),
+            issuer: access(app, tx, Some(&needs.issuer), &needs.group)?,
+            membership: Membership {
+                user: needs.user.clone(),
+                group: needs.group.clone(),
+                is_member: tx.membership(&needs.group, &needs.user)?.is_some(),
+                members: tx.members(&needs.group)?.len() as u64,
+            },
         };
-        let join = join_group_with_token(&user, &token, &record, &facts, &ctx)?;
+        let join = pending.decide(&facts, &app.limits)?;
         if !tx.use_token(&join.token_use)? {
             return Err(join.token_use.spent().into());
         }
@@ -145,23 +156,28 @@ pub(crate) async fn join_parent(
     let ctx = caveat_context(&peer);
     transaction(&app, move |app, tx| {
         // 404, 401, 403 for the joining group come before the body is read.
-        let child = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupJoinGroup)?;
+        let child = authorize_in(app, tx, &id, user.as_ref(), JoinParent)?;
         let request: JoinRequest = parse_body(&headers, &body)?;
         let token = InviteToken::parse(&request.token)?;
         let record = tx.invite(token.token_id())?.ok_or(InviteError::InvalidToken)?;
         let record = app.with_secret(record);
-        let parent = record.group_id.clone();
+        let pending = token.child_join(&child, &record, &ctx)?;
+        let needs = pending.needs();
+        let (parent, child) = (&needs.parent, &needs.child);
         // The cycle check and the insertion must not interleave with another link.
         tx.lock_links()?;
-        let links = tx.link_rows(&parent, child.group(), app.limits.max_depth)?;
+        let links = tx.link_rows(parent, child, app.limits.max_depth)?;
         let facts = ChildJoinFacts {
-            issuer: access(app, tx, Some(&record.issuer), &parent)?,
-            already_child: tx.child_link(&parent, child.group())?.is_some(),
-            link: LinkShape::from_rows(&parent, child.group(), &links)
-                .map_err(InviteError::from)?,
+            issuer: access(app, tx, Some(&needs.issuer), parent)?,
+            link: ChildLink {
+                parent: parent.clone(),
+                child: child.clone(),
+                is_child: tx.child_link(parent, child)?.is_some(),
+                shape: LinkShape::from_rows(parent, child, &links).map_err(InviteError::from)?,
+                children: tx.children(parent)?.len() as u64,
+            },
         };
-        let join =
-            join_parent_group_with_token(&child, &token, &record, &facts, &ctx, &app.limits)?;
+        let join = pending.decide(&facts, &app.limits)?;
         if !tx.use_token(&join.token_use)? {
             return Err(join.token_use.spent().into());
         }

@@ -25,10 +25,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use onezone_tokens::group::{
-    GroupId, Privilege, PrivilegeSet, UserId, effective_privileges_from_rows,
+use onezone_tokens::group::{GroupId, PrivilegeSet, UserId, effective_privileges_from_rows};
+use onezone_tokens::invite::{
+    Authorized, GroupAccess, InviteError, Operation, authorize, group_from_path,
 };
-use onezone_tokens::invite::{Authorized, GroupAccess, InviteError, authorize, group_from_path};
 use onezone_tokens::token::CaveatContext;
 use serde::{Deserialize, Serialize};
 use tower_http::trace::TraceLayer;
@@ -275,13 +275,13 @@ pub(crate) fn access(
     group: &GroupId,
 ) -> Result<GroupAccess, Error> {
     if tx.group(group)?.is_none() {
-        return Ok(GroupAccess::MISSING);
+        return Ok(GroupAccess::missing(user, group));
     }
     let privileges = match user {
         Some(user) => effective_privileges(app, tx, user, group)?,
         None => PrivilegeSet::EMPTY,
     };
-    Ok(GroupAccess { group_exists: true, privileges })
+    Ok(GroupAccess::new(user, group, true, privileges))
 }
 
 /// `user`'s effective privileges in `group` (empty if no effective member).
@@ -297,17 +297,17 @@ pub(crate) fn effective_privileges(
 }
 
 /// Onezone's checks for an operation in group `id`: it exists (404), there is a caller (401),
-/// the caller holds `needed` (403).
-pub(crate) fn authorize_in(
+/// the caller holds the operation's privilege (403).
+pub(crate) fn authorize_in<Op: Operation>(
     app: &App,
     tx: &mut dyn Tx,
     id: &str,
     caller: Option<&UserId>,
-    needed: Privilege,
-) -> Result<Authorized, Error> {
+    op: Op,
+) -> Result<Authorized<Op>, Error> {
     let group = group_from_path(id)?;
     let access = access(app, tx, caller, &group)?;
-    Ok(authorize(&group, caller, &access, needed)?)
+    Ok(authorize(op, &group, caller, &access)?)
 }
 
 /// A `201 Created` answer with a `Location` and a JSON body.

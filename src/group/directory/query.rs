@@ -50,6 +50,16 @@ impl Directory {
         Some(self.sorted_users(node.members.iter().map(|(&u, &p)| (u, p))))
     }
 
+    /// How many direct members `group` has (0 if it does not exist), without listing them.
+    pub fn member_count(&self, group: &GroupId) -> usize {
+        self.group_idx(group).and_then(|g| self.node(g)).map_or(0, |node| node.members.len())
+    }
+
+    /// How many child groups `group` has (0 if it does not exist), without listing them.
+    pub fn child_count(&self, group: &GroupId) -> usize {
+        self.group_idx(group).and_then(|g| self.node(g)).map_or(0, |node| node.children.len())
+    }
+
     /// The effective members of `group` with their effective privileges, sorted by user id;
     /// `None` if the group does not exist.
     pub fn effective_members(&self, group: &GroupId) -> Option<Vec<(&UserId, PrivilegeSet)>> {

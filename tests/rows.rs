@@ -8,7 +8,9 @@
 //!   `EFFECTIVE_PRIVILEGES_SQL`, and over all rows, equals `Directory::effective_privileges`;
 //! - a sequence of child-group joins with invite tokens, some closing cycles or nesting too deep,
 //!   goes through the storage-neutral decision (SQL facts, `LINK_SHAPE_SQL`) and through
-//!   `invite::in_memory` alike: the same answer, error for error, and afterwards the same graph.
+//!   `invite::in_memory` alike: the same answer, error for error, and afterwards the same graph;
+//! - so does a sequence of user joins; with small caps, both sequences meet the member and child
+//!   caps (`MEMBER_COUNT`, `CHILD_COUNT` and `DirectoryLimits::check_*_count` over rows).
 //!
 //! Plus unit cases of the row functions' refusals of inconsistent rows.
 
@@ -44,8 +46,12 @@ fn uid(u: usize) -> UserId {
 }
 
 fn limits() -> DirectoryLimits {
-    // Small enough that random links hit it; joins must refuse the same links.
-    DirectoryLimits::default().with_max_depth(4)
+    // Small enough that random links and joins hit them; joins must refuse the same links and
+    // members (the caps over the contract's bounded counts, as `Directory` refuses them).
+    DirectoryLimits::default()
+        .with_max_depth(4)
+        .with_max_members_per_group(3)
+        .with_max_children_per_group(2)
 }
 
 fn privileges() -> impl Strategy<Value = PrivilegeSet> {
@@ -89,7 +95,7 @@ fn world() -> impl Strategy<Value = World> {
 fn build(w: &World) -> (Directory, Connection) {
     let mut d = Directory::with_limits(limits());
     let conn = Connection::open_in_memory().unwrap();
-    conn.execute_batch(store::SCHEMA).unwrap();
+    conn.execute_batch(onezone_tokens::storage::SCHEMA).unwrap();
     for (g, &creator) in w.creators.iter().enumerate() {
         d.create_group(&uid(creator), gid(g), format!("Group {g}"), GroupType::Team).unwrap();
         store::create_group(&conn, &uid(creator), &gid(g), "G", GroupType::Team).unwrap();
@@ -128,7 +134,8 @@ fn all_rows(d: &Directory, user: &UserId) -> (Vec<MembershipRow>, Vec<ChildRow>)
 }
 
 fn assert_same_privileges(d: &Directory, conn: &Connection) -> Result<(), TestCaseError> {
-    for u in 0..USERS {
+    // The world's users, and the three that user joins add.
+    for u in 0..USERS + 3 {
         let user = uid(u);
         let (memberships, links) = all_rows(d, &user);
         for g in 0..GROUPS {
@@ -207,6 +214,48 @@ proptest! {
     }
 
     #[test]
+    fn user_joins_decide_alike_over_rows_and_over_the_directory(w in world()) {
+        let (mut d, mut conn) = build(&w);
+        let policy = IssuePolicy::new("onezone.example.org").with_default_usage_limit(
+            onezone_tokens::invite::UsageLimit::Infinity,
+        );
+        let ctx = CaveatContext { now: NOW + 1, ..Default::default() };
+        let mut rng = StdRng::seed_from_u64(11);
+        for &(group, user, p) in &w.joins {
+            let issuer = uid(w.creators[group]);
+            let body = serde_json::json!({ "privileges": p }).to_string();
+            let token = store::issue(
+                &mut conn, Some(&issuer), gid(group).as_str(), Some(body.as_bytes()), &policy,
+                &limits(), NOW, &mut rng, false,
+            )
+            .unwrap()
+            .token;
+            let token_id =
+                onezone_tokens::invite::InviteToken::parse(&token).unwrap().token_id().to_owned();
+            let mut record = store::invite(&conn, &token_id).unwrap().unwrap();
+            // A user of its own beyond the world's, so that joins add members up to the cap.
+            let joining = uid(USERS + user % 3);
+            let over_rows = store::join_group(&mut conn, &joining, &token, &ctx, &limits());
+            let before = record.usage_count;
+            let in_memory =
+                in_memory::join_group_with_token(&mut d, &mut record, &joining, &token, &ctx);
+            match (&over_rows, &in_memory) {
+                (Ok(location), Ok(join)) => {
+                    prop_assert_eq!(location, &join.location());
+                    prop_assert_eq!(record.usage_count, before + 1);
+                }
+                (Err(store::Failure::Api(a)), Err(b)) => {
+                    prop_assert_eq!(a, b);
+                    prop_assert_eq!(record.usage_count, before);
+                }
+                (a, b) => prop_assert!(false, "over rows {:?}, in memory {:?}", a, b),
+            }
+            prop_assert_eq!(store::usage_count(&conn, &token_id).unwrap(), Some(record.usage_count));
+        }
+        assert_same_privileges(&d, &conn)?;
+    }
+
+    #[test]
     fn link_shapes_from_rows_equal_the_directorys(w in world(), parent in 0..GROUPS, child in 0..GROUPS) {
         let (d, conn) = build(&w);
         let (p, c) = (gid(parent), gid(child));
@@ -216,10 +265,19 @@ proptest! {
         let from_all = LinkShape::from_rows(&p, &c, &links).unwrap();
         prop_assert_eq!(from_sql, expected);
         prop_assert_eq!(from_all, expected);
-        // And `add_child` refuses for the shape exactly what `check` refuses.
+        // And `add_child` refuses exactly what `check` and the child cap over the count refuse,
+        // in its order: a cycle, too many children, too deep.
         if d.child_privileges(&c, &p).is_none() {
             let added = d.clone().add_child(&p, &c, PrivilegeSet::member());
-            prop_assert_eq!(added.err(), expected.check(&p, &c, &limits()).err());
+            let children = d.children(&p).unwrap().len() as u64;
+            let over_rows = if expected.closes_cycle {
+                expected.check(&p, &c, &limits())
+            } else {
+                limits()
+                    .check_child_count(&p, &c, children)
+                    .and_then(|()| expected.check(&p, &c, &limits()))
+            };
+            prop_assert_eq!(added.err(), over_rows.err());
         }
     }
 }

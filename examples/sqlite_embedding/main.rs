@@ -62,7 +62,7 @@ fn run(path: &std::path::Path) -> Result<(), Error> {
     let (dept, lab) = (GroupId::new("dept")?, GroupId::new("lab")?);
 
     let mut conn = open(path)?;
-    conn.execute_batch(store::SCHEMA)?;
+    conn.execute_batch(onezone_tokens::storage::SCHEMA)?;
     store::create_group(&conn, &alice, &dept, "Department", GroupType::Organization)?;
     store::add_user(&conn, &dept, &bob, PrivilegeSet::member())?;
     store::create_group(&conn, &erin, &lab, "Lab", GroupType::Team)?;

@@ -1,57 +1,24 @@
 //! A server's storage in normalized SQLite tables, and its request handlers: how a server that
 //! keeps groups and invite records in its own database embeds the crate, using only its public
-//! API. Every handler reads the facts one request needs, asks the library for the decision, and
-//! writes what the decision says inside one transaction.
+//! API. The schema and every statement are the library's storage contract
+//! (`onezone_tokens::storage`); this file binds parameters, reads columns into the contract's
+//! row types, and runs each request in one transaction. Every handler reads the facts one
+//! request needs, asks the library for the decision, and writes what the decision says.
 //!
 //! `tests/rows.rs` runs these same handlers against `Directory` on random graphs.
 
 use onezone_tokens::group::{
-    ChildRow, DirectoryLimits, EFFECTIVE_PRIVILEGES_SQL, GroupId, GroupType, LINK_SHAPE_SQL,
-    LinkShape, MembershipRow, PrivilegeSet, UserId, effective_privileges_from_rows,
+    ChildRow, DirectoryLimits, GroupId, GroupType, LinkShape, PrivilegeSet, UserId,
 };
 use onezone_tokens::invite::{
     ChildJoin, ChildJoinFacts, ChildLink, GroupAccess, GroupInviteToken, InviteError, InviteGroup,
-    InviteRecord, InviteTarget, InviteToken, InviteUser, IssuePolicy, JoinParent, Membership,
-    SecretBytes, TokenUse, UsageLimit, UserJoin, UserJoinFacts, authorize, group_from_path,
+    InviteRecord, InviteToken, InviteUser, IssuePolicy, JoinParent, Membership, TokenUse, UserJoin,
+    UserJoinFacts, authorize, group_from_path,
 };
+use onezone_tokens::storage::{self, ColumnError, InviteRow, PrivilegeRows};
 use onezone_tokens::token::CaveatContext;
 use rand::CryptoRng;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
-
-/// The schema: one table per relation, each lookup backed by its primary key or an index.
-pub const SCHEMA: &str = "
-CREATE TABLE groups (
-    group_id TEXT PRIMARY KEY,
-    name     TEXT NOT NULL,
-    type     TEXT NOT NULL
-);
-CREATE TABLE group_users (
-    group_id   TEXT NOT NULL REFERENCES groups (group_id),
-    user_id    TEXT NOT NULL,
-    privileges INTEGER NOT NULL,
-    PRIMARY KEY (group_id, user_id)
-);
-CREATE TABLE group_children (
-    parent_id  TEXT NOT NULL REFERENCES groups (group_id),
-    child_id   TEXT NOT NULL REFERENCES groups (group_id),
-    privileges INTEGER NOT NULL,
-    PRIMARY KEY (parent_id, child_id)
-);
-CREATE INDEX group_children_by_child ON group_children (child_id);
-CREATE TABLE invite_tokens (
-    token_id    TEXT PRIMARY KEY,
-    secret      BLOB NOT NULL,
-    group_id    TEXT NOT NULL REFERENCES groups (group_id),
-    issuer      TEXT NOT NULL,
-    target      TEXT NOT NULL CHECK (target IN ('ujg', 'gjg')),
-    usage_limit INTEGER CHECK (usage_limit >= 1), -- NULL: infinity
-    usage_count INTEGER NOT NULL,
-    privileges  INTEGER NOT NULL,
-    created_at  INTEGER NOT NULL,
-    valid_until INTEGER NOT NULL,
-    revoked     INTEGER NOT NULL DEFAULT 0
-);
-";
 
 /// Why a request failed: the API's answer, or the database's fault (a 500).
 #[derive(Debug)]
@@ -74,6 +41,12 @@ impl From<rusqlite::Error> for Failure {
     }
 }
 
+impl From<ColumnError> for Failure {
+    fn from(e: ColumnError) -> Self {
+        Failure::Db(e.to_string())
+    }
+}
+
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -85,25 +58,6 @@ impl std::fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
-fn corrupt(what: &str) -> Failure {
-    Failure::Db(format!("the database holds an invalid {what}"))
-}
-
-fn privileges(bits: i64) -> Result<PrivilegeSet, Failure> {
-    u16::try_from(bits)
-        .ok()
-        .and_then(PrivilegeSet::from_bits)
-        .ok_or_else(|| corrupt("privilege set"))
-}
-
-fn group_id(text: String) -> Result<GroupId, Failure> {
-    GroupId::new(text).map_err(|_| corrupt("group id"))
-}
-
-fn depth_limit(limits: &DirectoryLimits) -> i64 {
-    i64::try_from(limits.max_depth).unwrap_or(i64::MAX)
-}
-
 // ----- writes that set up a world (the server's other routes) -----
 
 /// Creates a group; its creator becomes an admin member.
@@ -114,24 +68,24 @@ pub fn create_group(
     name: &str,
     group_type: GroupType,
 ) -> Result<(), Failure> {
-    conn.execute(
-        "INSERT INTO groups (group_id, name, type) VALUES (?1, ?2, ?3)",
-        params![group.as_str(), name, group_type.to_string()],
-    )?;
+    let kind = group_type.to_string();
+    if conn.execute(storage::INSERT_GROUP, params![group.as_str(), name, kind, creator.as_str()])?
+        == 0
+    {
+        return Err(Failure::Db(format!("group {group} exists")));
+    }
     add_user(conn, group, creator, PrivilegeSet::admin())
 }
 
-/// Makes `user` a direct member of `group`.
+/// Makes `user` a direct member of `group` (no checks: setup only).
 pub fn add_user(
     conn: &Connection,
     group: &GroupId,
     user: &UserId,
     privileges: PrivilegeSet,
 ) -> Result<(), Failure> {
-    conn.execute(
-        "INSERT INTO group_users (group_id, user_id, privileges) VALUES (?1, ?2, ?3)",
-        params![group.as_str(), user.as_str(), privileges.bits()],
-    )?;
+    let bits = storage::privileges_to_column(privileges);
+    conn.execute(storage::INSERT_MEMBERSHIP, params![group.as_str(), user.as_str(), bits])?;
     Ok(())
 }
 
@@ -142,20 +96,19 @@ pub fn add_child(
     child: &GroupId,
     privileges: PrivilegeSet,
 ) -> Result<(), Failure> {
-    conn.execute(
-        "INSERT INTO group_children (parent_id, child_id, privileges) VALUES (?1, ?2, ?3)",
-        params![parent.as_str(), child.as_str(), privileges.bits()],
-    )?;
+    let bits = storage::privileges_to_column(privileges);
+    conn.execute(storage::INSERT_CHILD_LINK, params![parent.as_str(), child.as_str(), bits])?;
     Ok(())
 }
 
 // ----- the facts the library asks for -----
 
-fn group_exists(conn: &Connection, group: &GroupId) -> Result<bool, Failure> {
-    Ok(conn
-        .query_row("SELECT 1 FROM groups WHERE group_id = ?1", [group.as_str()], |_| Ok(()))
-        .optional()?
-        .is_some())
+fn exists(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<bool, Failure> {
+    Ok(conn.query_row(sql, params, |row| row.get(0))?)
+}
+
+fn count(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<u64, Failure> {
+    Ok(storage::count_from_column(conn.query_row(sql, params, |row| row.get(0))?)?)
 }
 
 /// `user`'s effective privileges in `group`: the library's rule over the rows of its one
@@ -166,27 +119,14 @@ pub fn effective_privileges(
     group: &GroupId,
     limits: &DirectoryLimits,
 ) -> Result<PrivilegeSet, Failure> {
-    let mut memberships = Vec::new();
-    let mut links = Vec::new();
-    let mut statement = conn.prepare(EFFECTIVE_PRIVILEGES_SQL)?;
-    let mut rows = statement.query(params![user.as_str(), group.as_str(), depth_limit(limits)])?;
-    while let Some(row) = rows.next()? {
-        let child = group_id(row.get(0)?)?;
-        let parent: Option<String> = row.get(1)?;
-        let held = privileges(row.get(2)?)?;
-        match parent {
-            None => memberships.push(MembershipRow {
-                user: user.clone(),
-                group: child,
-                privileges: held,
-            }),
-            Some(parent) => {
-                links.push(ChildRow { child, parent: group_id(parent)?, privileges: held })
-            }
-        }
+    let mut rows = PrivilegeRows::default();
+    let mut statement = conn.prepare(storage::EFFECTIVE_PRIVILEGES_SQL)?;
+    let depth = storage::bound(limits.max_depth);
+    let mut found = statement.query(params![user.as_str(), group.as_str(), depth])?;
+    while let Some(row) = found.next()? {
+        rows.push(user, row.get(0)?, row.get(1)?, row.get(2)?)?;
     }
-    Ok(effective_privileges_from_rows(user, group, &memberships, &links)
-        .map_err(InviteError::from)?)
+    Ok(rows.effective_privileges(user, group).map_err(InviteError::from)?)
 }
 
 /// `user`'s standing in `group`.
@@ -196,7 +136,7 @@ pub fn access(
     group: &GroupId,
     limits: &DirectoryLimits,
 ) -> Result<GroupAccess, Failure> {
-    if !group_exists(conn, group)? {
+    if !exists(conn, storage::GROUP_EXISTS, [group.as_str()])? {
         return Ok(GroupAccess::missing(user, group));
     }
     let privileges = match user {
@@ -213,61 +153,35 @@ pub fn link_shape(
     child: &GroupId,
     limits: &DirectoryLimits,
 ) -> Result<LinkShape, Failure> {
-    let mut statement = conn.prepare(LINK_SHAPE_SQL)?;
-    let mut rows =
-        statement.query(params![parent.as_str(), child.as_str(), depth_limit(limits)])?;
+    let mut statement = conn.prepare(storage::LINK_SHAPE_SQL)?;
+    let depth = storage::bound(limits.max_depth);
+    let mut found = statement.query(params![parent.as_str(), child.as_str(), depth])?;
     let mut links = Vec::new();
-    while let Some(row) = rows.next()? {
-        links.push(ChildRow {
-            child: group_id(row.get(0)?)?,
-            parent: group_id(row.get(1)?)?,
-            privileges: privileges(row.get(2)?)?,
-        });
+    while let Some(row) = found.next()? {
+        links.push(ChildRow::from_columns(row.get(0)?, row.get(1)?, row.get(2)?)?);
     }
     Ok(LinkShape::from_rows(parent, child, &links).map_err(InviteError::from)?)
 }
 
-fn exists(conn: &Connection, sql: &str, a: &str, b: &str) -> Result<bool, Failure> {
-    Ok(conn.query_row(sql, [a, b], |_| Ok(())).optional()?.is_some())
-}
-
-/// `sql`'s one count for `group`.
-fn count(conn: &Connection, sql: &str, group: &GroupId) -> Result<u64, Failure> {
-    let n: i64 = conn.query_row(sql, [group.as_str()], |row| row.get(0))?;
-    u64::try_from(n).map_err(|_| Failure::Db(format!("a negative count: {n}")))
-}
-
 // ----- invite records -----
-
-fn target_code(target: InviteTarget) -> &'static str {
-    match target {
-        InviteTarget::UserJoinGroup => "ujg",
-        InviteTarget::GroupJoinGroup => "gjg",
-    }
-}
 
 /// Stores a freshly issued record.
 pub fn put_invite(conn: &Connection, record: &InviteRecord) -> Result<(), Failure> {
-    let usage_limit = match record.usage_limit {
-        UsageLimit::Limited(n) => Some(i64::try_from(n.get()).unwrap_or(i64::MAX)),
-        UsageLimit::Infinity => None,
-    };
+    let row = InviteRow::try_from(record)?;
     conn.execute(
-        "INSERT INTO invite_tokens (token_id, secret, group_id, issuer, target, usage_limit,
-             usage_count, privileges, created_at, valid_until, revoked)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        storage::INSERT_INVITE,
         params![
-            record.token_id,
-            record.secret.expose(),
-            record.group_id.as_str(),
-            record.issuer.as_str(),
-            target_code(record.target),
-            usage_limit,
-            i64::try_from(record.usage_count).unwrap_or(i64::MAX),
-            record.privileges.bits(),
-            i64::try_from(record.created_at).unwrap_or(i64::MAX),
-            i64::try_from(record.valid_until).unwrap_or(i64::MAX),
-            record.revoked,
+            row.token_id,
+            row.secret,
+            row.group_id,
+            row.issuer,
+            row.target,
+            row.usage_limit,
+            row.usage_count,
+            row.privileges,
+            row.created_at,
+            row.valid_until,
+            row.revoked,
         ],
     )?;
     Ok(())
@@ -276,86 +190,41 @@ pub fn put_invite(conn: &Connection, record: &InviteRecord) -> Result<(), Failur
 /// The record of `token_id`, if there is one.
 pub fn invite(conn: &Connection, token_id: &str) -> Result<Option<InviteRecord>, Failure> {
     let row = conn
-        .query_row(
-            "SELECT secret, group_id, issuer, target, usage_limit, usage_count, privileges,
-                    created_at, valid_until, revoked
-             FROM invite_tokens WHERE token_id = ?1",
-            [token_id],
-            |row| {
-                Ok((
-                    row.get::<_, Vec<u8>>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, String>(3)?,
-                    row.get::<_, Option<i64>>(4)?,
-                    row.get::<_, i64>(5)?,
-                    row.get::<_, i64>(6)?,
-                    row.get::<_, i64>(7)?,
-                    row.get::<_, i64>(8)?,
-                    row.get::<_, bool>(9)?,
-                ))
-            },
-        )
+        .query_row(storage::SELECT_INVITE, [token_id], |r| {
+            Ok(InviteRow {
+                token_id: r.get(0)?,
+                secret: r.get(1)?,
+                group_id: r.get(2)?,
+                issuer: r.get(3)?,
+                target: r.get(4)?,
+                usage_limit: r.get(5)?,
+                usage_count: r.get(6)?,
+                privileges: r.get(7)?,
+                created_at: r.get(8)?,
+                valid_until: r.get(9)?,
+                revoked: r.get(10)?,
+            })
+        })
         .optional()?;
-    let Some((secret, group, issuer, target, limit, count, held, created, until, revoked)) = row
-    else {
-        return Ok(None);
-    };
-    let number = |v: i64| u64::try_from(v).map_err(|_| corrupt("count or time"));
-    Ok(Some(InviteRecord {
-        token_id: token_id.to_owned(),
-        secret: SecretBytes::new(secret),
-        group_id: group_id(group)?,
-        issuer: UserId::new(issuer).map_err(|_| corrupt("user id"))?,
-        target: match target.as_str() {
-            "ujg" => InviteTarget::UserJoinGroup,
-            "gjg" => InviteTarget::GroupJoinGroup,
-            _ => return Err(corrupt("invite target")),
-        },
-        usage_limit: match limit {
-            None => UsageLimit::Infinity,
-            Some(n) => number(n)?
-                .try_into()
-                .map(UsageLimit::Limited)
-                .map_err(|_| corrupt("usage limit"))?,
-        },
-        usage_count: number(count)?,
-        privileges: privileges(held)?,
-        created_at: number(created)?,
-        valid_until: number(until)?,
-        revoked,
-    }))
+    Ok(row.map(InviteRecord::try_from).transpose()?)
 }
 
 /// Counts one use of the token, only if it is not revoked and has a use left: the conditional
 /// write that makes the use exactly-once across processes. False if no use was left.
 fn use_token(tx: &Transaction<'_>, token_use: &TokenUse) -> Result<bool, Failure> {
-    let updated = tx.execute(
-        "UPDATE invite_tokens SET usage_count = usage_count + 1
-         WHERE token_id = ?1 AND NOT revoked
-           AND (usage_limit IS NULL OR usage_count < usage_limit)",
-        [&token_use.token_id],
-    )?;
-    Ok(updated == 1)
+    Ok(tx.execute(storage::USE_INVITE, [&token_use.token_id])? == 1)
 }
 
-/// Inserts a row, false if its primary key is taken.
+/// Inserts a membership or a link (`INSERT ... ON CONFLICT DO NOTHING`); false if it exists.
 fn insert_new(
     tx: &Transaction<'_>,
     sql: &str,
-    a: &str,
+    a: &GroupId,
     b: &str,
-    bits: u16,
+    privileges: PrivilegeSet,
 ) -> Result<bool, Failure> {
-    match tx.execute(sql, params![a, b, bits]) {
-        Ok(_) => Ok(true),
-        Err(rusqlite::Error::SqliteFailure(e, _))
-            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-        {
-            Ok(false)
-        }
-        Err(e) => Err(e.into()),
-    }
+    let bits = storage::privileges_to_column(privileges);
+    Ok(tx.execute(sql, params![a.as_str(), b, bits])? == 1)
 }
 
 // ----- the request handlers -----
@@ -401,33 +270,32 @@ pub fn join_group(
     // read-then-write transaction could not upgrade its lock under contention).
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let record = invite(&tx, token.token_id())?.ok_or(InviteError::InvalidToken)?;
-    // The token against its record first; then the facts the library names.
+    // The token against its record first; then the facts the library names, for their keys.
     let pending = token.user_join(user, &record, ctx)?;
     let needs = pending.needs();
+    let (group, user) = (needs.group.as_str(), needs.user.as_str());
+    // The member count is bounded by the cap: that is all the decision needs to know.
+    let cap = storage::bound(limits.max_members_per_group);
     let facts = UserJoinFacts {
         issuer: access(&tx, Some(&needs.issuer), &needs.group, limits)?,
         membership: Membership {
             user: needs.user.clone(),
             group: needs.group.clone(),
-            is_member: exists(
-                &tx,
-                "SELECT 1 FROM group_users WHERE group_id = ?1 AND user_id = ?2",
-                needs.group.as_str(),
-                needs.user.as_str(),
-            )?,
-            members: count(
-                &tx,
-                "SELECT COUNT(*) FROM group_users WHERE group_id = ?1",
-                &needs.group,
-            )?,
+            is_member: exists(&tx, storage::MEMBERSHIP_EXISTS, [group, user])?,
+            members: count(&tx, storage::MEMBER_COUNT, params![group, cap])?,
         },
     };
     let join: UserJoin = pending.decide(&facts, limits)?;
     if !use_token(&tx, &join.token_use)? {
         return Err(join.token_use.spent().into()); // dropping `tx` rolls back
     }
-    let sql = "INSERT INTO group_users (group_id, user_id, privileges) VALUES (?1, ?2, ?3)";
-    if !insert_new(&tx, sql, join.group.as_str(), join.user.as_str(), join.privileges.bits())? {
+    if !insert_new(
+        &tx,
+        storage::INSERT_MEMBERSHIP,
+        &join.group,
+        join.user.as_str(),
+        join.privileges,
+    )? {
         return Err(join.already_member().into());
     }
     tx.commit()?;
@@ -445,7 +313,8 @@ pub fn join_parent(
 ) -> Result<String, Failure> {
     let child = group_from_path(child_id)?;
     // SQLite runs one writer at a time, so reading the link's shape and inserting it in one
-    // transaction cannot interleave with another link (PostgreSQL: SERIALIZABLE).
+    // IMMEDIATE transaction cannot interleave with another link: `storage::Dialect::Sqlite`
+    // needs no lock statement (PostgreSQL runs `Dialect::Postgres.lock_child_links()` here).
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     // 404, 401, 403 for the joining group come before the token is read.
     let child_access = access(&tx, actor, &child, limits)?;
@@ -455,31 +324,23 @@ pub fn join_parent(
     let pending = token.child_join(&child, &record, ctx)?;
     let needs = pending.needs();
     let (parent, child) = (&needs.parent, &needs.child);
+    let cap = storage::bound(limits.max_children_per_group);
     let facts = ChildJoinFacts {
         issuer: access(&tx, Some(&needs.issuer), parent, limits)?,
         link: ChildLink {
             parent: parent.clone(),
             child: child.clone(),
-            is_child: exists(
-                &tx,
-                "SELECT 1 FROM group_children WHERE parent_id = ?1 AND child_id = ?2",
-                parent.as_str(),
-                child.as_str(),
-            )?,
+            is_child: exists(&tx, storage::CHILD_LINK_EXISTS, [parent.as_str(), child.as_str()])?,
             shape: link_shape(&tx, parent, child, limits)?,
-            children: count(
-                &tx,
-                "SELECT COUNT(*) FROM group_children WHERE parent_id = ?1",
-                parent,
-            )?,
+            children: count(&tx, storage::CHILD_COUNT, params![parent.as_str(), cap])?,
         },
     };
     let join: ChildJoin = pending.decide(&facts, limits)?;
     if !use_token(&tx, &join.token_use)? {
         return Err(join.token_use.spent().into());
     }
-    let sql = "INSERT INTO group_children (parent_id, child_id, privileges) VALUES (?1, ?2, ?3)";
-    if !insert_new(&tx, sql, join.parent.as_str(), join.child.as_str(), join.privileges.bits())? {
+    let child = join.child.as_str();
+    if !insert_new(&tx, storage::INSERT_CHILD_LINK, &join.parent, child, join.privileges)? {
         return Err(join.already_child().into());
     }
     tx.commit()?;

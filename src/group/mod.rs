@@ -13,7 +13,8 @@
 //! - [`Directory`], [`DirectoryLimits`], [`DirectoryError`]: the model, its bounds, its refusals.
 //! - For groups kept in the caller's own database: [`effective_privileges_from_rows`] and
 //!   [`LinkShape::from_rows`] apply the same rules to the rows one recursive query returns
-//!   ([`MembershipRow`], [`ChildRow`]), refusing inconsistent rows with a [`RowsError`].
+//!   ([`MembershipRow`], [`ChildRow`]), refusing inconsistent rows with a [`RowsError`]. The
+//!   schema and statements they run on are [`crate::storage`]'s.
 
 mod directory;
 mod error;

@@ -342,14 +342,7 @@ pub(crate) fn check_members(
     membership: &Membership,
     limits: &DirectoryLimits,
 ) -> Result<(), DirectoryError> {
-    if membership.members >= limits.max_members_per_group as u64 {
-        return Err(DirectoryError::TooManyMembers {
-            group: membership.group.clone(),
-            user: membership.user.clone(),
-            max: limits.max_members_per_group,
-        });
-    }
-    Ok(())
+    limits.check_member_count(&membership.group, &membership.user, membership.members)
 }
 
 /// The link checks of `limits` over a [`ChildLink`], in [`Directory::add_child`]'s order: a
@@ -357,12 +350,8 @@ pub(crate) fn check_members(
 pub(crate) fn check_link(link: &ChildLink, limits: &DirectoryLimits) -> Result<(), DirectoryError> {
     // A group never joins itself, whatever the facts say.
     let shape = if link.parent == link.child { LinkShape::new(true, 0) } else { link.shape };
-    if !shape.closes_cycle && link.children >= limits.max_children_per_group as u64 {
-        return Err(DirectoryError::TooManyChildren {
-            parent: link.parent.clone(),
-            child: link.child.clone(),
-            max: limits.max_children_per_group,
-        });
+    if !shape.closes_cycle {
+        limits.check_child_count(&link.parent, &link.child, link.children)?;
     }
     shape.check(&link.parent, &link.child, limits)
 }

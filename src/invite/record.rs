@@ -21,6 +21,26 @@ pub enum InviteTarget {
     GroupJoinGroup,
 }
 
+impl InviteTarget {
+    /// The target as stored (`invite_tokens.target`, see [`crate::storage`]): `"ujg"` or
+    /// `"gjg"`, Onezone's abbreviations of the token types.
+    pub const fn code(self) -> &'static str {
+        match self {
+            InviteTarget::UserJoinGroup => "ujg",
+            InviteTarget::GroupJoinGroup => "gjg",
+        }
+    }
+
+    /// The target of a stored code ([`InviteTarget::code`]); `None` for any other text.
+    pub fn from_code(code: &str) -> Option<InviteTarget> {
+        match code {
+            "ujg" => Some(InviteTarget::UserJoinGroup),
+            "gjg" => Some(InviteTarget::GroupJoinGroup),
+            _ => None,
+        }
+    }
+}
+
 /// The server-side record of a named invite token: its secret, what it grants and how often it
 /// has been used. Persist it with serde; the secret is written as base64url.
 ///

@@ -173,16 +173,19 @@ FROM invite_tokens WHERE ",
 ///
 /// ```
 /// use onezone_tokens::group::{GroupId, PrivilegeSet, UserId};
-/// use onezone_tokens::invite::{GroupAccess, InviteRecord, IssuePolicy, issue_invite_token};
+/// use onezone_tokens::invite::{
+///     GroupAccess, InviteRecord, InviteUser, IssuePolicy, authorize, issue_invite_token,
+/// };
 /// use onezone_tokens::storage::{INSERT_GROUP, INSERT_INVITE, InviteRow, SCHEMA, SELECT_INVITE};
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let db = rusqlite::Connection::open_in_memory()?;
 /// db.execute_batch(SCHEMA)?;
 /// db.execute(INSERT_GROUP, ("g1", "Lab", "team", "alice"))?;
-/// let access = GroupAccess { group_exists: true, privileges: PrivilegeSet::admin() };
 /// let (g1, alice) = (GroupId::new("g1")?, UserId::new("alice")?);
+/// let access = GroupAccess::new(Some(&alice), &g1, true, PrivilegeSet::admin());
+/// let caller = authorize(InviteUser, &g1, Some(&alice), &access)?;
 /// let policy = IssuePolicy::new("onezone.example.org");
-/// let issued = issue_invite_token(&g1, Some(&alice), &access, None, &policy, 1_800_000_000, &mut rand::rng())?;
+/// let issued = issue_invite_token(&caller, None, &policy, 1_800_000_000, &mut rand::rng())?;
 ///
 /// let row = InviteRow::try_from(&issued.record)?; // a u64 past i64::MAX is an error here
 /// db.execute(INSERT_INVITE, rusqlite::params![

@@ -349,13 +349,12 @@ impl PendingChildJoin {
 }
 
 /// One use of an invite token, to be written in the join's transaction as a conditional update,
-/// so that it is counted exactly once across processes:
+/// so that it is counted exactly once across processes: [`storage::USE_INVITE`] with
+/// [`token_id`](TokenUse::token_id) (`UPDATE ... WHERE NOT revoked AND (usage_limit IS NULL OR
+/// usage_count < usage_limit)`). Never read the count, add one and write it back: under
+/// concurrency that lets more joins through than the limit.
 ///
-/// ```sql
-/// UPDATE invite_tokens SET usage_count = usage_count + 1
-/// WHERE token_id = :token_id AND NOT revoked
-///   AND (usage_limit IS NULL OR usage_count < usage_limit)  -- NULL: "infinity"
-/// ```
+/// [`storage::USE_INVITE`]: crate::storage::USE_INVITE
 ///
 /// If it updates no row, another request used the token up (or revoked it) since the record was
 /// read: roll back and answer [`TokenUse::spent`]. [`TokenUse::apply`] is the same write on an
@@ -392,10 +391,12 @@ impl TokenUse {
 }
 
 /// A user's join, decided: what the caller writes in one transaction. Insert the membership
-/// (`group`, `user`, `privileges`) with a uniqueness constraint on (`group`, `user`), and apply
+/// (`group`, `user`, `privileges`) if absent ([`storage::INSERT_MEMBERSHIP`]), and apply
 /// [`token_use`](UserJoin::token_use); then answer `201 Created` with
 /// [`location`](UserJoin::location). If the insert meets an existing membership (a concurrent
 /// join), roll back and answer [`UserJoin::already_member`].
+///
+/// [`storage::INSERT_MEMBERSHIP`]: crate::storage::INSERT_MEMBERSHIP
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use = "write the membership and the token's use"]
 pub struct UserJoin {
@@ -421,11 +422,14 @@ impl UserJoin {
     }
 }
 
-/// A group's join as a child, decided: insert the link (`parent`, `child`, `privileges`) with a
-/// uniqueness constraint on (`parent`, `child`) and apply
-/// [`token_use`](ChildJoin::token_use), in one transaction that also read the link's
-/// [`LinkShape`](crate::group::LinkShape) (run it `SERIALIZABLE`, or lock the groups involved,
-/// so that two concurrent links cannot close a cycle together).
+/// A group's join as a child, decided: insert the link (`parent`, `child`, `privileges`) if
+/// absent ([`storage::INSERT_CHILD_LINK`]) and apply [`token_use`](ChildJoin::token_use), in one
+/// transaction that took the link lock ([`Dialect::lock_child_links`]) before it read the link's
+/// [`LinkShape`](crate::group::LinkShape), so that two concurrent links cannot close a cycle
+/// together.
+///
+/// [`storage::INSERT_CHILD_LINK`]: crate::storage::INSERT_CHILD_LINK
+/// [`Dialect::lock_child_links`]: crate::storage::Dialect::lock_child_links
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use = "write the link and the token's use"]
 pub struct ChildJoin {

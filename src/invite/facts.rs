@@ -117,7 +117,9 @@ pub struct Membership {
     pub group: GroupId,
     /// Whether the user is a direct member of the group.
     pub is_member: bool,
-    /// How many direct members the group has (counting up to the limit is enough).
+    /// How many direct members the group has, counted up to
+    /// [`DirectoryLimits::max_members_per_group`] at least (a bounded count, so 0 with a cap of 0
+    /// even for a member).
     pub members: u64,
 }
 
@@ -146,7 +148,8 @@ pub struct ChildLink {
     pub is_child: bool,
     /// What the new link would do to the group graph; see [`LinkShape::from_rows`].
     pub shape: LinkShape,
-    /// How many children `parent` has (counting up to the limit is enough).
+    /// How many children `parent` has, counted up to
+    /// [`DirectoryLimits::max_children_per_group`] at least (a bounded count).
     pub children: u64,
 }
 
@@ -204,11 +207,6 @@ impl UserJoinFacts {
                 "a membership was given in a group said not to exist",
             ));
         }
-        if m.is_member && m.members == 0 {
-            return Err(InviteError::InconsistentFacts(
-                "the user is said to be a member of a group with no members",
-            ));
-        }
         Ok(())
     }
 }
@@ -253,11 +251,6 @@ impl ChildJoinFacts {
         if link.is_child && link.shape.closes_cycle {
             return Err(InviteError::InconsistentFacts(
                 "the group is said to be both a child and an ancestor of the parent",
-            ));
-        }
-        if link.is_child && link.children == 0 {
-            return Err(InviteError::InconsistentFacts(
-                "the group is said to be a child of a parent with no children",
             ));
         }
         Ok(())

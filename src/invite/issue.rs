@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 
 use rand_core::CryptoRng;
 
-use crate::group::{GroupId, Privilege, PrivilegeSet, UserId};
+use crate::group::{Privilege, PrivilegeSet};
 use crate::token::{
     Caveat, DerivedSecrets, IdentifierV2, InviteKind, Persistence, Subject, TokenError,
     TokenIdentifier, TokenType, mint,
@@ -157,16 +157,7 @@ pub fn issue_invite_token<R: CryptoRng + ?Sized>(
     now: u64,
     rng: &mut R,
 ) -> Result<IssuedInvite, InviteError> {
-    issue(
-        caller.group(),
-        caller.caller(),
-        caller.privileges(),
-        body,
-        policy,
-        now,
-        rng,
-        InviteTarget::UserJoinGroup,
-    )
+    issue(caller, body, policy, now, rng, InviteTarget::UserJoinGroup)
 }
 
 /// Issues a token that lets another group join a group as its child:
@@ -221,16 +212,7 @@ pub fn issue_child_invite_token<R: CryptoRng + ?Sized>(
     now: u64,
     rng: &mut R,
 ) -> Result<IssuedInvite, InviteError> {
-    issue(
-        caller.group(),
-        caller.caller(),
-        caller.privileges(),
-        body,
-        policy,
-        now,
-        rng,
-        InviteTarget::GroupJoinGroup,
-    )
+    issue(caller, body, policy, now, rng, InviteTarget::GroupJoinGroup)
 }
 
 /// The privilege that lets a user issue (and keep valid) invites of `target`.
@@ -249,17 +231,16 @@ pub(crate) fn invite_kind(target: InviteTarget) -> InviteKind {
     }
 }
 
-#[allow(clippy::too_many_arguments)] // the public wrappers fix `target`
-fn issue<R: CryptoRng + ?Sized>(
-    group: &GroupId,
-    caller: &UserId,
-    held: PrivilegeSet,
+/// Issues for a caller authorized for an operation (the wrappers fix which, and `target`).
+fn issue<Op, R: CryptoRng + ?Sized>(
+    authorized: &Authorized<Op>,
     body: Option<&[u8]>,
     policy: &IssuePolicy,
     now: u64,
     rng: &mut R,
     target: InviteTarget,
 ) -> Result<IssuedInvite, InviteError> {
+    let (group, caller, held) = (authorized.group(), authorized.caller(), authorized.privileges());
     // 404, 401, 403 were checked by `authorize`.
     // 400: the request is valid.
     let request = GroupInviteTokenRequest::from_body(body)?;

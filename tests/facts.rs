@@ -133,6 +133,14 @@ fn privileges_in_a_group_said_not_to_exist_are_an_error_not_a_grant() {
             .unwrap_err();
         assert!(matches!(err, InviteError::InconsistentFacts(_)), "{facts:?}: {err:?}");
     }
+    // Members counted in a group said not to exist, with or without the joining user.
+    for (is_member, members) in [(false, 3), (true, 0)] {
+        let mut facts = user_facts("bob", missing(), is_member);
+        facts.membership.members = members;
+        let err = join_group_with_token(&uid("bob"), &token, &record, &facts, &ctx(), &limits())
+            .unwrap_err();
+        assert!(matches!(err, InviteError::InconsistentFacts(_)), "{facts:?}: {err:?}");
+    }
     // A member of a group whose (bounded) member count is 0 is no contradiction: with a cap of
     // 0 the count stops at 0. Already a member comes first, as in a `Directory`.
     let mut facts = user_facts("bob", exists(PrivilegeSet::admin()), true);
@@ -144,7 +152,13 @@ fn privileges_in_a_group_said_not_to_exist_are_an_error_not_a_grant() {
 
     let (token, record) = child_invite();
     let child = acting("bob", "g2");
+    let mut counted = child_facts("g2", missing(), false, LinkShape::new(false, 1));
+    counted.link.children = 2; // children of a parent said not to exist
+    let mut linked = child_facts("g2", missing(), true, LinkShape::new(false, 1));
+    linked.link.children = 0; // a link to it, with its (bounded) count at 0
     for facts in [
+        counted,
+        linked,
         child_facts("g2", ghost, false, LinkShape::new(false, 1)),
         child_facts("g2", missing(), true, LinkShape::new(false, 1)),
         child_facts("g2", exists(PrivilegeSet::admin()), true, LinkShape::new(true, 0)),

@@ -57,6 +57,9 @@ async fn issue(
         }
         let issuer = &issued.record.issuer;
         let quota = app.quotas.open_invites_per_user;
+        if quota > 0 {
+            tx.lock_user(issuer)?;
+        }
         if quota > 0 && tx.open_invites_of(issuer, now(), quota)? >= quota {
             return Err(Error::new(
                 StatusCode::TOO_MANY_REQUESTS,

@@ -13,7 +13,8 @@ use std::time::Duration;
 use onezone_tokens::group::Directory;
 use onezone_tokens::invite::InviteRecord;
 use onezone_tokens::storage::Dialect;
-use rusqlite::types::{Value, ValueRef};
+use rusqlite::ToSql;
+use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 use super::tx::{Column, Driver, Param, Row};
@@ -166,17 +167,17 @@ fn migrate_from_1(tx: &Transaction<'_>) -> Result<(), StoreError> {
 /// One open transaction: the SQLite side of the driver seam.
 struct SqliteTx<'t>(&'t Transaction<'t>);
 
-fn values(params: &[Param<'_>]) -> Vec<Value> {
-    params
-        .iter()
-        .map(|p| match *p {
-            Param::Text(t) | Param::OptText(Some(t)) => Value::Text(t.to_owned()),
-            Param::Int(n) | Param::OptInt(Some(n)) => Value::Integer(n),
-            Param::OptText(None) | Param::OptInt(None) => Value::Null,
-            Param::Bytes(b) => Value::Blob(b.to_vec()),
-            Param::Bool(b) => Value::Integer(i64::from(b)),
-        })
-        .collect()
+/// A parameter as SQLite binds it, borrowed (no copy of a text or a blob).
+impl ToSql for Param<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match *self {
+            Param::Text(t) | Param::OptText(Some(t)) => ValueRef::Text(t.as_bytes()),
+            Param::Int(n) | Param::OptInt(Some(n)) => ValueRef::Integer(n),
+            Param::OptText(None) | Param::OptInt(None) => ValueRef::Null,
+            Param::Bytes(b) => ValueRef::Blob(b),
+            Param::Bool(b) => ValueRef::Integer(i64::from(b)),
+        }))
+    }
 }
 
 impl Driver for SqliteTx<'_> {
@@ -186,7 +187,7 @@ impl Driver for SqliteTx<'_> {
     }
 
     fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError> {
-        let params = rusqlite::params_from_iter(values(params));
+        let params = rusqlite::params_from_iter(params);
         let mut statement = self.0.prepare(sql).map_err(failed)?;
         statement.execute(params).map(|n| n as u64).map_err(failed)
     }
@@ -194,8 +195,7 @@ impl Driver for SqliteTx<'_> {
     fn query(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>, StoreError> {
         let mut statement = self.0.prepare(sql).map_err(failed)?;
         let columns = statement.column_count();
-        let mut rows =
-            statement.query(rusqlite::params_from_iter(values(params))).map_err(failed)?;
+        let mut rows = statement.query(rusqlite::params_from_iter(params)).map_err(failed)?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(failed)? {
             let mut columns_of_row = Vec::with_capacity(columns);

@@ -22,7 +22,7 @@ use onezone_tokens::group::{
     ChildRow, Directory, DirectoryError, DirectoryLimits, GroupId, GroupType, LinkShape,
     MembershipRow, Privilege, PrivilegeSet, RowsError, UserId, effective_privileges_from_rows,
 };
-use onezone_tokens::invite::{InviteError, IssuePolicy, in_memory};
+use onezone_tokens::invite::{InviteError, InviteRecord, InviteToken, IssuePolicy, in_memory};
 use onezone_tokens::token::CaveatContext;
 use proptest::prelude::*;
 use rand::SeedableRng;
@@ -151,6 +151,61 @@ fn assert_same_privileges(d: &Directory, conn: &Connection) -> Result<(), TestCa
     Ok(())
 }
 
+/// An invite to `group` with privileges `p` (infinite uses), issued over SQL by the group's
+/// creator: the token and its record. The same record then serves both sides.
+fn issue(
+    conn: &mut Connection,
+    w: &World,
+    group: usize,
+    p: PrivilegeSet,
+    rng: &mut StdRng,
+    child: bool,
+) -> (String, InviteRecord) {
+    let policy = IssuePolicy::new("onezone.example.org")
+        .with_default_usage_limit(onezone_tokens::invite::UsageLimit::Infinity);
+    let issuer = uid(w.creators[group]);
+    let body = serde_json::json!({ "privileges": p }).to_string();
+    let token = store::issue(
+        conn,
+        Some(&issuer),
+        gid(group).as_str(),
+        Some(body.as_bytes()),
+        &policy,
+        &limits(),
+        NOW,
+        rng,
+        child,
+    )
+    .unwrap()
+    .token;
+    let token_id = InviteToken::parse(&token).unwrap().token_id().to_owned();
+    (token, store::invite(conn, &token_id).unwrap().unwrap())
+}
+
+/// The same answer over rows and in memory, error for error, and the same usage count after.
+fn same_outcome(
+    conn: &Connection,
+    over_rows: &Result<String, store::Failure>,
+    in_memory: Result<String, &InviteError>,
+    record: &InviteRecord,
+    before: u64,
+) -> Result<(), TestCaseError> {
+    match (over_rows, in_memory) {
+        (Ok(location), Ok(expected)) => {
+            prop_assert_eq!(location, &expected);
+            prop_assert_eq!(record.usage_count, before + 1);
+        }
+        (Err(store::Failure::Api(a)), Err(b)) => {
+            prop_assert_eq!(a, b);
+            prop_assert_eq!(record.usage_count, before);
+        }
+        (a, b) => prop_assert!(false, "over rows {:?}, in memory {:?}", a, b),
+    }
+    let stored = store::usage_count(conn, &record.token_id).unwrap();
+    prop_assert_eq!(stored, Some(record.usage_count));
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(cases(128)))]
 
@@ -163,51 +218,27 @@ proptest! {
     #[test]
     fn child_joins_decide_alike_over_rows_and_over_the_directory(w in world()) {
         let (mut d, mut conn) = build(&w);
-        let policy = IssuePolicy::new("onezone.example.org").with_default_usage_limit(
-            onezone_tokens::invite::UsageLimit::Infinity,
-        );
         let ctx = CaveatContext { now: NOW + 1, ..Default::default() };
         let mut rng = StdRng::seed_from_u64(9);
         for &(parent, child, p) in &w.joins {
             // The parent's creator invites (with custom privileges, as its admin); the child's
-            // creator joins it. Issued once over SQL; the same record serves both sides.
-            let issuer = uid(w.creators[parent]);
-            let body = serde_json::json!({ "privileges": p }).to_string();
-            let token = store::issue(
-                &mut conn, Some(&issuer), gid(parent).as_str(), Some(body.as_bytes()), &policy,
-                &limits(), NOW, &mut rng, true,
-            )
-            .unwrap()
-            .token;
-            let token_id =
-                onezone_tokens::invite::InviteToken::parse(&token).unwrap().token_id().to_owned();
-            let mut record = store::invite(&conn, &token_id).unwrap().unwrap();
+            // creator joins it.
+            let (token, mut record) = issue(&mut conn, &w, parent, p, &mut rng, true);
             let actor = uid(w.creators[child]);
-
             let over_rows =
                 store::join_parent(&mut conn, Some(&actor), gid(child).as_str(), &token, &ctx, &limits());
             let before = record.usage_count;
             let in_memory = in_memory::join_parent_group_with_token(
                 &mut d, &mut record, &actor, gid(child).as_str(), &token, &ctx,
             );
-            match (&over_rows, &in_memory) {
-                (Ok(location), Ok(join)) => {
-                    prop_assert_eq!(location, &join.location());
-                    prop_assert_eq!(record.usage_count, before + 1);
-                }
-                (Err(store::Failure::Api(a)), Err(b)) => {
-                    prop_assert_eq!(a, b);
-                    prop_assert_eq!(record.usage_count, before);
-                }
-                (a, b) => prop_assert!(false, "over rows {:?}, in memory {:?}", a, b),
-            }
+            let answer = in_memory.as_ref().map(|join| join.location());
+            same_outcome(&conn, &over_rows, answer, &record, before)?;
             if parent == child {
                 prop_assert!(
                     matches!(in_memory, Err(InviteError::Refused(DirectoryError::WouldCreateCycle { .. }))),
                     "{:?}", in_memory
                 );
             }
-            prop_assert_eq!(store::usage_count(&conn, &token_id).unwrap(), Some(record.usage_count));
         }
         // The graphs stayed the same: the same answers everywhere.
         assert_same_privileges(&d, &conn)?;
@@ -216,41 +247,18 @@ proptest! {
     #[test]
     fn user_joins_decide_alike_over_rows_and_over_the_directory(w in world()) {
         let (mut d, mut conn) = build(&w);
-        let policy = IssuePolicy::new("onezone.example.org").with_default_usage_limit(
-            onezone_tokens::invite::UsageLimit::Infinity,
-        );
         let ctx = CaveatContext { now: NOW + 1, ..Default::default() };
         let mut rng = StdRng::seed_from_u64(11);
         for &(group, user, p) in &w.joins {
-            let issuer = uid(w.creators[group]);
-            let body = serde_json::json!({ "privileges": p }).to_string();
-            let token = store::issue(
-                &mut conn, Some(&issuer), gid(group).as_str(), Some(body.as_bytes()), &policy,
-                &limits(), NOW, &mut rng, false,
-            )
-            .unwrap()
-            .token;
-            let token_id =
-                onezone_tokens::invite::InviteToken::parse(&token).unwrap().token_id().to_owned();
-            let mut record = store::invite(&conn, &token_id).unwrap().unwrap();
+            let (token, mut record) = issue(&mut conn, &w, group, p, &mut rng, false);
             // A user of its own beyond the world's, so that joins add members up to the cap.
             let joining = uid(USERS + user % 3);
             let over_rows = store::join_group(&mut conn, &joining, &token, &ctx, &limits());
             let before = record.usage_count;
             let in_memory =
                 in_memory::join_group_with_token(&mut d, &mut record, &joining, &token, &ctx);
-            match (&over_rows, &in_memory) {
-                (Ok(location), Ok(join)) => {
-                    prop_assert_eq!(location, &join.location());
-                    prop_assert_eq!(record.usage_count, before + 1);
-                }
-                (Err(store::Failure::Api(a)), Err(b)) => {
-                    prop_assert_eq!(a, b);
-                    prop_assert_eq!(record.usage_count, before);
-                }
-                (a, b) => prop_assert!(false, "over rows {:?}, in memory {:?}", a, b),
-            }
-            prop_assert_eq!(store::usage_count(&conn, &token_id).unwrap(), Some(record.usage_count));
+            let answer = in_memory.as_ref().map(|join| join.location());
+            same_outcome(&conn, &over_rows, answer, &record, before)?;
         }
         assert_same_privileges(&d, &conn)?;
     }

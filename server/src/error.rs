@@ -17,7 +17,8 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 pub enum Error {
     /// A refusal the library decided: its status and Onezone's message.
     Invite(InviteError),
-    /// The database failed: 503 while it cannot be reached, else 500.
+    /// The database failed: 503 while it cannot be reached, 400 for a value that does not fit
+    /// its column, else 500.
     Store(StoreError),
     /// The HTTP layer refused the request (a body that does not read, a media type, a route,
     /// credentials), or failed itself.
@@ -58,6 +59,7 @@ impl Error {
                 StatusCode::from_u16(e.status().code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
             }
             Error::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Store(StoreError::DoesNotFit(_)) => StatusCode::BAD_REQUEST,
             Error::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Error::Http { status, .. } => *status,
         }
@@ -72,6 +74,7 @@ impl Error {
                 "Service unavailable: the database cannot be reached now; try again later"
                     .to_owned()
             }
+            Error::Store(StoreError::DoesNotFit(e)) => format!("Bad value: {e}"),
             Error::Store(_) => "Internal server error".to_owned(),
             Error::Http { message, .. } => message.clone(),
         }
@@ -103,6 +106,7 @@ impl IntoResponse for Error {
         match &self {
             Error::Invite(e) if e.status().code() >= 500 => tracing::error!("internal error: {e}"),
             Error::Store(StoreError::Unavailable(e)) => tracing::warn!("database unavailable: {e}"),
+            Error::Store(StoreError::DoesNotFit(_)) => {}
             Error::Store(e) => tracing::error!("internal error: {e}"),
             _ => {}
         }

@@ -1,5 +1,11 @@
 //! The server's routes, in process: the router is called directly (no socket), on a fresh
-//! database file per test. Users get a cheap Argon2 cost here; the binary uses the default.
+//! database per test. Users get a cheap Argon2 cost here; the binary uses the default.
+//!
+//! The database is a SQLite file, or, when `ONEZONE_TEST_POSTGRES` names a PostgreSQL database
+//! (`postgres://user@host:port/name`; CI sets it from `server/pg.sh`), a fresh PostgreSQL
+//! database per test created through it and dropped at the end: the same tests on both
+//! backends. Tests of what only SQLite has (its file, its lock, the version-1 migration) run on
+//! SQLite either way.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,40 +23,96 @@ use tower::ServiceExt;
 
 const PASSWORD: &str = "secret";
 
-/// A fresh database file in its own directory, removed at the end.
+/// Runs `f` on a thread of its own: the sync PostgreSQL client runs a runtime of its own, which
+/// must not start (or be dropped) inside a test's async context.
+fn blocking<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| s.spawn(f).join().unwrap())
+}
+
+/// A fresh database, removed at the end, and a directory of its own for files (the SQLite
+/// file, the master key).
 struct TempDb {
     dir: PathBuf,
+    postgres: Option<PgDb>,
+}
+
+/// A PostgreSQL database, created through `admin` (the database of `ONEZONE_TEST_POSTGRES`).
+struct PgDb {
+    admin: String,
+    name: String,
+    url: String,
 }
 
 impl TempDb {
+    /// On PostgreSQL if `ONEZONE_TEST_POSTGRES` is set, else SQLite.
     fn new(name: &str) -> TempDb {
+        let mut db = TempDb::sqlite(name);
+        if let Ok(admin) = std::env::var("ONEZONE_TEST_POSTGRES")
+            && !admin.is_empty()
+        {
+            let name = db.dir.file_name().unwrap().to_str().unwrap().replace('-', "_");
+            let (base, _) = admin.rsplit_once('/').expect("ONEZONE_TEST_POSTGRES names a database");
+            let url = format!("{base}/{name}");
+            blocking(|| {
+                let mut client = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
+                client.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+            });
+            db.postgres = Some(PgDb { admin, name, url });
+        }
+        db
+    }
+
+    /// On SQLite, whatever the environment.
+    fn sqlite(name: &str) -> TempDb {
         static N: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
-            "onezone-server-test-{}-{}-{name}",
+            "onezone_server_test_{}_{}_{name}",
             std::process::id(),
             N.fetch_add(1, Ordering::Relaxed)
         ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        TempDb { dir }
+        TempDb { dir, postgres: None }
+    }
+
+    fn database(&self) -> Database {
+        match &self.postgres {
+            Some(pg) => Database::Postgres(pg.url.clone()),
+            None => Database::Sqlite(self.dir.join("onezone.db")),
+        }
+    }
+
+    /// The SQLite file; `None` on PostgreSQL.
+    fn file(&self) -> Option<PathBuf> {
+        self.postgres.is_none().then(|| self.dir.join("onezone.db"))
     }
 
     fn path(&self) -> PathBuf {
-        self.dir.join("onezone.db")
+        self.file().expect("a SQLite database")
     }
 }
 
 impl Drop for TempDb {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some(pg) = &self.postgres {
+            blocking(|| {
+                if let Ok(mut client) = postgres::Client::connect(&pg.admin, postgres::NoTls) {
+                    let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", pg.name);
+                    let _ = client.batch_execute(&drop);
+                }
+            });
+        }
     }
 }
 
 fn config(db: &TempDb, users: &[&str]) -> Config {
-    let mut config = Config::new(Database::Sqlite(db.path()));
+    let mut config = Config::new(db.database());
     config.domain = "onezone.test".to_owned();
     config.password_params = argon2::Params::new(64, 1, 1, None).unwrap();
     config.users = users.iter().map(|u| ((*u).to_owned(), PASSWORD.to_owned())).collect();
+    // Beside the database, as on SQLite (on PostgreSQL the default is the working directory).
+    config.master_key_file = Some(db.dir.join("onezone.db.key"));
     config
 }
 
@@ -65,17 +127,38 @@ impl Server {
     }
 
     fn start_with(config: Config) -> Server {
-        let app = App::open(&config).unwrap();
+        let app = blocking(|| App::open(&config).unwrap());
         Server { router: routes::router(Arc::clone(&app)), app }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // The sync PostgreSQL client must not be dropped in an async context: the app (and
+        // its pool) goes to a thread of its own, dropped there once no request holds it. A
+        // SQLite app is dropped here, at once, so that the next server may take the file.
+        drop(std::mem::take(&mut self.router));
+        release(&self.app);
+    }
+}
+
+/// Lets go of `app` as the last holder on a thread of its own if it is on PostgreSQL: the sync
+/// client must not be dropped in an async context.
+fn release(app: &Arc<App>) {
+    if matches!(app.store, onezone_server::store::Store::Postgres(_)) {
+        let app = Arc::clone(app);
+        std::thread::spawn(move || {
+            while Arc::strong_count(&app) > 1 {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        });
     }
 }
 
 /// The stored record of a token, as the database holds it (no secret derived in).
 fn stored_record(s: &Server, token: &str) -> onezone_tokens::invite::InviteRecord {
     let id = onezone_tokens::invite::InviteToken::parse(token).unwrap().token_id().to_owned();
-    s.app
-        .store
-        .write(|tx| tx.invite(&id))
+    blocking(|| s.app.store.write(|tx| tx.invite(&id)))
         .map_err(|e: onezone_server::store::StoreError| e)
         .unwrap()
         .unwrap()
@@ -499,16 +582,7 @@ async fn concurrent_joins_admit_exactly_one() {
     let members = users(&get(&s.router, &format!("/groups/{group}/users"), Some("alice")).await);
     assert_eq!(members.len(), 2, "{members:?}");
 
-    let token_id =
-        onezone_tokens::invite::InviteToken::parse(&token).unwrap().token_id().to_owned();
-    let record = s
-        .app
-        .store
-        .write(|tx| tx.invite(&token_id))
-        .map_err(|e: onezone_server::store::StoreError| e)
-        .unwrap()
-        .unwrap();
-    assert_eq!(record.usage_count, 1);
+    assert_eq!(stored_record(&s, &token).usage_count, 1);
 }
 
 #[tokio::test]
@@ -516,9 +590,12 @@ async fn a_restart_loses_nothing_and_one_server_owns_the_file() {
     let db = TempDb::new("restart");
     let (group, token) = {
         let s = Server::start(&db, &["alice", "bob", "carol"]);
-        // A second server on the same file is refused while the first runs.
-        let err = App::open(&config(&db, &[])).err().unwrap();
-        assert!(err.contains("in use"), "{err}");
+        // A second server on the same SQLite file is refused while the first runs (on
+        // PostgreSQL, any number of servers share the database).
+        if db.file().is_some() {
+            let err = App::open(&config(&db, &[])).err().unwrap();
+            assert!(err.contains("in use"), "{err}");
+        }
         let group = create_group(&s.router, "alice", "Durable").await;
         let token = invite(&s.router, "alice", &group, None).await;
         expect(&join(&s.router, "bob", &token).await, 201);
@@ -539,9 +616,9 @@ async fn a_restart_loses_nothing_and_one_server_owns_the_file() {
     assert!(reply.body["error"].as_str().unwrap().contains("usage limit"));
     // And the database is private to its owner.
     #[cfg(unix)]
-    {
+    if let Some(file) = db.file() {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(db.path()).unwrap().permissions().mode();
+        let mode = std::fs::metadata(file).unwrap().permissions().mode();
         assert_eq!(mode & 0o077, 0, "{mode:o}");
     }
 }
@@ -550,7 +627,7 @@ async fn a_restart_loses_nothing_and_one_server_owns_the_file() {
 async fn populate_makes_a_known_directory() {
     let db = TempDb::new("populate");
     let s = Server::start(&db, &["alice", "member-2-3"]);
-    let ids = s.app.populate("alice", 5, 4, "member").unwrap();
+    let ids = blocking(|| s.app.populate("alice", 5, 4, "member")).unwrap();
     assert_eq!(ids.len(), 5);
     let reply = get(&s.router, &format!("/groups/{}/users", ids[2]), Some("member-2-3")).await;
     assert_eq!(users(&reply), ["alice", "member-2-0", "member-2-1", "member-2-2", "member-2-3"]);
@@ -592,7 +669,7 @@ async fn a_version_1_database_is_migrated_on_open() {
     // Made by the 0.1 server (the directory as one JSON row); see tests/fixtures/v1.json.
     let facts: Value =
         serde_json::from_str(include_str!("fixtures/v1.json")).expect("the fixture's facts");
-    let db = TempDb::new("migrate");
+    let db = TempDb::sqlite("migrate");
     std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v1.db"), db.path()).unwrap();
     let first = Server::start(&db, &["erin"]);
     let s = &first;
@@ -779,7 +856,8 @@ async fn a_late_body_answers_408_and_closes_the_connection() {
     let db = TempDb::new("late-body");
     let mut config = config(&db, &["alice"]);
     config.server_limits.body_timeout = std::time::Duration::from_millis(300);
-    let app = App::open(&config).unwrap();
+    let app = blocking(|| App::open(&config).unwrap());
+    release(&app);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -816,4 +894,25 @@ async fn a_late_body_answers_408_and_closes_the_connection() {
 
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
+}
+
+/// A usage limit the library accepts but a `BIGINT` column cannot hold (2^63 to 2^64-1) is the
+/// request's fault: 400 naming the column, and nothing stored (it was a 500 from the store).
+#[tokio::test]
+async fn a_usage_limit_past_the_columns_range_is_a_400_not_a_500() {
+    let db = TempDb::new("too-large");
+    let s = Server::start(&db, &["alice"]);
+    let group = create_group(&s.router, "alice", "Bounded").await;
+    let path = format!("/groups/{group}/users/token");
+    for limit in ["9223372036854775808", "18446744073709551615"] {
+        let body = format!(r#"{{"usageLimit": {limit}}}"#);
+        let reply = post(&s.router, &path, Some("alice"), Some(&body)).await;
+        expect(&reply, 400);
+        let error = reply.body["error"].as_str().unwrap();
+        assert!(error.contains("usage_limit") || error.contains("usageLimit"), "{error}");
+    }
+    // The largest that fits is stored.
+    invite(&s.router, "alice", &group, Some(r#"{"usageLimit": 9223372036854775807}"#)).await;
+    let count = blocking(|| s.app.store.write(|tx| tx.invite_count()));
+    assert_eq!(count.map_err(|e: onezone_server::store::StoreError| e).unwrap(), 1);
 }

@@ -37,6 +37,9 @@ pub(crate) async fn create(
     let request: CreateGroup = parse_body(&headers, &body)?;
     let group = transaction(&app, move |app, tx| {
         let quota = app.quotas.groups_per_user;
+        if quota > 0 {
+            tx.lock_user(&user)?;
+        }
         if quota > 0 && tx.groups_created_by(&user, quota)? >= quota {
             return Err(Error::new(
                 StatusCode::TOO_MANY_REQUESTS,

@@ -60,6 +60,9 @@ async fn issue(
         }
         let issuer = &issued.record.issuer;
         let quota = app.quotas.open_invites_per_user;
+        if quota > 0 {
+            tx.lock_user(issuer)?;
+        }
         if quota > 0 && tx.open_invites_of(issuer, now(), quota)? >= quota {
             return Err(Error::new(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -128,7 +131,7 @@ pub(crate) async fn join_group(
                 user: needs.user.clone(),
                 group: needs.group.clone(),
                 is_member: tx.membership(&needs.group, &needs.user)?.is_some(),
-                members: tx.members(&needs.group)?.len() as u64,
+                members: tx.member_count(&needs.group, cap(app.limits.max_members_per_group))?,
             },
         };
         let join = pending.decide(&facts, &app.limits)?;
@@ -174,7 +177,7 @@ pub(crate) async fn join_parent(
                 child: child.clone(),
                 is_child: tx.child_link(parent, child)?.is_some(),
                 shape: LinkShape::from_rows(parent, child, &links).map_err(InviteError::from)?,
-                children: tx.children(parent)?.len() as u64,
+                children: tx.child_count(parent, cap(app.limits.max_children_per_group))?,
             },
         };
         let join = pending.decide(&facts, &app.limits)?;
@@ -187,4 +190,10 @@ pub(crate) async fn join_parent(
         Ok(Created(join.location(), Joined { group_id: join.parent }))
     })
     .await
+}
+
+/// A cap of `DirectoryLimits` as the bound of a count: counting past it tells the decision
+/// nothing more.
+fn cap(max: usize) -> u64 {
+    u64::try_from(max).unwrap_or(u64::MAX)
 }

@@ -1,28 +1,39 @@
-//! The server's storage: normalized tables (`migrations/`), behind one interface with two
-//! backends, SQLite (one file, one process) and PostgreSQL (any number of server processes).
+//! The server's storage: the library's storage contract (`onezone_tokens::storage`: schema,
+//! statements, row types) plus the server's own users table (`migrations/`), behind one
+//! interface with two backends, SQLite (one file, one process) and PostgreSQL (any number of
+//! server processes).
 //!
 //! A request runs in one transaction ([`Store::write`]): the closure gets a [`Tx`], whose methods
 //! are the few queries the requests need (each backed by a primary key or an index, none
 //! proportional to the size of the database), and its outcome commits or rolls back as a whole.
+//! The methods are written once (`tx.rs`) over a driver seam ([`tx::Driver`]: run a statement
+//! with plain parameters, hand back plain columns); the backends differ only in connecting,
+//! classifying errors and the locks their dialect needs (`sqlite.rs`, `postgres.rs`).
 //! The store knows nothing of HTTP: its errors are [`StoreError`]s, which the API maps.
 
 mod postgres;
-mod rows;
+mod sql;
 mod sqlite;
+mod tx;
 
 use std::fmt;
 use std::path::PathBuf;
 
 use onezone_tokens::group::{ChildRow, Group, GroupId, MembershipRow, PrivilegeSet, UserId};
 use onezone_tokens::invite::{InviteRecord, TokenUse};
+use onezone_tokens::storage::ColumnError;
 
 pub use sqlite::Durability;
 
 /// The schema version this server writes (see `migrations/README.md`).
 pub const SCHEMA_VERSION: i64 = 2;
 
-/// The normalized schema, for both backends.
-const SCHEMA: &str = include_str!("../../migrations/0002_normalized.sql");
+/// Creates the schema of [`SCHEMA_VERSION`] (idempotent): the library's tables, then the
+/// server's own.
+fn create_schema(batch: &mut dyn FnMut(&str) -> Result<(), StoreError>) -> Result<(), StoreError> {
+    batch(onezone_tokens::storage::SCHEMA)?;
+    batch(sql::USERS_SCHEMA)
+}
 
 /// Which database to use.
 #[derive(Clone, PartialEq, Eq)]
@@ -91,6 +102,9 @@ pub enum StoreError {
     Corrupt(String),
     /// Any other failure of the database.
     Failed(String),
+    /// A value of the request does not fit its column (a number past `i64::MAX`): nothing was
+    /// written; the request, not the database, is at fault.
+    DoesNotFit(ColumnError),
 }
 
 impl fmt::Display for StoreError {
@@ -99,6 +113,7 @@ impl fmt::Display for StoreError {
             StoreError::Unavailable(e) => write!(f, "the database is unavailable: {e}"),
             StoreError::Corrupt(e) => write!(f, "the database holds an invalid {e}"),
             StoreError::Failed(e) => write!(f, "database error: {e}"),
+            StoreError::DoesNotFit(e) => write!(f, "{e}"),
         }
     }
 }
@@ -106,7 +121,8 @@ impl fmt::Display for StoreError {
 impl std::error::Error for StoreError {}
 
 /// The queries of one transaction. Every method is one statement on a primary key or an index,
-/// or one recursive query bounded by the nesting depth.
+/// or one recursive query bounded by the nesting depth. Implemented once, for every backend
+/// (`tx.rs`).
 pub trait Tx {
     /// `name`'s password hash.
     fn user_hash(&mut self, name: &str) -> Result<Option<String>, StoreError>;
@@ -114,13 +130,18 @@ pub trait Tx {
     fn set_user(&mut self, name: &str, hash: &str) -> Result<(), StoreError>;
     /// The number of users.
     fn user_count(&mut self) -> Result<u64, StoreError>;
+    /// Makes `user`'s requests that count toward a quota and then write take turns until this
+    /// transaction ends. Call it before a quota count ([`Tx::groups_created_by`],
+    /// [`Tx::open_invites_of`]); a no-op where transactions already run one at a time.
+    fn lock_user(&mut self, user: &UserId) -> Result<(), StoreError>;
 
     /// The group `id`.
     fn group(&mut self, id: &GroupId) -> Result<Option<Group>, StoreError>;
     /// Inserts a group made by `creator` (`None` for a migrated one); false if its id is taken.
     fn insert_group(&mut self, group: &Group, creator: Option<&UserId>)
     -> Result<bool, StoreError>;
-    /// The number of groups `user` has created, counted up to `at_most`.
+    /// The number of groups `user` has created, counted up to `at_most` (take [`Tx::lock_user`]
+    /// first).
     fn groups_created_by(&mut self, user: &UserId, at_most: u64) -> Result<u64, StoreError>;
 
     /// `user`'s direct privileges in `group`, if a direct member.
@@ -145,6 +166,9 @@ pub trait Tx {
     ) -> Result<(), StoreError>;
     /// The direct members of `group`, sorted.
     fn members(&mut self, group: &GroupId) -> Result<Vec<UserId>, StoreError>;
+    /// The number of direct members of `group`, counted up to `at_most` (for
+    /// `DirectoryLimits::check_member_count`).
+    fn member_count(&mut self, group: &GroupId, at_most: u64) -> Result<u64, StoreError>;
     /// The effective members of `group` (direct members of it and of the groups below it, down
     /// to `max_depth` links), sorted.
     fn effective_members(
@@ -184,6 +208,9 @@ pub trait Tx {
     ) -> Result<(), StoreError>;
     /// The children of `group`, sorted.
     fn children(&mut self, group: &GroupId) -> Result<Vec<GroupId>, StoreError>;
+    /// The number of children of `parent`, counted up to `at_most` (for
+    /// `DirectoryLimits::check_child_count`).
+    fn child_count(&mut self, parent: &GroupId, at_most: u64) -> Result<u64, StoreError>;
     /// The parents of `group`, sorted.
     fn parents(&mut self, group: &GroupId) -> Result<Vec<GroupId>, StoreError>;
     /// The rows of `LinkShape::from_rows` for a new link (`group::LINK_SHAPE_SQL`).
@@ -212,7 +239,7 @@ pub trait Tx {
     /// The invite records of `group`, oldest first.
     fn invites_in(&mut self, group: &GroupId) -> Result<Vec<InviteRecord>, StoreError>;
     /// The number of `issuer`'s invites open at `now` (not revoked, not expired, a use left),
-    /// counted up to `at_most`.
+    /// counted up to `at_most` (take [`Tx::lock_user`] first).
     fn open_invites_of(
         &mut self,
         issuer: &UserId,

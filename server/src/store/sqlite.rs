@@ -10,15 +10,15 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use onezone_tokens::group::{
-    ChildRow, Directory, EFFECTIVE_PRIVILEGES_SQL, Group, GroupId, LINK_SHAPE_SQL, MembershipRow,
-    PrivilegeSet, UserId,
-};
-use onezone_tokens::invite::{InviteRecord, TokenUse};
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use onezone_tokens::group::Directory;
+use onezone_tokens::invite::InviteRecord;
+use onezone_tokens::storage::Dialect;
+use rusqlite::ToSql;
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 
-use super::rows::{self, InviteRow};
-use super::{SCHEMA, SCHEMA_VERSION, StoreError, Tx};
+use super::tx::{Column, Driver, Param, Row};
+use super::{SCHEMA_VERSION, StoreError, Tx, create_schema};
 
 /// How durable a commit is (`PRAGMA synchronous` in WAL mode). PostgreSQL always commits
 /// durably.
@@ -39,10 +39,6 @@ pub struct SqliteStore {
 
 fn failed(e: rusqlite::Error) -> StoreError {
     StoreError::Failed(e.to_string())
-}
-
-fn depth(max_depth: usize) -> i64 {
-    i64::try_from(max_depth).unwrap_or(i64::MAX)
 }
 
 impl SqliteStore {
@@ -108,12 +104,11 @@ fn migrate(tx: &Transaction<'_>) -> Result<(), StoreError> {
         .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| r.get(0))
         .optional()
         .map_err(failed)?;
+    let mut batch = |sql: &str| tx.execute_batch(sql).map_err(failed);
     match version.as_deref() {
-        None => {
-            tx.execute_batch(SCHEMA).map_err(failed)?;
-        }
+        None => create_schema(&mut batch)?,
         Some("1") => {
-            tx.execute_batch(SCHEMA).map_err(failed)?;
+            create_schema(&mut batch)?;
             migrate_from_1(tx)?;
         }
         Some(v) if v == SCHEMA_VERSION.to_string() => return Ok(()),
@@ -169,304 +164,58 @@ fn migrate_from_1(tx: &Transaction<'_>) -> Result<(), StoreError> {
     tx.execute_batch("DROP TABLE directory; DROP TABLE invites;").map_err(failed)
 }
 
-/// One open transaction.
+/// One open transaction: the SQLite side of the driver seam.
 struct SqliteTx<'t>(&'t Transaction<'t>);
 
-impl SqliteTx<'_> {
-    fn exists_changed(&self, sql: &str, params: impl rusqlite::Params) -> Result<bool, StoreError> {
-        self.0.execute(sql, params).map(|n| n == 1).map_err(failed)
-    }
-
-    fn ids<T>(
-        &self,
-        sql: &str,
-        params: impl rusqlite::Params,
-        id: impl Fn(String) -> Result<T, StoreError>,
-    ) -> Result<Vec<T>, StoreError> {
-        let mut stmt = self.0.prepare(sql).map_err(failed)?;
-        let mut rows = stmt.query(params).map_err(failed)?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(failed)? {
-            out.push(id(row.get(0).map_err(failed)?)?);
-        }
-        Ok(out)
-    }
-
-    fn child_rows(
-        &self,
-        sql: &str,
-        params: impl rusqlite::Params,
-    ) -> Result<Vec<ChildRow>, StoreError> {
-        let mut stmt = self.0.prepare(sql).map_err(failed)?;
-        let mut rows = stmt.query(params).map_err(failed)?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(failed)? {
-            let get = |i| row.get::<_, String>(i).map_err(failed);
-            out.push(rows::child_row(get(0)?, get(1)?, row.get(2).map_err(failed)?)?);
-        }
-        Ok(out)
-    }
-
-    fn invites(&self, sql: &str, key: &str) -> Result<Vec<InviteRecord>, StoreError> {
-        let mut stmt = self.0.prepare(sql).map_err(failed)?;
-        let mut result = stmt.query([key]).map_err(failed)?;
-        let mut out = Vec::new();
-        while let Some(r) = result.next().map_err(failed)? {
-            let row = InviteRow {
-                token_id: r.get(0).map_err(failed)?,
-                secret: r.get(1).map_err(failed)?,
-                group_id: r.get(2).map_err(failed)?,
-                issuer: r.get(3).map_err(failed)?,
-                target: r.get(4).map_err(failed)?,
-                usage_limit: r.get(5).map_err(failed)?,
-                usage_count: r.get(6).map_err(failed)?,
-                privileges: r.get(7).map_err(failed)?,
-                created_at: r.get(8).map_err(failed)?,
-                valid_until: r.get(9).map_err(failed)?,
-                revoked: r.get(10).map_err(failed)?,
-            };
-            out.push(row.into_record()?);
-        }
-        Ok(out)
-    }
-
-    fn count(&self, sql: &str) -> Result<u64, StoreError> {
-        rows::unsigned(self.0.query_row(sql, [], |r| r.get(0)).map_err(failed)?)
+/// A parameter as SQLite binds it, borrowed (no copy of a text or a blob).
+impl ToSql for Param<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match *self {
+            Param::Text(t) | Param::OptText(Some(t)) => ValueRef::Text(t.as_bytes()),
+            Param::Int(n) | Param::OptInt(Some(n)) => ValueRef::Integer(n),
+            Param::OptText(None) | Param::OptInt(None) => ValueRef::Null,
+            Param::Bytes(b) => ValueRef::Blob(b),
+            Param::Bool(b) => ValueRef::Integer(i64::from(b)),
+        }))
     }
 }
 
-impl Tx for SqliteTx<'_> {
-    fn user_hash(&mut self, name: &str) -> Result<Option<String>, StoreError> {
-        self.0.query_row(rows::USER_HASH, [name], |r| r.get(0)).optional().map_err(failed)
+impl Driver for SqliteTx<'_> {
+    fn dialect(&self) -> Dialect {
+        // Every transaction is `BEGIN IMMEDIATE` on an exclusive connection: no lock statement.
+        Dialect::Sqlite
     }
 
-    fn set_user(&mut self, name: &str, hash: &str) -> Result<(), StoreError> {
-        self.0.execute(rows::SET_USER, [name, hash]).map(drop).map_err(failed)
+    fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError> {
+        let params = rusqlite::params_from_iter(params);
+        let mut statement = self.0.prepare(sql).map_err(failed)?;
+        statement.execute(params).map(|n| n as u64).map_err(failed)
     }
 
-    fn user_count(&mut self) -> Result<u64, StoreError> {
-        self.count(rows::USER_COUNT)
-    }
-
-    fn group(&mut self, id: &GroupId) -> Result<Option<Group>, StoreError> {
-        let row: Option<(String, String)> = self
-            .0
-            .query_row(rows::GROUP, [id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()
-            .map_err(failed)?;
-        row.map(|(name, group_type)| rows::group(id, name, &group_type)).transpose()
-    }
-
-    fn insert_group(
-        &mut self,
-        group: &Group,
-        creator: Option<&UserId>,
-    ) -> Result<bool, StoreError> {
-        let kind = group.group_type.to_string();
-        let creator = creator.map(UserId::as_str);
-        self.exists_changed(
-            rows::INSERT_GROUP,
-            params![group.id.as_str(), group.name, kind, creator],
-        )
-    }
-
-    fn groups_created_by(&mut self, user: &UserId, at_most: u64) -> Result<u64, StoreError> {
-        let at_most = rows::signed(at_most.min(i64::MAX as u64))?;
-        let n = self
-            .0
-            .query_row(rows::GROUPS_CREATED_BY, params![user.as_str(), at_most], |r| r.get(0))
-            .map_err(failed)?;
-        rows::unsigned(n)
-    }
-
-    fn membership(
-        &mut self,
-        group: &GroupId,
-        user: &UserId,
-    ) -> Result<Option<PrivilegeSet>, StoreError> {
-        let bits: Option<i64> = self
-            .0
-            .query_row(rows::MEMBERSHIP, [group.as_str(), user.as_str()], |r| r.get(0))
-            .optional()
-            .map_err(failed)?;
-        bits.map(rows::privileges).transpose()
-    }
-
-    fn insert_membership(
-        &mut self,
-        group: &GroupId,
-        user: &UserId,
-        privileges: PrivilegeSet,
-    ) -> Result<bool, StoreError> {
-        let p = params![group.as_str(), user.as_str(), privileges.bits()];
-        self.exists_changed(rows::INSERT_MEMBERSHIP, p)
-    }
-
-    fn update_membership(
-        &mut self,
-        group: &GroupId,
-        user: &UserId,
-        privileges: PrivilegeSet,
-    ) -> Result<(), StoreError> {
-        let p = params![privileges.bits(), group.as_str(), user.as_str()];
-        self.0.execute(rows::UPDATE_MEMBERSHIP, p).map(drop).map_err(failed)
-    }
-
-    fn members(&mut self, group: &GroupId) -> Result<Vec<UserId>, StoreError> {
-        self.ids(rows::MEMBERS, [group.as_str()], rows::user_id)
-    }
-
-    fn effective_members(
-        &mut self,
-        group: &GroupId,
-        max_depth: usize,
-    ) -> Result<Vec<UserId>, StoreError> {
-        self.ids(rows::EFFECTIVE_MEMBERS, params![group.as_str(), depth(max_depth)], rows::user_id)
-    }
-
-    fn privilege_rows(
-        &mut self,
-        user: &UserId,
-        group: &GroupId,
-        max_depth: usize,
-    ) -> Result<(Vec<MembershipRow>, Vec<ChildRow>), StoreError> {
-        let mut stmt = self.0.prepare(EFFECTIVE_PRIVILEGES_SQL).map_err(failed)?;
-        let mut result =
-            stmt.query(params![user.as_str(), group.as_str(), depth(max_depth)]).map_err(failed)?;
-        let (mut memberships, mut links) = (Vec::new(), Vec::new());
-        while let Some(row) = result.next().map_err(failed)? {
-            let child: String = row.get(0).map_err(failed)?;
-            let parent: Option<String> = row.get(1).map_err(failed)?;
-            let bits: i64 = row.get(2).map_err(failed)?;
-            match parent {
-                None => memberships.push(MembershipRow {
-                    user: user.clone(),
-                    group: rows::group_id(child)?,
-                    privileges: rows::privileges(bits)?,
-                }),
-                Some(parent) => links.push(rows::child_row(child, parent, bits)?),
+    fn query(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>, StoreError> {
+        let mut statement = self.0.prepare(sql).map_err(failed)?;
+        let columns = statement.column_count();
+        let mut rows = statement.query(rusqlite::params_from_iter(params)).map_err(failed)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(failed)? {
+            let mut columns_of_row = Vec::with_capacity(columns);
+            for i in 0..columns {
+                columns_of_row.push(match row.get_ref(i).map_err(failed)? {
+                    ValueRef::Null => Column::Null,
+                    ValueRef::Integer(n) => Column::Int(n),
+                    ValueRef::Text(t) => Column::Text(
+                        String::from_utf8(t.to_vec())
+                            .map_err(|_| StoreError::Corrupt("text column".to_owned()))?,
+                    ),
+                    ValueRef::Blob(b) => Column::Bytes(b.to_vec()),
+                    ValueRef::Real(_) => {
+                        return Err(StoreError::Corrupt("a REAL column".to_owned()));
+                    }
+                });
             }
+            out.push(columns_of_row);
         }
-        Ok((memberships, links))
-    }
-
-    fn child_link(
-        &mut self,
-        parent: &GroupId,
-        child: &GroupId,
-    ) -> Result<Option<PrivilegeSet>, StoreError> {
-        let bits: Option<i64> = self
-            .0
-            .query_row(rows::CHILD_LINK, [parent.as_str(), child.as_str()], |r| r.get(0))
-            .optional()
-            .map_err(failed)?;
-        bits.map(rows::privileges).transpose()
-    }
-
-    fn insert_child_link(
-        &mut self,
-        parent: &GroupId,
-        child: &GroupId,
-        privileges: PrivilegeSet,
-    ) -> Result<bool, StoreError> {
-        let p = params![parent.as_str(), child.as_str(), privileges.bits()];
-        self.exists_changed(rows::INSERT_CHILD_LINK, p)
-    }
-
-    fn update_child_link(
-        &mut self,
-        parent: &GroupId,
-        child: &GroupId,
-        privileges: PrivilegeSet,
-    ) -> Result<(), StoreError> {
-        let p = params![privileges.bits(), parent.as_str(), child.as_str()];
-        self.0.execute(rows::UPDATE_CHILD_LINK, p).map(drop).map_err(failed)
-    }
-
-    fn children(&mut self, group: &GroupId) -> Result<Vec<GroupId>, StoreError> {
-        self.ids(rows::CHILDREN, [group.as_str()], rows::group_id)
-    }
-
-    fn parents(&mut self, group: &GroupId) -> Result<Vec<GroupId>, StoreError> {
-        self.ids(rows::PARENTS, [group.as_str()], rows::group_id)
-    }
-
-    fn link_rows(
-        &mut self,
-        parent: &GroupId,
-        child: &GroupId,
-        max_depth: usize,
-    ) -> Result<Vec<ChildRow>, StoreError> {
-        self.child_rows(LINK_SHAPE_SQL, params![parent.as_str(), child.as_str(), depth(max_depth)])
-    }
-
-    fn lock_links(&mut self) -> Result<(), StoreError> {
-        // `BEGIN IMMEDIATE` on an exclusive connection: no other transaction runs meanwhile.
-        Ok(())
-    }
-
-    fn invite(&mut self, token_id: &str) -> Result<Option<InviteRecord>, StoreError> {
-        Ok(self.invites(rows::INVITE, token_id)?.into_iter().next())
-    }
-
-    fn invites_of(&mut self, issuer: &UserId) -> Result<Vec<InviteRecord>, StoreError> {
-        self.invites(rows::INVITES_OF_ISSUER, issuer.as_str())
-    }
-
-    fn invites_in(&mut self, group: &GroupId) -> Result<Vec<InviteRecord>, StoreError> {
-        self.invites(rows::INVITES_IN_GROUP, group.as_str())
-    }
-
-    fn open_invites_of(
-        &mut self,
-        issuer: &UserId,
-        now: u64,
-        at_most: u64,
-    ) -> Result<u64, StoreError> {
-        let (now, at_most) = (rows::signed(now)?, rows::signed(at_most.min(i64::MAX as u64))?);
-        let n = self
-            .0
-            .query_row(rows::OPEN_INVITES_OF, params![issuer.as_str(), now, at_most], |r| r.get(0))
-            .map_err(failed)?;
-        rows::unsigned(n)
-    }
-
-    fn set_revoked(&mut self, token_id: &str, revoked: bool) -> Result<bool, StoreError> {
-        self.exists_changed(rows::SET_REVOKED, params![revoked, token_id])
-    }
-
-    fn delete_invite(&mut self, token_id: &str) -> Result<bool, StoreError> {
-        self.exists_changed(rows::DELETE_INVITE, [token_id])
-    }
-
-    fn insert_invite(&mut self, record: &InviteRecord) -> Result<(), StoreError> {
-        self.0
-            .execute(
-                rows::INSERT_INVITE,
-                params![
-                    record.token_id,
-                    record.secret.expose(),
-                    record.group_id.as_str(),
-                    record.issuer.as_str(),
-                    rows::target_code(record.target),
-                    rows::usage_limit_column(record.usage_limit)?,
-                    rows::signed(record.usage_count)?,
-                    record.privileges.bits(),
-                    rows::signed(record.created_at)?,
-                    rows::signed(record.valid_until)?,
-                    record.revoked,
-                ],
-            )
-            .map(drop)
-            .map_err(failed)
-    }
-
-    fn use_token(&mut self, token_use: &TokenUse) -> Result<bool, StoreError> {
-        self.exists_changed(rows::USE_TOKEN, [&token_use.token_id])
-    }
-
-    fn invite_count(&mut self) -> Result<u64, StoreError> {
-        self.count(rows::INVITE_COUNT)
+        Ok(out)
     }
 }
 
@@ -497,5 +246,54 @@ fn create_private(path: &Path) -> std::io::Result<()> {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    /// Every table's columns (name, type, not null, default, key) and every index, as SQLite
+    /// reports them: what statements see, whatever the comments of the text that made them.
+    fn shape(conn: &Connection) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut tables = conn
+            .prepare("SELECT type, name, tbl_name FROM sqlite_master ORDER BY type, name")
+            .unwrap();
+        let objects: Vec<(String, String, String)> = tables
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for (kind, name, table) in objects {
+            out.push(format!("{kind} {name} on {table}"));
+            let pragma = if kind == "table" { "table_info" } else { "index_info" };
+            let mut columns = conn.prepare(&format!("PRAGMA {pragma}({name})")).unwrap();
+            let n = columns.column_count();
+            let rows = columns
+                .query_map([], |r| {
+                    (0..n)
+                        .map(|i| r.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}")))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .unwrap();
+            for row in rows {
+                out.push(format!("  {}", row.unwrap().join(" ")));
+            }
+        }
+        out
+    }
+
+    /// A version-2 database made before the schema moved into the library has exactly the
+    /// tables, columns and indexes that version 2 makes now: the server opens it as it is.
+    #[test]
+    fn version_2_is_the_same_schema_as_before_the_library_held_it() {
+        let before = Connection::open_in_memory().unwrap();
+        let old = include_str!("../../tests/fixtures/schema_v2_before_storage_contract.sql");
+        before.execute_batch(old).unwrap();
+        let now = Connection::open_in_memory().unwrap();
+        super::create_schema(&mut |sql| now.execute_batch(sql).map_err(super::failed)).unwrap();
+        assert_eq!(shape(&now), shape(&before));
+        assert!(shape(&now).len() > 20, "{:?}", shape(&now));
     }
 }

@@ -349,6 +349,41 @@ fn the_token_use_is_a_compare_and_set_on_the_record() {
 
 // ----- facts about something else than the request: a typed misuse, never a grant -----
 
+#[test]
+fn a_gone_parent_is_404_for_a_child_join() {
+    let (token, record) = child_invite();
+    let facts = child_facts("g2", missing(), false, LinkShape::new(false, 1));
+    let err = join_parent_group_with_token(
+        &acting("bob", "g2"),
+        &token,
+        &record,
+        &facts,
+        &ctx(),
+        &limits(),
+    )
+    .unwrap_err();
+    assert_eq!(err.to_string(), "The resource could not be found: group g1");
+}
+
+/// The mismatch reads as a sentence for the log (the client sees a generic 500).
+#[test]
+fn a_mismatch_says_which_fact_and_key() {
+    let (token, record) = user_invite();
+    let facts = user_facts("dave", exists(PrivilegeSet::admin()), false);
+    let err = join_group_with_token(&uid("carol"), &token, &record, &facts, &ctx(), &limits())
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Internal server error: mismatched facts: the membership was read for user dave, but the \
+         request needs user carol"
+    );
+    let anonymous = GroupAccess::new(None, &gid("g1"), true, PrivilegeSet::EMPTY);
+    let err = authorize(InviteUser, &gid("g1"), Some(&uid("alice")), &anonymous).unwrap_err();
+    assert!(
+        err.to_string().ends_with("was read for user (none), but the request needs user alice")
+    );
+}
+
 fn assert_mismatch(err: InviteError, fact: &str, key: &str) {
     match &err {
         InviteError::MismatchedFacts(m) => {

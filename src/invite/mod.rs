@@ -34,6 +34,7 @@ mod join;
 mod manage;
 mod record;
 
+pub use api::read_json_object;
 pub use api::{ErrorBody, GroupInviteToken, GroupInviteTokenRequest, JoinRequest, UsageLimit};
 pub use error::{InviteError, RequestError, Status};
 pub use facts::{ChildJoinFacts, GroupAccess, UserJoinFacts};

@@ -287,10 +287,33 @@ fn master_key(config: &Config) -> Result<Zeroizing<Vec<u8>>, String> {
         create_key_file(&path)
             .map_err(|e| format!("{shown}: cannot create the master key: {e}"))?;
     }
+    refuse_shared_key_file(&path).map_err(|e| format!("{shown}: {e}"))?;
     let text = Zeroizing::new(
         std::fs::read_to_string(&path).map_err(|e| format!("{shown}: cannot read: {e}"))?,
     );
     decode(&text, &shown)
+}
+
+/// Refuses a key file that others than its owner may read or write (any of the mode bits
+/// `0o077`), as ssh refuses such a private key: whoever reads the master key can mint every
+/// named invite token. The server creates its key file `0600`; one made by hand with a loose
+/// umask is refused, not used without a word.
+fn refuse_shared_key_file(path: &Path) -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let mode = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?.mode();
+        if mode & 0o077 != 0 {
+            return Err(format!(
+                "the master key file is accessible to other users (mode {:04o}); make it \
+                 readable by its owner only (chmod 600), or pass the key in ONEZONE_MASTER_KEY",
+                mode & 0o7777
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// Writes 32 random bytes (base64) to `path`, readable by its owner only, atomically: a server

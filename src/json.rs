@@ -12,7 +12,7 @@ use core::fmt;
 use core::marker::PhantomData;
 
 use serde::Deserialize;
-use serde::de::value::{MapAccessDeserializer, StringDeserializer};
+use serde::de::value::{MapAccessDeserializer, StrDeserializer};
 use serde::de::{DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::error::Category;
 
@@ -27,7 +27,15 @@ where
 }
 
 /// Reads a map into `T`; with a `key` cell, records the key whose value is being read.
-struct ObjectVisitor<'k, T>(PhantomData<T>, Option<&'k RefCell<Option<String>>>);
+struct ObjectVisitor<'k, T>(PhantomData<T>, Option<&'k RefCell<KeyInFlight>>);
+
+/// The last key read, and whether its value is being read (not yet read whole). One buffer for
+/// every key of a body: no allocation per key once it has grown.
+#[derive(Default)]
+struct KeyInFlight {
+    text: String,
+    reading: bool,
+}
 
 impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<'_, T> {
     type Value = T;
@@ -55,7 +63,7 @@ impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for ObjectVisitor<'_, T> {
 /// A map whose current key is written down until its value has been read.
 struct KeyedMap<'k, A> {
     map: A,
-    key: &'k RefCell<Option<String>>,
+    key: &'k RefCell<KeyInFlight>,
 }
 
 impl<'de, A: MapAccess<'de>> MapAccess<'de> for KeyedMap<'_, A> {
@@ -65,22 +73,49 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for KeyedMap<'_, A> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, A::Error> {
-        let Some(key) = self.map.next_key::<String>()? else {
+        let mut key = self.key.borrow_mut();
+        key.text.clear();
+        key.reading = false;
+        if self.map.next_key_seed(CopyKey(&mut key.text))?.is_none() {
             return Ok(None);
-        };
-        *self.key.borrow_mut() = Some(key.clone());
-        seed.deserialize(StringDeserializer::new(key)).map(Some)
+        }
+        key.reading = true;
+        seed.deserialize(StrDeserializer::new(&key.text)).map(Some)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
         let value = self.map.next_value_seed(seed)?;
         // Read without error: the key is no longer the one to blame.
-        *self.key.borrow_mut() = None;
+        self.key.borrow_mut().reading = false;
         Ok(value)
     }
 
     fn size_hint(&self) -> Option<usize> {
         self.map.size_hint()
+    }
+}
+
+/// Copies a map's key (a string) into a buffer.
+struct CopyKey<'b>(&'b mut String);
+
+impl<'de> DeserializeSeed<'de> for CopyKey<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for CopyKey<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string key")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<(), E> {
+        self.0.push_str(key);
+        Ok(())
     }
 }
 
@@ -114,7 +149,7 @@ pub(crate) fn read_object<T: DeserializeOwned>(body: &[u8]) -> Result<T, ObjectE
         Some(b'{') => {}
         Some(_) => return Err(ObjectError::NotAnObject),
     }
-    let key = RefCell::new(None);
+    let key = RefCell::new(KeyInFlight::default());
     let mut reader = serde_json::Deserializer::from_slice(body);
     let read = ObjectVisitor(PhantomData, Some(&key))
         .deserialize(&mut reader)
@@ -122,7 +157,9 @@ pub(crate) fn read_object<T: DeserializeOwned>(body: &[u8]) -> Result<T, ObjectE
     // A value refused, or one that is not JSON (serde_json says "expected value" of a number
     // where an enum's string is due): the key being read is to blame. A body cut short is not
     // the fault of its last key.
-    read.map_err(|e| match (e.classify(), key.into_inner()) {
+    let key = key.into_inner();
+    let key = key.reading.then_some(key.text);
+    read.map_err(|e| match (e.classify(), key) {
         (Category::Data, Some(key)) => ObjectError::BadValue { key, reason: without_position(&e) },
         (Category::Syntax, Some(key)) => ObjectError::BadValue { key, reason: e.to_string() },
         _ => ObjectError::Json(e.to_string()),
@@ -192,6 +229,11 @@ mod tests {
         }
         match read(r#"{"count": 1}"#) {
             Err(ObjectError::Json(e)) => assert!(e.starts_with("missing field `name`"), "{e}"),
+            other => panic!("{other:?}"),
+        }
+        // A key spelled with an escape is the key it spells.
+        match read(r#"{"name": "a", "c\u006funt": "x"}"#) {
+            Err(ObjectError::BadValue { key, .. }) => assert_eq!(key, "count"),
             other => panic!("{other:?}"),
         }
         // A value refused after a good one blames its own key, not the one before.

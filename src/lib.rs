@@ -17,6 +17,7 @@ pub mod token;
 #[cfg(feature = "std")]
 mod clock;
 mod id;
+mod json;
 mod text;
 
 #[cfg(feature = "std")]

@@ -150,13 +150,8 @@ impl App {
 
     /// A record as read, with its secret: derived from the master key, unless the record keeps
     /// its own (records of a migrated version-1 database).
-    pub fn with_secret(&self, mut record: InviteRecord) -> InviteRecord {
-        if record.secret.expose().is_empty()
-            && let Some(derived) = self.policy.derived_secrets()
-        {
-            record.secret = SecretBytes::new(derived.named(&record.token_id).expose().to_vec());
-        }
-        record
+    pub fn with_secret(&self, record: InviteRecord) -> InviteRecord {
+        record.with_derived_secret(self.policy.derived_secrets())
     }
 
     /// The number of users in the database.
@@ -287,10 +282,33 @@ fn master_key(config: &Config) -> Result<Zeroizing<Vec<u8>>, String> {
         create_key_file(&path)
             .map_err(|e| format!("{shown}: cannot create the master key: {e}"))?;
     }
+    refuse_shared_key_file(&path).map_err(|e| format!("{shown}: {e}"))?;
     let text = Zeroizing::new(
         std::fs::read_to_string(&path).map_err(|e| format!("{shown}: cannot read: {e}"))?,
     );
     decode(&text, &shown)
+}
+
+/// Refuses a key file that others than its owner may read or write (any of the mode bits
+/// `0o077`), as ssh refuses such a private key: whoever reads the master key can mint every
+/// named invite token. The server creates its key file `0600`; one made by hand with a loose
+/// umask is refused, not used without a word.
+fn refuse_shared_key_file(path: &Path) -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let mode = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?.mode();
+        if mode & 0o077 != 0 {
+            return Err(format!(
+                "the master key file is accessible to other users (mode {:04o}); make it \
+                 readable by its owner only (chmod 600), or pass the key in ONEZONE_MASTER_KEY",
+                mode & 0o7777
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// Writes 32 random bytes (base64) to `path`, readable by its owner only, atomically: a server

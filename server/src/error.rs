@@ -1,8 +1,8 @@
 //! Every failure is an HTTP status and Onezone's `{"error": "..."}` body, including the
 //! framework's own refusals (unknown route, wrong method, oversized body).
 
-use axum::body::Body;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::Json;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use onezone_tokens::invite::{ErrorBody, InviteError};
 
@@ -55,9 +55,7 @@ impl Error {
     /// The status.
     pub fn status(&self) -> StatusCode {
         match self {
-            Error::Invite(e) => {
-                StatusCode::from_u16(e.status().code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-            }
+            Error::Invite(e) => e.status().into(),
             Error::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Store(StoreError::DoesNotFit(_)) => StatusCode::BAD_REQUEST,
             Error::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -68,8 +66,8 @@ impl Error {
     /// The message of the `{"error": ...}` body.
     pub fn message(&self) -> String {
         match self {
-            Error::Invite(e) if e.status().code() >= 500 => "Internal server error".to_owned(),
-            Error::Invite(e) => e.to_string(),
+            // The library's public body: a 5xx tells nothing of its detail.
+            Error::Invite(e) => e.body().error,
             Error::Store(StoreError::Unavailable(_)) => {
                 "Service unavailable: the database cannot be reached now; try again later"
                     .to_owned()
@@ -114,23 +112,8 @@ impl IntoResponse for Error {
     }
 }
 
-/// A JSON response.
-pub fn json_response(status: StatusCode, body: &impl serde::Serialize) -> Response {
-    match serde_json::to_vec(body) {
-        Ok(bytes) => {
-            let mut response = Response::new(Body::from(bytes));
-            *response.status_mut() = status;
-            response
-                .headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            response
-        }
-        Err(e) => Error::internal(format!("cannot write a response: {e}")).into_response(),
-    }
-}
-
 fn json_error(status: StatusCode, message: String) -> Response {
-    json_response(status, &ErrorBody { error: message })
+    (status, Json(ErrorBody { error: message })).into_response()
 }
 
 /// Whether a response already carries a JSON body.

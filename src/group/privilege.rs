@@ -461,7 +461,8 @@ pub enum Operation {
 
 /// A request to change the privileges of a member or of a child group, in Onezone's form:
 /// `{"operation": "set" | "grant" | "revoke", "privileges": [...]}`, where `operation` may be
-/// left out (it defaults to `set`). Other keys are ignored, as Onezone ignores them.
+/// left out (it defaults to `set`). Other keys are ignored, as Onezone ignores them. Only a JSON
+/// object is read: `["grant", ["group_update"]]` is refused, never read by position.
 ///
 /// ```
 /// use onezone_tokens::group::{Operation, Privilege, PrivilegeChange, PrivilegeSet};
@@ -475,13 +476,26 @@ pub enum Operation {
 /// assert_eq!(set.apply(PrivilegeSet::admin()), PrivilegeSet::EMPTY);
 /// # Ok::<(), serde_json::Error>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub struct PrivilegeChange {
     /// How to combine [`PrivilegeChange::privileges`] with the current privileges.
     #[serde(default)]
     pub operation: Operation,
     /// The privileges to set, grant or revoke.
     pub privileges: PrivilegeSet,
+}
+
+impl<'de> Deserialize<'de> for PrivilegeChange {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Fields {
+            #[serde(default)]
+            operation: Operation,
+            privileges: PrivilegeSet,
+        }
+        let Fields { operation, privileges } = crate::json::object_only(deserializer)?;
+        Ok(PrivilegeChange { operation, privileges })
+    }
 }
 
 impl PrivilegeChange {

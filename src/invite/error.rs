@@ -8,6 +8,8 @@ use crate::group::{DirectoryError, GroupId, Privilege, PrivilegeSet, RowsError, 
 use crate::text::Quoted;
 use crate::token::{Caveat, TokenError};
 
+use crate::json::ObjectError;
+
 use super::api::{ErrorBody, UsageLimit};
 use super::facts::FactsMismatch;
 
@@ -41,7 +43,9 @@ impl Status {
 }
 
 /// Why an invite operation was refused. A server maps it once: [`InviteError::status`] is the HTTP
-/// status, `Display` (and [`InviteError::body`]) Onezone's message for the `{"error": ...}` body.
+/// status, [`InviteError::body`] the `{"error": ...}` body (Onezone's message, `Display`, for a
+/// 4xx; a generic one for a 5xx, whose detail `Display` keeps for the log). With the `http`
+/// feature, `InviteError::to_http_response` is the whole answer.
 ///
 /// Messages never contain a secret or a token; ids are shown only once validated.
 ///
@@ -136,7 +140,8 @@ impl InviteError {
         InviteError::GroupNotFound { group: GroupId::new(id).ok() }
     }
 
-    /// The HTTP status of the answer.
+    /// The HTTP status of the answer ([`Status`]; with the `http` feature, an
+    /// `http::StatusCode` through `From`).
     pub fn status(&self) -> Status {
         match self {
             InviteError::GroupNotFound { .. } | InviteError::NamedTokenNotFound => Status::NotFound,
@@ -159,11 +164,73 @@ impl InviteError {
         }
     }
 
-    /// The response body, `{"error": "<Display>"}`.
+    /// The response body, `{"error": "..."}`: Onezone's message (`Display`) for a 4xx; for a
+    /// 5xx only `"Internal server error"`, so that a server which maps every error through this
+    /// body never tells a client its internal detail. That detail stays in `Display` and
+    /// [`source`](core::error::Error::source), for the server's log.
+    ///
+    /// ```
+    /// use onezone_tokens::invite::{InviteError, Status};
+    /// let e = InviteError::InconsistentFacts("privileges in a group that does not exist");
+    /// assert_eq!(e.status(), Status::Internal);
+    /// assert_eq!(e.body().error, "Internal server error");
+    /// assert!(e.to_string().contains("privileges in a group that does not exist")); // for the log
+    /// ```
     pub fn body(&self) -> ErrorBody {
-        ErrorBody { error: self.to_string() }
+        let error = match self.status() {
+            Status::Internal => String::from(INTERNAL),
+            _ => self.to_string(),
+        };
+        ErrorBody { error }
+    }
+
+    /// The whole answer as an `http::Response`: the status, `Content-Type: application/json`
+    /// and [`InviteError::body`] as JSON text (a 5xx tells nothing of its detail). With axum,
+    /// `error.to_http_response().map(axum::body::Body::from)` is an `axum::response::Response`.
+    ///
+    /// ```
+    /// use onezone_tokens::invite::InviteError;
+    /// let response = InviteError::Unauthenticated.to_http_response();
+    /// assert_eq!(response.status(), http::StatusCode::UNAUTHORIZED);
+    /// assert_eq!(response.body(), r#"{"error":"Authentication error"}"#);
+    /// ```
+    #[cfg(feature = "http")]
+    pub fn to_http_response(&self) -> http::Response<String> {
+        // An `ErrorBody` is one string field: writing it as JSON cannot fail.
+        let json = serde_json::to_string(&self.body()).unwrap_or_default();
+        let mut response = http::Response::new(json);
+        *response.status_mut() = self.status().into();
+        response
+            .headers_mut()
+            .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+        response
     }
 }
+
+/// `Status` as the `http` crate's status code (the `http` feature).
+#[cfg(feature = "http")]
+impl From<Status> for http::StatusCode {
+    fn from(status: Status) -> Self {
+        match status {
+            Status::BadRequest => http::StatusCode::BAD_REQUEST,
+            Status::Unauthorized => http::StatusCode::UNAUTHORIZED,
+            Status::Forbidden => http::StatusCode::FORBIDDEN,
+            Status::NotFound => http::StatusCode::NOT_FOUND,
+            Status::Internal => http::StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// [`InviteError::to_http_response`] (the `http` feature).
+#[cfg(feature = "http")]
+impl From<InviteError> for http::Response<String> {
+    fn from(e: InviteError) -> Self {
+        e.to_http_response()
+    }
+}
+
+/// The public message of every 5xx.
+const INTERNAL: &str = "Internal server error";
 
 const INVALID_TOKEN: &str = "Bad value: provided \"token\" is not a valid token";
 
@@ -221,7 +288,8 @@ impl fmt::Display for InviteError {
             InviteError::InconsistentRows(e) => {
                 write!(f, "Internal server error: inconsistent rows: {e}")
             }
-            InviteError::Mint(_) => f.write_str("Internal server error"),
+            // The detail is the `source()`.
+            InviteError::Mint(_) => f.write_str(INTERNAL),
         }
     }
 }
@@ -248,8 +316,21 @@ impl From<RowsError> for InviteError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RequestError {
-    /// The body is not JSON of the request's shape; the text says where and why.
+    /// The body is not JSON, or lacks a key the request needs; the text says where and why.
     Json(String),
+    /// The request needs a body, and there is none (or only JSON white space).
+    MissingBody,
+    /// The body is not a JSON object: an array (never read by position), a string, a number,
+    /// `true`, `false`, `null`, or not JSON at all (a lone form feed, say).
+    NotAnObject,
+    /// The value of a key the request declares is refused: of the wrong type, or out of range (a
+    /// `usageLimit` past [`UsageLimit::MAX`], say).
+    BadValue {
+        /// The key, as the body spells it.
+        key: String,
+        /// Why its value is refused.
+        reason: String,
+    },
     /// The body asks for a caveat invite tokens may not carry.
     CaveatNotAllowed(Caveat),
     /// The body asks for a lifetime longer than the policy's maximum.
@@ -270,9 +351,14 @@ pub enum RequestError {
     NothingToUpdate,
 }
 
-impl RequestError {
-    pub(crate) fn json(e: &serde_json::Error) -> Self {
-        RequestError::Json(e.to_string())
+impl From<ObjectError> for RequestError {
+    fn from(e: ObjectError) -> Self {
+        match e {
+            ObjectError::Missing => RequestError::MissingBody,
+            ObjectError::NotAnObject => RequestError::NotAnObject,
+            ObjectError::BadValue { key, reason } => RequestError::BadValue { key, reason },
+            ObjectError::Json(text) => RequestError::Json(text),
+        }
     }
 }
 
@@ -281,6 +367,11 @@ impl fmt::Display for RequestError {
         match self {
             // The JSON reader's words quote the body (an unknown key, say).
             RequestError::Json(e) => write!(f, "{}", Quoted::long(e)),
+            RequestError::MissingBody => f.write_str("missing JSON body"),
+            RequestError::NotAnObject => f.write_str("the body must be a JSON object"),
+            RequestError::BadValue { key, reason } => {
+                write!(f, "bad value for `{}`: {}", Quoted::short(key), Quoted::long(reason))
+            }
             RequestError::CaveatNotAllowed(caveat) => write!(
                 f,
                 "the caveat `{}` is not allowed in invite tokens (allowed: time, ip, asn, \

@@ -15,11 +15,12 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::group::{GroupId, PrivilegeSet, UserId};
+use crate::json::{self, object_only};
 
-use super::api::UsageLimit;
+use super::api::{UsageLimit, read_json_object};
 use super::error::{InviteError, RequestError};
 use super::record::{InviteRecord, InviteTarget};
 
@@ -72,8 +73,8 @@ pub fn authorize_named_token<'r>(
 /// The body of `PATCH /tokens/named/{id}`: `{"revoked": true}` revokes the token,
 /// `{"revoked": false}` reinstates it (as Onezone allows). Keys Onezone knows but this crate does
 /// not keep (`name`, `customMetadata`) and unknown keys are ignored, as Onezone ignores unknown
-/// keys.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// keys. Only a JSON object is read (serde included: `[true]` is refused).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NamedTokenUpdate {
     /// The new revocation state.
@@ -81,18 +82,30 @@ pub struct NamedTokenUpdate {
     pub revoked: Option<bool>,
 }
 
+impl<'de> Deserialize<'de> for NamedTokenUpdate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Fields {
+            #[serde(default)]
+            revoked: Option<bool>,
+        }
+        let Fields { revoked } = object_only(deserializer)?;
+        Ok(NamedTokenUpdate { revoked })
+    }
+}
+
 impl NamedTokenUpdate {
-    /// Reads a request body.
+    /// Reads a request body, a JSON object ([`read_json_object`](super::read_json_object)).
     ///
     /// # Errors
-    /// [`RequestError::Json`] if it is not a JSON object of this shape (a `revoked` that is not
-    /// a boolean, say); [`RequestError::NothingToUpdate`] if it sets nothing (absent, empty or
-    /// `{}`), as Onezone requires at least one value.
+    /// [`RequestError::NotAnObject`], [`RequestError::BadValue`] (a `revoked` that is not a
+    /// boolean, say) or [`RequestError::Json`] if it is not a JSON object of this shape;
+    /// [`RequestError::NothingToUpdate`] if it sets nothing (absent, empty or `{}`), as Onezone
+    /// requires at least one value.
     pub fn from_body(body: Option<&[u8]>) -> Result<Self, RequestError> {
-        let body = body.filter(|b| !b.iter().all(u8::is_ascii_whitespace));
         let update: NamedTokenUpdate = match body {
-            Some(body) => serde_json::from_slice(body).map_err(|e| RequestError::json(&e))?,
-            None => NamedTokenUpdate::default(),
+            Some(body) if !json::is_blank(body) => read_json_object(body)?,
+            _ => NamedTokenUpdate::default(),
         };
         if update.revoked.is_none() {
             return Err(RequestError::NothingToUpdate);

@@ -37,6 +37,7 @@ mod join;
 mod manage;
 mod record;
 
+pub use api::read_json_object;
 pub use api::{ErrorBody, GroupInviteToken, GroupInviteTokenRequest, JoinRequest, UsageLimit};
 pub use authorize::{
     Authorized, InviteGroup, InviteUser, JoinParent, Operation, authorize, group_from_path,

@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use onezone_tokens::group::{
     DirectoryError, Group, GroupId, GroupType, Privilege, PrivilegeChange, PrivilegeSet, UserId,
     effective_privileges_from_rows,
@@ -13,7 +13,7 @@ use onezone_tokens::invite::InviteError;
 use serde::{Deserialize, Serialize};
 
 use super::Caller;
-use super::{Created, Ok200, authorize_in, parse_body, transaction};
+use super::{Created, JsonBody, authorize_in, transaction};
 use crate::app::{App, random_group_id};
 use crate::error::Error;
 
@@ -30,11 +30,10 @@ struct CreateGroup {
 pub(crate) async fn create(
     State(app): State<Arc<App>>,
     Caller(user): Caller,
-    headers: HeaderMap,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<Created<Group>, Error> {
     let user = user.ok_or(InviteError::Unauthenticated)?;
-    let request: CreateGroup = parse_body(&headers, &body)?;
+    let request: CreateGroup = body.parse()?;
     let group = transaction(&app, move |app, tx| {
         let quota = app.quotas.groups_per_user;
         if quota > 0 {
@@ -79,11 +78,11 @@ pub(crate) async fn get(
     State(app): State<Arc<App>>,
     Caller(user): Caller,
     Path(id): Path<String>,
-) -> Result<Ok200<Group>, Error> {
+) -> Result<Json<Group>, Error> {
     transaction(&app, move |app, tx| {
         let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupView)?;
         let group = tx.group(group.group())?;
-        group.map(Ok200).ok_or_else(|| InviteError::group_not_found(&id).into())
+        group.map(Json).ok_or_else(|| InviteError::group_not_found(&id).into())
     })
     .await
 }
@@ -108,10 +107,10 @@ pub(crate) async fn users(
     State(app): State<Arc<App>>,
     Caller(user): Caller,
     Path(id): Path<String>,
-) -> Result<Ok200<Users>, Error> {
+) -> Result<Json<Users>, Error> {
     transaction(&app, move |app, tx| {
         let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupView)?;
-        Ok(Ok200(Users { users: tx.members(group.group())? }))
+        Ok(Json(Users { users: tx.members(group.group())? }))
     })
     .await
 }
@@ -121,11 +120,11 @@ pub(crate) async fn effective_users(
     State(app): State<Arc<App>>,
     Caller(user): Caller,
     Path(id): Path<String>,
-) -> Result<Ok200<Users>, Error> {
+) -> Result<Json<Users>, Error> {
     transaction(&app, move |app, tx| {
         let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupView)?;
         let users = tx.effective_members(group.group(), app.limits.max_depth)?;
-        Ok(Ok200(Users { users }))
+        Ok(Json(Users { users }))
     })
     .await
 }
@@ -143,14 +142,14 @@ pub(crate) async fn user_privileges(
     State(app): State<Arc<App>>,
     Caller(user): Caller,
     Path((id, uid)): Path<(String, String)>,
-) -> Result<Ok200<Privileges>, Error> {
+) -> Result<Json<Privileges>, Error> {
     transaction(&app, move |app, tx| {
         let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupView)?;
         let group = group.group();
         let member = UserId::new(uid.as_str()).map_err(|_| no_member(&uid, group, false))?;
         let privileges =
             tx.membership(group, &member)?.ok_or_else(|| no_member(&uid, group, false))?;
-        Ok(Ok200(Privileges { privileges }))
+        Ok(Json(Privileges { privileges }))
     })
     .await
 }
@@ -160,7 +159,7 @@ pub(crate) async fn effective_user_privileges(
     State(app): State<Arc<App>>,
     Caller(user): Caller,
     Path((id, uid)): Path<(String, String)>,
-) -> Result<Ok200<Privileges>, Error> {
+) -> Result<Json<Privileges>, Error> {
     transaction(&app, move |app, tx| {
         let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupView)?;
         let group = group.group();
@@ -173,7 +172,7 @@ pub(crate) async fn effective_user_privileges(
         }
         let privileges = effective_privileges_from_rows(&member, group, &memberships, &links)
             .map_err(InviteError::from)?;
-        Ok(Ok200(Privileges { privileges }))
+        Ok(Json(Privileges { privileges }))
     })
     .await
 }
@@ -183,10 +182,10 @@ pub(crate) async fn children(
     State(app): State<Arc<App>>,
     Caller(user): Caller,
     Path(id): Path<String>,
-) -> Result<Ok200<Groups>, Error> {
+) -> Result<Json<Groups>, Error> {
     transaction(&app, move |app, tx| {
         let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupView)?;
-        Ok(Ok200(Groups { groups: tx.children(group.group())? }))
+        Ok(Json(Groups { groups: tx.children(group.group())? }))
     })
     .await
 }
@@ -196,10 +195,10 @@ pub(crate) async fn parents(
     State(app): State<Arc<App>>,
     Caller(user): Caller,
     Path(id): Path<String>,
-) -> Result<Ok200<Groups>, Error> {
+) -> Result<Json<Groups>, Error> {
     transaction(&app, move |app, tx| {
         let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupView)?;
-        Ok(Ok200(Groups { groups: tx.parents(group.group())? }))
+        Ok(Json(Groups { groups: tx.parents(group.group())? }))
     })
     .await
 }
@@ -209,7 +208,7 @@ pub(crate) async fn child_privileges(
     State(app): State<Arc<App>>,
     Caller(user): Caller,
     Path((id, cid)): Path<(String, String)>,
-) -> Result<Ok200<Privileges>, Error> {
+) -> Result<Json<Privileges>, Error> {
     transaction(&app, move |app, tx| {
         let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupView)?;
         let group = group.group();
@@ -222,7 +221,7 @@ pub(crate) async fn child_privileges(
         };
         let child = GroupId::new(cid.as_str()).map_err(|_| no_child())?;
         let privileges = tx.child_link(group, &child)?.ok_or_else(no_child)?;
-        Ok(Ok200(Privileges { privileges }))
+        Ok(Json(Privileges { privileges }))
     })
     .await
 }
@@ -232,12 +231,11 @@ pub(crate) async fn set_user_privileges(
     State(app): State<Arc<App>>,
     Caller(user): Caller,
     Path((id, uid)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<StatusCode, Error> {
     transaction(&app, move |app, tx| {
         let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupSetPrivileges)?;
-        let change: PrivilegeChange = parse_body(&headers, &body)?;
+        let change: PrivilegeChange = body.parse()?;
         let member = UserId::new(uid.as_str()).map_err(|_| {
             Error::not_found("The resource could not be found: no member with that id")
         })?;
@@ -259,12 +257,11 @@ pub(crate) async fn set_child_privileges(
     State(app): State<Arc<App>>,
     Caller(user): Caller,
     Path((id, cid)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<StatusCode, Error> {
     transaction(&app, move |app, tx| {
         let parent = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupSetPrivileges)?;
-        let change: PrivilegeChange = parse_body(&headers, &body)?;
+        let change: PrivilegeChange = body.parse()?;
         let child = GroupId::new(cid.as_str()).map_err(|_| {
             Error::not_found("The resource could not be found: no child group with that id")
         })?;

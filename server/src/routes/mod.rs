@@ -18,25 +18,29 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::Router;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Request};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Json, Router};
 use onezone_tokens::group::{GroupId, PrivilegeSet, UserId, effective_privileges_from_rows};
 use onezone_tokens::invite::{
-    Authorized, GroupAccess, InviteError, Operation, authorize, group_from_path,
+    Authorized, GroupAccess, InviteError, Operation, RequestError, authorize, group_from_path,
+    read_json_object,
 };
 use onezone_tokens::token::CaveatContext;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
 use crate::app::App;
 use crate::auth::Credentials;
-use crate::error::{BODY_LIMIT, Error, json_errors, json_response};
+use crate::error::{BODY_LIMIT, Error, json_errors};
 use crate::store::Tx;
 
 /// The base path of every route.
@@ -227,13 +231,54 @@ pub(crate) async fn transaction<T: Send + 'static>(
         .unwrap_or_else(|e| Err(Error::internal(format!("a request failed: {e}"))))
 }
 
-/// Whether the body is blank (no body: the optional body of the token endpoints).
-pub(crate) fn is_blank(body: &[u8]) -> bool {
-    body.iter().all(u8::is_ascii_whitespace)
+/// A request body, read but not yet parsed: a handler parses it ([`JsonBody::parse`],
+/// [`JsonBody::optional`]) only after Onezone's 404, 401 and 403 checks, which axum's `Json`
+/// extractor would not wait for (it refuses a body before the handler runs, with its own
+/// statuses). The checks of the body itself, in order: a missing one (400), one not declared
+/// JSON (415), one that is not a JSON object of the request's shape (400, the library's
+/// [`read_json_object`]).
+pub(crate) struct JsonBody {
+    bytes: Bytes,
+    declared_json: bool,
 }
 
-/// Whether a non-blank body is declared as JSON (`application/json`, parameters allowed).
-pub(crate) fn declared_json(headers: &HeaderMap) -> bool {
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = BytesRejection;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, BytesRejection> {
+        let declared_json = declared_json(request.headers());
+        let bytes = Bytes::from_request(request, state).await?;
+        Ok(JsonBody { bytes, declared_json })
+    }
+}
+
+impl JsonBody {
+    /// The body of a route that needs one, as `T`: 400 if it is missing, 415 if it is not
+    /// declared JSON, 400 if it is not a JSON object `T` reads (the message names the key).
+    pub(crate) fn parse<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        let body = self.optional()?.ok_or(RequestError::MissingBody).map_err(InviteError::from)?;
+        Ok(read_json_object(body).map_err(InviteError::from)?)
+    }
+
+    /// The body of a route where it is optional, for the library to read: `None` if there is
+    /// none (only JSON white space), 415 if it is not declared JSON.
+    pub(crate) fn optional(&self) -> Result<Option<&[u8]>, Error> {
+        if self.bytes.iter().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
+            Ok(None)
+        } else if self.declared_json {
+            Ok(Some(&self.bytes))
+        } else {
+            Err(Error::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Unsupported media type: send the body as JSON (Content-Type: application/json)",
+            ))
+        }
+    }
+}
+
+/// Whether a body is declared as JSON (`application/json` or `application/*+json`, parameters
+/// allowed).
+fn declared_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -243,27 +288,6 @@ pub(crate) fn declared_json(headers: &HeaderMap) -> bool {
             essence == "application/json"
                 || (essence.starts_with("application/") && essence.ends_with("+json"))
         })
-}
-
-pub(crate) fn unsupported_media_type() -> Error {
-    Error::new(
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "Unsupported media type: send the body as JSON (Content-Type: application/json)",
-    )
-}
-
-/// The body as `T`: 415 if it is not declared JSON, 400 if it is missing or does not read.
-pub(crate) fn parse_body<T: for<'de> Deserialize<'de>>(
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<T, Error> {
-    if is_blank(body) {
-        return Err(Error::bad_request("Invalid request: missing JSON body"));
-    }
-    if !declared_json(headers) {
-        return Err(unsupported_media_type());
-    }
-    serde_json::from_slice(body).map_err(|e| Error::bad_request(format!("Invalid request: {e}")))
 }
 
 /// `user`'s standing in `group`, from the database: the group's row, and the user's effective
@@ -315,22 +339,11 @@ pub(crate) struct Created<T>(pub String, pub T);
 
 impl<T: Serialize> IntoResponse for Created<T> {
     fn into_response(self) -> Response {
-        let mut response = json_response(StatusCode::CREATED, &self.1);
         match HeaderValue::from_str(&self.0) {
-            Ok(value) => {
-                response.headers_mut().insert(header::LOCATION, value);
-                response
+            Ok(location) => {
+                (StatusCode::CREATED, [(header::LOCATION, location)], Json(self.1)).into_response()
             }
             Err(_) => Error::internal("a Location header that is not ASCII").into_response(),
         }
-    }
-}
-
-/// A `200 OK` JSON answer.
-pub(crate) struct Ok200<T>(pub T);
-
-impl<T: Serialize> IntoResponse for Ok200<T> {
-    fn into_response(self) -> Response {
-        json_response(StatusCode::OK, &self.0)
     }
 }

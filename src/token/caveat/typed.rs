@@ -7,8 +7,8 @@ use super::*;
 /// Read with [`Caveat::parse`] (the string inside the macaroon) or serde (the JSON of Onezone's
 /// REST API); write with `Display` / [`Caveat::to_caveat_string`] or serde. See the [module
 /// documentation](crate::token#caveats) for both forms and the rules.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "type", from = "CaveatJson")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "type")]
 #[non_exhaustive]
 pub enum Caveat {
     /// `time < <validUntil>`: valid while the current Unix time (seconds) is below `valid_until`.
@@ -99,12 +99,12 @@ pub(super) enum CaveatJson {
     #[serde(rename = "time")]
     Time {
         #[serde(rename = "validUntil")]
-        valid_until: u64,
+        valid_until: Integer<u64>,
     },
     #[serde(rename = "ip")]
     Ip { whitelist: NonEmpty<IpMask> },
     #[serde(rename = "asn")]
-    Asn { whitelist: NonEmpty<u32> },
+    Asn { whitelist: NonEmpty<Integer<u32>> },
     #[serde(rename = "geo.country")]
     Country { filter: ListFilter, list: NonEmpty<CountryCode> },
     #[serde(rename = "geo.region")]
@@ -127,12 +127,54 @@ pub(super) enum CaveatJson {
     AuthorizationNone {},
 }
 
+/// An integer of a caveat's JSON, refused in words for people: serde's own message would be
+/// "expected u64", a Rust type.
+pub(super) struct Integer<T>(T);
+
+impl<'de, T: TryFrom<u64>> Deserialize<'de> for Integer<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<T>(core::marker::PhantomData<T>);
+        impl<T: TryFrom<u64>> serde::de::Visitor<'_> for V<T> {
+            type Value = Integer<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                // Read as `u64` or `u32` only: whether `u64::MAX` fits says which.
+                match T::try_from(u64::MAX) {
+                    Ok(_) => f.write_str("an integer from 0 to 18446744073709551615"),
+                    Err(_) => f.write_str("an integer from 0 to 4294967295"),
+                }
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Integer<T>, E> {
+                T::try_from(v)
+                    .map(Integer)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Integer<T>, E> {
+                match u64::try_from(v) {
+                    Ok(v) => self.visit_u64(v),
+                    Err(_) => Err(E::invalid_value(serde::de::Unexpected::Signed(v), &self)),
+                }
+            }
+        }
+        deserializer.deserialize_u64(V(core::marker::PhantomData))
+    }
+}
+
+/// A caveat's JSON is an object: serde's internally tagged enum would also read an array by
+/// position (`["time", 1496140144]`), and name `CaveatJson` in its messages.
+impl<'de> Deserialize<'de> for Caveat {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::json::object_only::<CaveatJson, D>(deserializer).map(Caveat::from)
+    }
+}
+
 impl From<CaveatJson> for Caveat {
     fn from(json: CaveatJson) -> Caveat {
         match json {
-            CaveatJson::Time { valid_until } => Caveat::Time { valid_until },
+            CaveatJson::Time { valid_until } => Caveat::Time { valid_until: valid_until.0 },
             CaveatJson::Ip { whitelist } => Caveat::Ip { whitelist },
-            CaveatJson::Asn { whitelist } => Caveat::Asn { whitelist },
+            CaveatJson::Asn { whitelist } => {
+                Caveat::Asn { whitelist: NonEmpty(whitelist.0.into_iter().map(|n| n.0).collect()) }
+            }
             CaveatJson::Country { filter, list } => Caveat::Country { filter, list },
             CaveatJson::Region { filter, list } => Caveat::Region { filter, list },
             CaveatJson::Consumer { whitelist } => Caveat::Consumer { whitelist },

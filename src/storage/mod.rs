@@ -29,7 +29,7 @@
 //! [`CHILD_COUNT`]), let the library decide, then [`USE_INVITE`] (0 rows: roll back, the token
 //! is spent) and [`INSERT_MEMBERSHIP`] / [`INSERT_CHILD_LINK`] (0 rows: roll back, already a
 //! member). `examples/sqlite_embedding` does exactly that; `tests/storage.rs` runs every
-//! statement on SQLite and, with `ONEZONE_TEST_POSTGRES` set to a server's URL, on PostgreSQL.
+//! statement on SQLite and, with `ONEZONE_TEST_POSTGRES` set to a database URL, on PostgreSQL.
 
 mod columns;
 mod invite_row;

@@ -9,18 +9,17 @@
 //! decisions also say which facts they need: [`PendingUserJoin::needs`](super::PendingUserJoin::needs)
 //! and [`PendingChildJoin::needs`](super::PendingChildJoin::needs) name the keys to read.
 //!
-//! Which rows each fact comes from, for a server on SQL (tables as in
-//! [`group`](crate::group)'s row functions):
+//! Which statement of the storage contract ([`storage`](crate::storage)) reads each fact:
 //!
-//! | fact | query |
+//! | fact | statement |
 //! |---|---|
-//! | [`GroupAccess::group_exists`] | `SELECT 1 FROM groups WHERE group_id = :group` |
-//! | [`GroupAccess::privileges`] | the recursive query of [`effective_privileges_from_rows`](crate::group::effective_privileges_from_rows), then that function |
-//! | [`Membership::is_member`] | `SELECT 1 FROM group_users WHERE group_id = :group AND user_id = :user` |
-//! | [`Membership::members`] | `SELECT COUNT(*) FROM group_users WHERE group_id = :group` (at most the limit + 1 rows need counting) |
-//! | [`ChildLink::is_child`] | `SELECT 1 FROM group_children WHERE parent_id = :parent AND child_id = :child` |
-//! | [`ChildLink::children`] | `SELECT COUNT(*) FROM group_children WHERE parent_id = :parent` |
-//! | [`ChildLink::shape`] | the recursive query of [`LinkShape::from_rows`], then that function |
+//! | [`GroupAccess::group_exists`] | [`GROUP_EXISTS`](crate::storage::GROUP_EXISTS) |
+//! | [`GroupAccess::privileges`] | [`EFFECTIVE_PRIVILEGES_SQL`](crate::storage::EFFECTIVE_PRIVILEGES_SQL), its rows into [`PrivilegeRows`](crate::storage::PrivilegeRows) |
+//! | [`Membership::is_member`] | [`MEMBERSHIP_EXISTS`](crate::storage::MEMBERSHIP_EXISTS) |
+//! | [`Membership::members`] | [`MEMBER_COUNT`](crate::storage::MEMBER_COUNT), bounded by the cap |
+//! | [`ChildLink::is_child`] | [`CHILD_LINK_EXISTS`](crate::storage::CHILD_LINK_EXISTS) |
+//! | [`ChildLink::children`] | [`CHILD_COUNT`](crate::storage::CHILD_COUNT), bounded by the cap |
+//! | [`ChildLink::shape`] | [`LINK_SHAPE_SQL`](crate::storage::LINK_SHAPE_SQL), its rows into [`LinkShape::from_rows`], after [`Dialect::lock_child_links`](crate::storage::Dialect::lock_child_links) |
 
 use alloc::string::String;
 use core::fmt;

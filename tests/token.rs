@@ -2,12 +2,12 @@
 //! generations, which caveats each token type accepts, and verification in a context.
 
 use onezone_tokens::macaroon::{Encoding, Format, Macaroon, RootKey, Secret};
-use onezone_tokens::token::Consumer;
 use onezone_tokens::token::{
-    Caveat, CaveatContext, CaveatFailure, DerivedSecrets, IdentifierV2, InviteKind, MemorySecrets,
-    Persistence, Subject, TokenCaveat, TokenError, TokenIdentifier, TokenType, UnverifiedToken,
-    Verifier, mint, mint_as,
+    ApiCall, Caveat, CaveatContext, CaveatFailure, CrudOperation, DerivedSecrets, Gri,
+    IdentifierV2, Interface, InviteKind, MemorySecrets, Persistence, Subject, TokenCaveat,
+    TokenError, TokenIdentifier, TokenType, UnverifiedToken, Verifier, mint, mint_as,
 };
+use onezone_tokens::token::{Consumer, ServiceKind};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -380,12 +380,10 @@ fn mint_refuses_what_no_reader_would_accept() {
     let message = mint(&s, "oz", &id, &[ip]).map(|t| t.len()).unwrap_err().to_string();
     assert!(message.contains("token length limit"), "{message}");
 
-    // Caveats the identifier's type refuses: invites and legacy tokens take only the invite ones.
-    for (identifier, token_type) in [
-        ("2/nmd/usr-a/ujg:g:/t", "invite"),
-        ("2/tmp-3/usr-a/gjg:g:/t", "invite"),
-        ("legacyid", "legacy invite"),
-    ] {
+    // Caveats the identifier's type refuses: invites take only the invite ones.
+    for (identifier, token_type) in
+        [("2/nmd/usr-a/ujg:g:/t", "invite"), ("2/tmp-3/usr-a/gjg:g:/t", "invite")]
+    {
         let id = TokenIdentifier::parse(identifier).unwrap();
         let err = mint(&s, "oz", &id, &[time.clone(), Caveat::DataReadonly]).unwrap_err();
         assert_eq!(
@@ -394,6 +392,31 @@ fn mint_refuses_what_no_reader_would_accept() {
             "{identifier}"
         );
     }
+    // A legacy identifier is a named access token (ctool release/20.02.20 `src/auth/tokens.erl`
+    // `from_identifier(1, ..)`): the access-token caveats, `interface` and `api` among them.
+    let id = TokenIdentifier::parse("legacyid").unwrap();
+    let rest = Caveat::parse("interface = rest").unwrap();
+    let api = Caveat::parse("api = ozw/get/user.*.*:*").unwrap();
+    let text = mint(&s, "oz", &id, &[time.clone(), rest, api]).unwrap();
+    let mut secrets = MemorySecrets::new();
+    secrets.insert_legacy("legacyid", Secret::new(&b"s"[..]));
+    let token = UnverifiedToken::parse(&text).unwrap();
+    let ctx = CaveatContext {
+        now: 1,
+        interface: Some(Interface::Rest),
+        api_call: Some(ApiCall {
+            service: ServiceKind::OzWorker,
+            operation: CrudOperation::Get,
+            gri: Gri {
+                entity_type: "user".into(),
+                entity_id: "u1".into(),
+                aspect: "instance".into(),
+                scope: "private".into(),
+            },
+        }),
+        ..CaveatContext::default()
+    };
+    Verifier::new(&secrets).verify(&token, &ctx).unwrap();
     for identifier in ["2/nmd/usr-a/act/t", "2/tmp-1/usr-a/idn/t"] {
         let id = TokenIdentifier::parse(identifier).unwrap();
         let text = mint(&s, "oz", &id, &[time.clone(), Caveat::DataReadonly]).unwrap();

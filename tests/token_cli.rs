@@ -402,6 +402,22 @@ fn mint_refuses_caveats_the_type_refuses_and_tokens_over_the_limits() {
     assert!(message.contains("caveat count limit"), "{message}");
 }
 
+/// Onezone 20.02 reads a legacy (version 1) identifier as a named access token (ctool
+/// release/20.02.20 `src/auth/tokens.erl` `from_identifier(1, ..)`), so an access-token caveat
+/// such as `interface = rest` is minted and verified on one.
+#[test]
+fn a_legacy_identifier_is_a_named_access_token() {
+    let t = mint_with("8HfHARHgklqBkZVI4l6MBTvSSvt98ppp6948s8Q7SOk", &["interface = rest"]);
+    let out =
+        token(&["verify", "--secret", "s", "--now", "999", "--interface", "rest", &t]).json(0);
+    assert_eq!(out["valid"], true, "{out}");
+    assert_eq!(out["caveats"], serde_json::json!(["interface = rest"]), "{out}");
+    let reason =
+        token(&["verify", "--secret", "s", "--now", "999", "--interface", "graphsync", &t])
+            .invalid();
+    assert!(reason.contains("interface"), "{reason}");
+}
+
 /// Mints an Onezone invite token with these caveats under the secret `s`.
 fn mint_with(identifier: &str, caveats: &[&str]) -> String {
     let mut args = vec!["mint", "--secret", "s", "--identifier", identifier];

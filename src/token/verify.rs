@@ -315,18 +315,18 @@ fn earliest_expiry(caveats: &[Caveat]) -> Option<u64> {
         .min()
 }
 
-/// Whether a token of this type (`None`: a legacy identifier) takes only the caveats of invite
-/// tokens, as Onezone checks them.
+/// Whether a token of this type (`None`: a legacy identifier, which Onezone 20.02 reads as a
+/// named access token: ctool `tokens.erl` `from_identifier(1, ..)`) takes only the caveats of
+/// invite tokens, as Onezone checks them.
 fn takes_invite_caveats_only(token_type: Option<&TokenType>) -> bool {
-    !matches!(token_type, Some(TokenType::Access { .. } | TokenType::Identity))
+    matches!(token_type, Some(TokenType::Invite { .. }))
 }
 
 fn type_name(token_type: Option<&TokenType>) -> &'static str {
     match token_type {
         Some(TokenType::Invite { .. }) => "invite",
         Some(TokenType::Identity) => "identity",
-        Some(TokenType::Access { .. }) => "access",
-        _ => "legacy invite",
+        _ => "access",
     }
 }
 
@@ -476,8 +476,8 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
 /// order, serialized as V1 in the escaped text form.
 ///
 /// It never produces a token it would refuse: the caveats must be ones the identifier's type
-/// accepts (invite and legacy tokens take only time, ip, asn, geo.country, geo.region and
-/// consumer), and the token must fit the default parsing [`Limits`] (those of
+/// accepts (invite tokens take only time, ip, asn, geo.country, geo.region and consumer; a
+/// legacy identifier is a named access token), and the token must fit the default parsing [`Limits`] (those of
 /// [`UnverifiedToken::parse`]). See [`mint_within`] for other limits.
 ///
 /// ```

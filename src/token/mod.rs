@@ -146,6 +146,7 @@
 mod caveat;
 mod describe;
 mod identifier;
+mod kind;
 mod secrets;
 mod verify;
 
@@ -159,6 +160,7 @@ pub use identifier::{
     IdPart, IdProblem, IdentifierError, IdentifierV2, InviteKind, Persistence, Subject,
     TokenIdentifier, TokenType,
 };
+pub use kind::TokenKind;
 pub use secrets::{DerivedSecrets, MemorySecrets, TokenSecrets};
 pub use verify::{
     DEFAULT_MAX_TEMPORARY_TTL, TokenCaveat, TokenError, UnverifiedToken, VerifiedToken, Verifier,

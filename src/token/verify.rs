@@ -10,7 +10,8 @@ use crate::macaroon::{self, Encoding, Format, Limit, Limits, Macaroon, Secret};
 use crate::text::Quoted;
 
 use super::caveat::{Caveat, CaveatContext, CaveatError, CaveatFailure};
-use super::identifier::{IdentifierError, Persistence, TokenIdentifier, TokenType};
+use super::identifier::{IdentifierError, Persistence, TokenIdentifier};
+use super::kind::TokenKind;
 use super::secrets::TokenSecrets;
 
 /// Onezone's default maximum lifetime of a temporary token, in seconds (one week).
@@ -50,8 +51,8 @@ pub enum TokenError {
         /// Why it did not parse.
         error: CaveatError,
     },
-    /// A caveat of a kind this type of token may not carry (invite tokens accept only time, ip,
-    /// asn, geo.country, geo.region and consumer).
+    /// A caveat of a kind this type of token may not carry ([`TokenKind::accepts`]: invite
+    /// tokens accept only time, ip, asn, geo.country, geo.region and consumer).
     CaveatNotAllowed {
         /// The caveat as written in the token.
         caveat: String,
@@ -315,21 +316,6 @@ fn earliest_expiry(caveats: &[Caveat]) -> Option<u64> {
         .min()
 }
 
-/// Whether a token of this type (`None`: a legacy identifier, which Onezone 20.02 reads as a
-/// named access token: ctool `tokens.erl` `from_identifier(1, ..)`) takes only the caveats of
-/// invite tokens, as Onezone checks them.
-fn takes_invite_caveats_only(token_type: Option<&TokenType>) -> bool {
-    matches!(token_type, Some(TokenType::Invite { .. }))
-}
-
-fn type_name(token_type: Option<&TokenType>) -> &'static str {
-    match token_type {
-        Some(TokenType::Invite { .. }) => "invite",
-        Some(TokenType::Identity) => "identity",
-        _ => "access",
-    }
-}
-
 /// Checks tokens against a secret store and a request context.
 ///
 /// ```
@@ -387,12 +373,11 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
         token: &UnverifiedToken,
         ctx: &CaveatContext,
     ) -> Result<VerifiedToken, TokenError> {
-        let (secret, generation, token_type, revocable_id) = match &token.identifier {
+        let (secret, generation, revocable_id) = match &token.identifier {
             TokenIdentifier::V2(v2) => match v2.persistence {
                 Persistence::Named => (
                     self.secrets.named_secret(&v2.id).ok_or(TokenError::UnknownToken)?,
                     None,
-                    Some(&v2.token_type),
                     Some(v2.id.as_str()),
                 ),
                 Persistence::Temporary { generation } => {
@@ -400,14 +385,13 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
                         .secrets
                         .temporary_secret(&v2.subject)
                         .ok_or(TokenError::UnknownToken)?;
-                    (secret, Some((generation, current)), Some(&v2.token_type), None)
+                    (secret, Some((generation, current)), None)
                 }
                 #[allow(unreachable_patterns)] // `Persistence` is non-exhaustive
                 _ => return Err(TokenError::UnknownToken),
             },
             TokenIdentifier::Legacy(id) => (
                 self.secrets.legacy_secret(id).ok_or(TokenError::UnknownToken)?,
-                None,
                 None,
                 Some(id.as_str()),
             ),
@@ -430,7 +414,7 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
             return Err(TokenError::Revoked);
         }
 
-        let invite = takes_invite_caveats_only(token_type);
+        let kind = TokenKind::of(&token.identifier);
         let mut caveats = Vec::with_capacity(token.macaroon.caveats().len());
         for raw in token.macaroon.caveats() {
             let text = || String::from_utf8_lossy(raw.id()).into_owned();
@@ -440,10 +424,10 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
                     return Err(TokenError::UnknownCaveat { caveat: text, error });
                 }
             };
-            if invite && !caveat.allowed_in_invite() {
+            if !kind.accepts(caveat.kind(), ctx.identity_only) {
                 return Err(TokenError::CaveatNotAllowed {
                     caveat: text(),
-                    token_type: type_name(token_type),
+                    token_type: kind.name(),
                 });
             }
             caveats.push(caveat);
@@ -475,9 +459,8 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
 /// Mints a token as Onezone does: location = the Onezone domain, the identifier, the caveats in
 /// order, serialized as V1 in the escaped text form.
 ///
-/// It never produces a token it would refuse: the caveats must be ones the identifier's type
-/// accepts (invite tokens take only time, ip, asn, geo.country, geo.region and consumer; a
-/// legacy identifier is a named access token), and the token must fit the default parsing [`Limits`] (those of
+/// It never produces a token it would refuse: the caveats must be ones the identifier's
+/// [`TokenKind`] accepts ([`TokenKind::mints`]; a legacy identifier is a named access token), and the token must fit the default parsing [`Limits`] (those of
 /// [`UnverifiedToken::parse`]). See [`mint_within`] for other limits.
 ///
 /// ```
@@ -541,15 +524,11 @@ pub fn mint_within(
     limits: &Limits,
 ) -> Result<String, TokenError> {
     identifier.validate().map_err(TokenError::Identifier)?;
-    let token_type = match identifier {
-        TokenIdentifier::V2(v2) => Some(&v2.token_type),
-        _ => None,
-    };
-    let refused = |c: &&Caveat| takes_invite_caveats_only(token_type) && !c.allowed_in_invite();
-    if let Some(caveat) = caveats.iter().find(refused) {
+    let kind = TokenKind::of(identifier);
+    if let Some(caveat) = caveats.iter().find(|c| !kind.mints(c.kind())) {
         return Err(TokenError::CaveatNotAllowed {
             caveat: caveat.to_string(),
-            token_type: type_name(token_type),
+            token_type: kind.name(),
         });
     }
     within(Limit::CaveatCount, limits.max_caveats, caveats.len())?;

@@ -455,7 +455,7 @@ proptest! {
     #[test]
     fn issuing_grants_only_on_consistent_facts_that_allow_it(
         group_exists in any::<bool>(),
-        bits in 0u16..0x1000,
+        bits in 0u32..0x2000_0000,
         caller in any::<bool>(),
     ) {
         let privileges = PrivilegeSet::from_bits(bits).unwrap();
@@ -477,7 +477,7 @@ proptest! {
     #[test]
     fn joining_grants_only_on_consistent_facts_that_allow_it(
         group_exists in any::<bool>(),
-        bits in 0u16..0x1000,
+        bits in 0u32..0x2000_0000,
         already_member in any::<bool>(),
     ) {
         let (token, record) = user_invite();

@@ -90,7 +90,7 @@ fn corrupt(what: &str) -> Failure {
 }
 
 fn privileges(bits: i64) -> Result<PrivilegeSet, Failure> {
-    u16::try_from(bits)
+    u32::try_from(bits)
         .ok()
         .and_then(PrivilegeSet::from_bits)
         .ok_or_else(|| corrupt("privilege set"))
@@ -339,7 +339,7 @@ fn insert_new(
     sql: &str,
     a: &str,
     b: &str,
-    bits: u16,
+    bits: u32,
 ) -> Result<bool, Failure> {
     match tx.execute(sql, params![a, b, bits]) {
         Ok(_) => Ok(true),

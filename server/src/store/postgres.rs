@@ -65,7 +65,8 @@ fn depth(max_depth: usize) -> i32 {
 }
 
 fn bits(privileges: PrivilegeSet) -> i32 {
-    i32::from(privileges.bits())
+    // `PrivilegeSet::bits` stays below `1 << 29`: it fits an INTEGER.
+    i32::try_from(privileges.bits()).unwrap_or(i32::MAX)
 }
 
 impl PgStore {

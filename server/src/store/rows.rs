@@ -96,7 +96,7 @@ pub fn user_id(text: String) -> Result<UserId, StoreError> {
 }
 
 pub fn privileges(bits: i64) -> Result<PrivilegeSet, StoreError> {
-    u16::try_from(bits)
+    u32::try_from(bits)
         .ok()
         .and_then(PrivilegeSet::from_bits)
         .ok_or_else(|| corrupt("privilege set"))

@@ -425,7 +425,15 @@ impl TokenSecrets for OneSecret {
 }
 
 fn invalid(error: &TokenError) -> Outcome {
-    Outcome::Print(json!({ "valid": false, "reason": error.to_string() }).to_string(), 1)
+    // The library says only "not valid" to clients; here the secret was given on the command
+    // line, so the reason is the signature.
+    let reason = match error {
+        TokenError::InvalidSignature => {
+            "the token is not valid: its signature does not match the secret".to_owned()
+        }
+        other => other.to_string(),
+    };
+    Outcome::Print(json!({ "valid": false, "reason": reason, "code": error.code() }).to_string(), 1)
 }
 
 fn context(args: &Args) -> Result<CaveatContext, UsageError> {

@@ -23,6 +23,7 @@ mod directory;
 mod error;
 mod index;
 mod model;
+mod onezone_error;
 mod privilege;
 mod rows;
 mod vocabulary;
@@ -32,6 +33,7 @@ pub use error::DirectoryError;
 pub use model::{
     Group, GroupId, GroupType, IdError, IdKind, MAX_ID_LEN, MAX_NAME_LEN, UnknownGroupType, UserId,
 };
+pub(crate) use onezone_error::relation_already_exists;
 pub use privilege::{
     Operation, Privilege, PrivilegeChange, PrivilegeIter, PrivilegeSet, UnknownPrivilege,
 };

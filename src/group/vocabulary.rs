@@ -5,7 +5,6 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use super::privilege::{Privilege, PrivilegeSet, UnknownPrivilege};
-use crate::token::InviteKind;
 
 /// Which Onezone version's group privilege names a set is read or written in.
 ///
@@ -174,18 +173,21 @@ impl Vocabulary {
         self.privileges()
     }
 
-    /// The privilege an issuer needs in the target group to invite with a token of this kind:
-    /// `group_invite_user` / `group_add_user` for [`InviteKind::UserJoinGroup`],
-    /// `group_invite_group` / `group_add_child` for [`InviteKind::GroupJoinGroup`]; `None` for
-    /// invitations into anything but a group.
-    pub const fn to_invite(self, kind: InviteKind) -> Option<Privilege> {
-        let old = matches!(self, Vocabulary::Onezone1706);
-        match kind {
-            InviteKind::UserJoinGroup if old => Some(Privilege::GroupInviteUser),
-            InviteKind::UserJoinGroup => Some(Privilege::GroupAddUser),
-            InviteKind::GroupJoinGroup if old => Some(Privilege::GroupInviteGroup),
-            InviteKind::GroupJoinGroup => Some(Privilege::GroupAddChild),
-            _ => None,
+    /// The privilege needed in a group to invite a user into it (a `ujg` token):
+    /// `group_invite_user` in 17.06, `group_add_user` since 20.02.
+    pub const fn to_invite_user(self) -> Privilege {
+        match self {
+            Vocabulary::Onezone1706 => Privilege::GroupInviteUser,
+            _ => Privilege::GroupAddUser,
+        }
+    }
+
+    /// The privilege needed in a group to invite a child group into it (a `gjg` token):
+    /// `group_invite_group` in 17.06, `group_add_child` since 20.02.
+    pub const fn to_invite_group(self) -> Privilege {
+        match self {
+            Vocabulary::Onezone1706 => Privilege::GroupInviteGroup,
+            _ => Privilege::GroupAddChild,
         }
     }
 
@@ -556,20 +558,20 @@ mod tests {
     /// `group_logic_plugin.erl`: `group_add_user`, `group_add_child`, `group_add_parent`).
     #[test]
     fn invite_authorization_under_either_vocabulary() {
-        use InviteKind::{GroupJoinGroup, UserJoinGroup, UserJoinSpace};
-        assert_eq!(V1706.to_invite(UserJoinGroup), Some(P::GroupInviteUser));
-        assert_eq!(V2002.to_invite(UserJoinGroup), Some(P::GroupAddUser));
-        assert_eq!(V1706.to_invite(GroupJoinGroup), Some(P::GroupInviteGroup));
-        assert_eq!(V2102.to_invite(GroupJoinGroup), Some(P::GroupAddChild));
-        assert_eq!(V2002.to_invite(UserJoinSpace), None);
+        assert_eq!(V1706.to_invite_user(), P::GroupInviteUser);
+        assert_eq!(V2002.to_invite_user(), P::GroupAddUser);
+        assert_eq!(V1706.to_invite_group(), P::GroupInviteGroup);
+        assert_eq!(V2102.to_invite_group(), P::GroupAddChild);
         assert_eq!(V1706.to_join_parent(), P::GroupJoinGroup);
         assert_eq!(V2002.to_join_parent(), P::GroupAddParent);
-        for kind in [UserJoinGroup, GroupJoinGroup] {
+        let to_invite: [fn(Vocabulary) -> Privilege; 2] =
+            [Vocabulary::to_invite_user, Vocabulary::to_invite_group];
+        for needed in to_invite {
             for held in Vocabulary::ALL {
                 for asked in Vocabulary::ALL {
-                    let holder = PrivilegeSet::only(held.to_invite(kind).unwrap());
-                    assert!(holder.allows(asked.to_invite(kind).unwrap()), "{held} {asked}");
-                    assert!(!PrivilegeSet::member().allows(asked.to_invite(kind).unwrap()));
+                    let holder = PrivilegeSet::only(needed(held));
+                    assert!(holder.allows(needed(asked)), "{held} {asked}");
+                    assert!(!PrivilegeSet::member().allows(needed(asked)));
                 }
             }
         }

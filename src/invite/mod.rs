@@ -32,6 +32,7 @@ pub mod in_memory;
 mod issue;
 mod join;
 mod manage;
+mod onezone_error;
 mod record;
 
 pub use api::{ErrorBody, GroupInviteToken, GroupInviteTokenRequest, JoinRequest, UsageLimit};

@@ -147,6 +147,7 @@ mod caveat;
 mod describe;
 mod identifier;
 mod kind;
+mod onezone_error;
 mod secrets;
 mod verify;
 

@@ -91,9 +91,9 @@ impl fmt::Display for TokenError {
         match self {
             TokenError::Malformed(e) => write!(f, "the token cannot be read: {e}"),
             TokenError::Identifier(e) => write!(f, "the token identifier is not valid: {e}"),
-            TokenError::UnknownToken => f.write_str("the token is not valid: it is unknown"),
-            TokenError::InvalidSignature => {
-                f.write_str("the token is not valid: its signature does not match")
+            // One message for both: a client must not learn which token ids exist.
+            TokenError::UnknownToken | TokenError::InvalidSignature => {
+                f.write_str("the token is not valid")
             }
             TokenError::ThirdPartyCaveat => {
                 f.write_str("the token carries a third-party caveat, which is not supported")

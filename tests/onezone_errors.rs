@@ -451,3 +451,34 @@ fn refused_credentials_are_unauthorized_with_the_token_error() {
         },
     );
 }
+
+/// ctool release/20.02.20 `test/auth/tokens_tests.erl`, as vectors: `unknown_caveat_test` (a
+/// legacy identifier `id123` under `secrettt123` with the caveat `grant = everything` is
+/// `tokenCaveatUnknown` naming it), `bad_token_test` (`rubbish-123` is `badToken`) and
+/// `check_verification_result` (a wrong secret is `tokenInvalid`).
+#[test]
+fn ctool_tokens_tests_vectors() {
+    use onezone_tokens::macaroon::{Encoding, Format, Macaroon, RootKey, Secret};
+    use onezone_tokens::token::{CaveatContext, MemorySecrets, UnverifiedToken, Verifier};
+
+    let key = RootKey::derive(b"secrettt123");
+    let mut m = Macaroon::new(&key, &b"id123"[..]).with_location(&b"onezone.example.com"[..]);
+    m.add_first_party_caveat(&b"grant = everything"[..]);
+    let token =
+        UnverifiedToken::parse(&m.serialize(Format::V1, Encoding::Escaped).unwrap()).unwrap();
+    let mut secrets = MemorySecrets::new();
+    secrets.insert_legacy("id123", Secret::new(&b"secrettt123"[..]));
+    let err =
+        Verifier::new(&secrets).verify(&token, &CaveatContext::at(1_600_000_000)).unwrap_err();
+    let onezone = err.onezone_error();
+    assert_eq!(onezone.id(), "tokenCaveatUnknown");
+    assert_eq!(onezone.details(), Some(&json!({"caveat": "grant = everything"})));
+
+    let err = UnverifiedToken::parse("rubbish-123").unwrap_err();
+    assert_eq!(err.code(), "badToken");
+
+    let mut wrong = MemorySecrets::new();
+    wrong.insert_legacy("id123", Secret::new(&b"bad-secret"[..]));
+    let err = Verifier::new(&wrong).verify(&token, &CaveatContext::at(1_600_000_000)).unwrap_err();
+    assert_eq!(err.code(), "tokenInvalid");
+}

@@ -47,7 +47,14 @@ fn every_example_answers_help_and_the_generator_writes_nothing() {
     names.sort();
     assert_eq!(
         names,
-        ["gen_vectors", "macaroon_basics", "quickstart", "sqlite_embedding", "token"],
+        [
+            "authenticate",
+            "gen_vectors",
+            "macaroon_basics",
+            "quickstart",
+            "sqlite_embedding",
+            "token"
+        ],
         "a new example must answer --help too"
     );
     let before = generated_written_at();

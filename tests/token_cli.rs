@@ -418,6 +418,20 @@ fn a_legacy_identifier_is_a_named_access_token() {
     assert!(reason.contains("interface"), "{reason}");
 }
 
+/// `--api` names the request's operation, so a token with an `api` caveat can pass `verify`.
+#[test]
+fn verify_takes_the_api_operation() {
+    let t = mint_with("2/nmd/usr-alice/act/t1", &["api = ozw/create/group.*.*:*"]);
+    let with = |api: &str| token(&["verify", "--secret", "s", "--now", "999", "--api", api, &t]);
+    assert_eq!(with("ozw/create/group.g1.users:private").json(0)["valid"], true);
+    let out = with("ozw/delete/group.g1.instance:private").json(1);
+    assert_eq!(out["code"], "tokenCaveatUnverified", "{out}");
+    let reason = token(&["verify", "--secret", "s", "--now", "999", &t]).invalid();
+    assert!(reason.contains("API operation"), "{reason}");
+    let message = with("ozw/create/group.*.*:*").usage_error().to_owned();
+    assert!(message.contains("--api"), "{message}");
+}
+
 /// Mints an Onezone invite token with these caveats under the secret `s`.
 fn mint_with(identifier: &str, caveats: &[&str]) -> String {
     let mut args = vec!["mint", "--secret", "s", "--identifier", identifier];

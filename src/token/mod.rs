@@ -143,6 +143,7 @@
 //! default. Failures print in words a person understands, in the style of Onezone's own
 //! `unverified ... caveat: ...` messages.
 
+mod authenticate;
 mod caveat;
 mod describe;
 mod identifier;
@@ -151,6 +152,7 @@ mod onezone_error;
 mod secrets;
 mod verify;
 
+pub use authenticate::{AuthError, Authenticated, Authenticator, CredentialHeaders};
 pub use caveat::{
     ApiCall, ApiMatchspec, Caveat, CaveatContext, CaveatError, CaveatFailure, CaveatKind, Consumer,
     ConsumerKind, CountryCode, CrudOperation, DataPath, GeoRegion, Gri, GriPattern, Interface,

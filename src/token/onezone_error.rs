@@ -44,6 +44,7 @@ impl TokenError {
         match self {
             TokenError::Malformed(_) | TokenError::Identifier(_) => "badToken",
             TokenError::Revoked => "tokenRevoked",
+            TokenError::SubjectInvalid => "tokenSubjectInvalid",
             TokenError::UnknownCaveat { .. } => "tokenCaveatUnknown",
             TokenError::CaveatNotAllowed { .. } | TokenError::CaveatFailed { .. } => {
                 "tokenCaveatUnverified"
@@ -70,6 +71,11 @@ impl TokenError {
                 OnezoneError::new(id, 400, "Provided token could not be understood by the server.")
             }
             TokenError::Revoked => OnezoneError::new(id, 400, "Provided token has been revoked."),
+            TokenError::SubjectInvalid => OnezoneError::new(
+                id,
+                400,
+                "The token subject is invalid (does not exist or is different than expected).",
+            ),
             TokenError::UnknownCaveat { caveat, .. } => {
                 OnezoneError::new(id, 400, format!("Unknown caveat - '{caveat}'."))
                     .with_details(json!({ "caveat": caveat }))

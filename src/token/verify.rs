@@ -37,6 +37,10 @@ pub enum TokenError {
     ThirdPartyCaveat,
     /// The token was revoked (named: on the revocation list; temporary: an older generation).
     Revoked,
+    /// A named token's identifier names another subject than the one stored with its record
+    /// ([`TokenSecrets::named_subject`]), or no subject is stored for a legacy token that must
+    /// have one: Onezone's `tokenSubjectInvalid`.
+    SubjectInvalid,
     /// A temporary token claims a generation newer than the subject's current one.
     FutureGeneration {
         /// The generation in the token.
@@ -99,6 +103,9 @@ impl fmt::Display for TokenError {
                 f.write_str("the token carries a third-party caveat, which is not supported")
             }
             TokenError::Revoked => f.write_str("the token has been revoked"),
+            TokenError::SubjectInvalid => f.write_str(
+                "the token's subject is invalid (does not exist or is different than expected)",
+            ),
             TokenError::FutureGeneration { token, current } => write!(
                 f,
                 "the token is not valid: its generation {token} is newer than the current {current}"
@@ -399,9 +406,9 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
             _ => return Err(TokenError::UnknownToken),
         };
 
-        // Authenticate first: everything below may be reported to the caller.
-        token.macaroon.verify_signature(&secret.derive_key())?;
-
+        // A temporary token of another generation was signed with another secret: compare the
+        // generations first, so that a rotated one reads as revoked (as oz-worker 20.02.20
+        // `token_auth.erl` `verify_token/2` answers), not as a bad signature.
         if let Some((claimed, current)) = generation {
             if claimed < current {
                 return Err(TokenError::Revoked);
@@ -410,8 +417,18 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
                 return Err(TokenError::FutureGeneration { token: claimed, current });
             }
         }
+
+        // Authenticate first: everything below may be reported to the caller.
+        token.macaroon.verify_signature(&secret.derive_key())?;
         if revocable_id.is_some_and(|id| self.secrets.is_revoked(id)) {
             return Err(TokenError::Revoked);
+        }
+        // The subject stored with a named token's record must be the one its identifier names.
+        if let TokenIdentifier::V2(v2) = &token.identifier
+            && v2.persistence == Persistence::Named
+            && self.secrets.named_subject(&v2.id).is_some_and(|stored| stored != v2.subject)
+        {
+            return Err(TokenError::SubjectInvalid);
         }
 
         let kind = TokenKind::of(&token.identifier);

@@ -208,8 +208,13 @@ fn temporary_tokens_follow_generations_and_the_ttl() {
         v.verify(&tok(4, &fine), &ctx(now)),
         Err(TokenError::FutureGeneration { token: 4, current: 3 })
     );
+    // `mint` refuses a temporary token without a time caveat; another minter may not.
+    assert_eq!(mint(&secret("alice-tmp"), "oz", &id(3), &[]), Err(TokenError::TimeCaveatRequired));
+    let bare = Macaroon::new(&RootKey::derive(b"alice-tmp"), id(3).to_string().into_bytes())
+        .serialize(Format::V1, Encoding::Escaped)
+        .unwrap();
     assert_eq!(
-        v.verify(&tok(3, &[]), &ctx(now)),
+        v.verify(&UnverifiedToken::parse(&bare).unwrap(), &ctx(now)),
         Err(TokenError::TemporaryLifetime { max_valid_until: now + week, valid_until: None })
     );
     let too_long = [Caveat::Time { valid_until: now + week + 1 }];

@@ -147,6 +147,7 @@ mod authenticate;
 mod caveat;
 mod describe;
 mod identifier;
+mod issue;
 mod kind;
 mod onezone_error;
 mod secrets;
@@ -163,6 +164,7 @@ pub use identifier::{
     IdPart, IdProblem, IdentifierError, IdentifierV2, InviteKind, Persistence, Subject,
     TokenIdentifier, TokenType,
 };
+pub use issue::{IssueError, IssuedToken, issue_named_token, issue_temporary_token};
 pub use kind::TokenKind;
 pub use secrets::{DerivedSecrets, MemorySecrets, TokenSecrets};
 pub use verify::{

@@ -51,6 +51,7 @@ impl TokenError {
             }
             TokenError::ExceedsLimit { limit: Limit::TokenLength, .. } => "tokenTooLarge",
             TokenError::ExceedsLimit { .. } => "badToken",
+            TokenError::TimeCaveatRequired => "tokenTimeCaveatRequired",
             // A temporary token outliving the maximum lifetime: Onezone never issues one.
             TokenError::UnknownToken
             | TokenError::InvalidSignature
@@ -95,6 +96,10 @@ impl TokenError {
             .with_details(json!({ "limit": max })),
             TokenError::ExceedsLimit { .. } => {
                 OnezoneError::new(id, 400, "Provided token could not be understood by the server.")
+            }
+            // Minting knows no maximum lifetime: `IssueError` says it, with `maxTtl`.
+            TokenError::TimeCaveatRequired => {
+                OnezoneError::new(id, 400, "You must specify a time caveat.")
             }
             TokenError::UnknownToken
             | TokenError::InvalidSignature

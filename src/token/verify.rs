@@ -70,6 +70,10 @@ pub enum TokenError {
         /// The token's earliest expiry, if it has one.
         valid_until: Option<u64>,
     },
+    /// A temporary token to be minted has no time caveat, so every verifier would refuse it
+    /// ([`TokenError::TemporaryLifetime`]); [`issue_temporary_token`](super::issue_temporary_token)
+    /// also checks the lifetime.
+    TimeCaveatRequired,
     /// The token to be minted would exceed the parsing [`Limits`] (by default, those of
     /// [`UnverifiedToken::parse`]), so no reader would accept it: too many caveats, one field too
     /// long, or too long a text.
@@ -126,6 +130,9 @@ impl fmt::Display for TokenError {
                 f,
                 "the temporary token lives too long: it expires at {v}, the maximum is {max_valid_until}"
             ),
+            TokenError::TimeCaveatRequired => {
+                f.write_str("a temporary token must carry a time caveat")
+            }
             TokenError::ExceedsLimit { limit, max, found } => {
                 let (name, unit) = match limit {
                     Limit::CaveatCount => ("caveat count", "caveats"),
@@ -541,6 +548,12 @@ pub fn mint_within(
     limits: &Limits,
 ) -> Result<String, TokenError> {
     identifier.validate().map_err(TokenError::Identifier)?;
+    if let TokenIdentifier::V2(v2) = identifier
+        && matches!(v2.persistence, Persistence::Temporary { .. })
+        && !caveats.iter().any(|c| matches!(c, Caveat::Time { .. }))
+    {
+        return Err(TokenError::TimeCaveatRequired);
+    }
     let kind = TokenKind::of(identifier);
     if let Some(caveat) = caveats.iter().find(|c| !kind.mints(c.kind())) {
         return Err(TokenError::CaveatNotAllowed {

@@ -206,3 +206,46 @@ fn bad_tokens_are_unauthorized() {
     );
     assert_eq!(error_response(&unknown, ErrorShape::Onezone1706).0, 401);
 }
+
+/// The consumer proves itself with an identity token in `X-Onedata-Consumer-Token`; its subject
+/// satisfies the access token's `consumer` caveat. A user's access token proves no identity;
+/// a Oneprovider's still does (oz-worker 20.02.20 `token_auth.erl` `verify_identity_token`).
+#[test]
+fn consumer_tokens_prove_the_consumer() {
+    let mut secrets = MemorySecrets::new();
+    for id in ["t1", "bob-idn", "bob-act", "p1-act"] {
+        secrets.insert_named(id, secret(id));
+    }
+    let access = token("2/nmd/usr-alice/act/t1", "t1", &["consumer = usr-bob|prv-p1"]);
+    let ctx = rest("ozw/get/user.alice.instance:private");
+    let authenticator = Authenticator::new(&secrets);
+    let decide = |consumer_token: Option<&str>| {
+        let mut headers = vec![("X-Auth-Token", access.as_str())];
+        headers.extend(consumer_token.map(|t| ("X-Onedata-Consumer-Token", t)));
+        let headers = CredentialHeaders::from_headers(headers);
+        let consumer = authenticator.consumer(&headers, &ctx)?;
+        let ctx = CaveatContext { consumer, ..ctx.clone() };
+        authenticator.authenticate(&headers, &ctx).map(|a| a.map(|a| a.subject))
+    };
+    // Without a consumer token the caveat cannot hold.
+    assert_eq!(decide(None).unwrap_err().auth_error().id(), "tokenCaveatUnverified");
+    let bob_identity = token("2/nmd/usr-bob/idn/bob-idn", "bob-idn", &["interface = rest"]);
+    assert_eq!(decide(Some(&bob_identity)), Ok(Some(alice())));
+    let provider = token("2/nmd/prv-p1/act/p1-act", "p1-act", &[]);
+    assert_eq!(decide(Some(&provider)), Ok(Some(alice())));
+    let bob_access = token("2/nmd/usr-bob/act/bob-act", "bob-act", &[]);
+    let err = decide(Some(&bob_access)).unwrap_err();
+    let (status, body) = error_response(&err, ErrorShape::Onezone2002);
+    assert_eq!(status, 401);
+    let auth_error = &body["error"]["details"]["authError"];
+    assert_eq!(auth_error["id"], "badConsumerToken");
+    assert_eq!(auth_error["details"]["tokenError"]["id"], "notAnIdentityToken");
+    assert_eq!(
+        auth_error["details"]["tokenError"]["details"]["received"],
+        json!({"accessToken": {}})
+    );
+    // A forged consumer token: `badConsumerToken` with `tokenInvalid`.
+    let forged = token("2/nmd/usr-bob/idn/bob-idn", "not bob's secret", &[]);
+    let err = decide(Some(&forged)).unwrap_err();
+    assert_eq!(err.auth_error().details().unwrap()["tokenError"]["id"], "tokenInvalid");
+}

@@ -8,7 +8,7 @@ use core::fmt;
 
 use serde_json::{Value, json};
 
-use super::caveat::CaveatContext;
+use super::caveat::{CaveatContext, Consumer, ConsumerKind};
 use super::identifier::{Subject, TokenIdentifier, TokenType};
 use super::kind::TokenKind;
 use super::secrets::TokenSecrets;
@@ -100,6 +100,16 @@ pub enum AuthError {
     /// The access token is bound to a session (`act:<sessionId>`), which a REST request does
     /// not present (`tokenSessionInvalid`; ctool `tokens.erl` `examine_session_id`).
     SessionInvalid,
+    /// A token offered as proof of identity (a consumer token) is not an identity token
+    /// (`notAnIdentityToken`). Oneproviders' access tokens are still taken (oz-worker 20.02.20
+    /// `token_auth.erl` `verify_identity_token`), users' are not.
+    NotAnIdentityToken {
+        /// The token's type (boxed to keep the error small).
+        received: Box<TokenType>,
+    },
+    /// The consumer token (`X-Onedata-Consumer-Token`) does not prove an identity
+    /// (`badConsumerToken`, with why as `tokenError`).
+    BadConsumerToken(Box<AuthError>),
 }
 
 impl fmt::Display for AuthError {
@@ -112,6 +122,10 @@ impl fmt::Display for AuthError {
             AuthError::SessionInvalid => {
                 f.write_str("this token is bound to a session the request does not present")
             }
+            AuthError::NotAnIdentityToken { received } => {
+                write!(f, "expected an identity token, but received an {}", printable(received))
+            }
+            AuthError::BadConsumerToken(e) => write!(f, "the consumer token is not valid: {e}"),
         }
     }
 }
@@ -191,6 +205,18 @@ impl AuthError {
                 "This token is bound to a session different than presented by the client or no \
                  longer existent.",
             ),
+            AuthError::NotAnIdentityToken { received } => OnezoneError::new(
+                "notAnIdentityToken",
+                400,
+                format!("Expected an identity token, but received a(n) {}.", printable(received)),
+            )
+            .with_details(json!({ "received": received.onezone_json() })),
+            AuthError::BadConsumerToken(e) => OnezoneError::new(
+                "badConsumerToken",
+                400,
+                "Provided consumer token is not valid (see details).",
+            )
+            .with_details(json!({ "tokenError": e.auth_error().to_json() })),
         }
     }
 
@@ -327,5 +353,63 @@ impl<'s, S: TokenSecrets + ?Sized> Authenticator<'s, S> {
                 .ok_or(AuthError::Token(TokenError::SubjectInvalid))?,
         };
         Ok(Some(Authenticated { subject, token: verified }))
+    }
+
+    /// Who an identity token proves to be (oz-worker 20.02.20 `token_auth.erl`
+    /// `verify_identity_token`): an identity token, or a Oneprovider's access token, verified
+    /// as proof of identity only ([`CaveatContext::identity_only`]: an access token then takes
+    /// `authorization = none` and the identity caveats).
+    ///
+    /// # Errors
+    /// [`AuthError::NotAnIdentityToken`] for other tokens (a user's access token among them),
+    /// else why the token does not verify.
+    pub fn verify_identity(&self, token: &str, ctx: &CaveatContext) -> Result<Subject, AuthError> {
+        let token = UnverifiedToken::parse(token)?;
+        let not_identity =
+            |t: &TokenType| AuthError::NotAnIdentityToken { received: Box::new(t.clone()) };
+        let v2 = match token.identifier() {
+            TokenIdentifier::V2(v2) => v2,
+            // A legacy identifier is a user's or a provider's access token; its subject is stored.
+            _ => return Err(not_identity(&TokenType::Access { session: None })),
+        };
+        match (&v2.token_type, &v2.subject) {
+            (TokenType::Identity, _)
+            | (TokenType::Access { session: None }, Subject::Provider(_)) => {}
+            (other, _) => return Err(not_identity(other)),
+        }
+        let ctx = CaveatContext { identity_only: true, ..ctx.clone() };
+        let verified = Verifier::new(self.secrets)
+            .with_max_temporary_ttl(self.max_temporary_ttl)
+            .verify(&token, &ctx)?;
+        match verified.identifier() {
+            TokenIdentifier::V2(v2) => Ok(v2.subject.clone()),
+            _ => Err(AuthError::Token(TokenError::SubjectInvalid)),
+        }
+    }
+
+    /// The consumer a request proves with its `X-Onedata-Consumer-Token` (an identity token),
+    /// for the `consumer` caveats of its access token: `Ok(None)` without that header.
+    /// Put it in the context's [`consumer`](CaveatContext::consumer) before
+    /// [`authenticate`](Authenticator::authenticate).
+    ///
+    /// # Errors
+    /// [`AuthError::BadConsumerToken`] with why.
+    pub fn consumer(
+        &self,
+        headers: &CredentialHeaders<'_>,
+        ctx: &CaveatContext,
+    ) -> Result<Option<Consumer>, AuthError> {
+        let Some(text) = headers.consumer_token else {
+            return Ok(None);
+        };
+        let bad = |e: AuthError| AuthError::BadConsumerToken(Box::new(e));
+        let subject = self.verify_identity(text, ctx).map_err(bad)?;
+        let consumer = match &subject {
+            Subject::User(id) => Consumer::new(ConsumerKind::User, id.as_str()),
+            Subject::Group(id) => Consumer::new(ConsumerKind::Group, id.as_str()),
+            Subject::Provider(id) => Consumer::new(ConsumerKind::Provider, id.as_str()),
+            _ => return Err(bad(AuthError::Token(TokenError::SubjectInvalid))),
+        };
+        consumer.map(Some).map_err(|_| bad(AuthError::Token(TokenError::SubjectInvalid)))
     }
 }

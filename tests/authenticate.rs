@@ -249,3 +249,32 @@ fn consumer_tokens_prove_the_consumer() {
     let err = decide(Some(&forged)).unwrap_err();
     assert_eq!(err.auth_error().details().unwrap()["tokenError"]["id"], "tokenInvalid");
 }
+
+/// The serving service: `ozw-onezone` unless a Oneprovider's identity token in
+/// `X-Onedata-Service-Token` says `opw-<id>`; a user's token there is `badServiceToken`.
+#[test]
+fn service_tokens_name_the_service() {
+    let mut secrets = MemorySecrets::new();
+    for id in ["t1", "p1-idn", "bob-idn"] {
+        secrets.insert_named(id, secret(id));
+    }
+    let access = token("2/nmd/usr-alice/act/t1", "t1", &["service = opw-p1"]);
+    let ctx = rest("ozw/get/user.alice.instance:private");
+    let authenticator = Authenticator::new(&secrets);
+    let decide = |service_token: Option<&str>| {
+        let mut headers = vec![("X-Auth-Token", access.as_str())];
+        headers.extend(service_token.map(|t| ("X-Onedata-Service-Token", t)));
+        let headers = CredentialHeaders::from_headers(headers);
+        let service = authenticator.service(&headers, &ctx)?;
+        let ctx = CaveatContext { service: Some(service), ..ctx.clone() };
+        authenticator.authenticate(&headers, &ctx).map(|a| a.map(|a| a.subject))
+    };
+    let err = decide(None).unwrap_err();
+    assert_eq!(err.auth_error().id(), "tokenCaveatUnverified", "ozw-onezone is not opw-p1");
+    let provider = token("2/nmd/prv-p1/idn/p1-idn", "p1-idn", &[]);
+    assert_eq!(decide(Some(&provider)), Ok(Some(alice())));
+    let bob = token("2/nmd/usr-bob/idn/bob-idn", "bob-idn", &[]);
+    let err = decide(Some(&bob)).unwrap_err();
+    assert_eq!(err.auth_error().id(), "badServiceToken");
+    assert_eq!(err.auth_error().details().unwrap()["tokenError"]["id"], "tokenInvalid");
+}

@@ -8,7 +8,7 @@ use core::fmt;
 
 use serde_json::{Value, json};
 
-use super::caveat::{CaveatContext, Consumer, ConsumerKind};
+use super::caveat::{CaveatContext, Consumer, ConsumerKind, Service, ServiceKind};
 use super::identifier::{Subject, TokenIdentifier, TokenType};
 use super::kind::TokenKind;
 use super::secrets::TokenSecrets;
@@ -110,6 +110,9 @@ pub enum AuthError {
     /// The consumer token (`X-Onedata-Consumer-Token`) does not prove an identity
     /// (`badConsumerToken`, with why as `tokenError`).
     BadConsumerToken(Box<AuthError>),
+    /// The service token (`X-Onedata-Service-Token`) does not prove a Oneprovider
+    /// (`badServiceToken`, with why as `tokenError`).
+    BadServiceToken(Box<AuthError>),
 }
 
 impl fmt::Display for AuthError {
@@ -126,6 +129,7 @@ impl fmt::Display for AuthError {
                 write!(f, "expected an identity token, but received an {}", printable(received))
             }
             AuthError::BadConsumerToken(e) => write!(f, "the consumer token is not valid: {e}"),
+            AuthError::BadServiceToken(e) => write!(f, "the service token is not valid: {e}"),
         }
     }
 }
@@ -215,6 +219,12 @@ impl AuthError {
                 "badConsumerToken",
                 400,
                 "Provided consumer token is not valid (see details).",
+            )
+            .with_details(json!({ "tokenError": e.auth_error().to_json() })),
+            AuthError::BadServiceToken(e) => OnezoneError::new(
+                "badServiceToken",
+                400,
+                "Provided service token is not valid (see details).",
             )
             .with_details(json!({ "tokenError": e.auth_error().to_json() })),
         }
@@ -411,5 +421,31 @@ impl<'s, S: TokenSecrets + ?Sized> Authenticator<'s, S> {
             _ => return Err(bad(AuthError::Token(TokenError::SubjectInvalid))),
         };
         consumer.map(Some).map_err(|_| bad(AuthError::Token(TokenError::SubjectInvalid)))
+    }
+
+    /// The service serving a request, as its `X-Onedata-Service-Token` proves it: a
+    /// Oneprovider's identity token gives `opw-<provider id>` (oz-worker 20.02.20
+    /// `token_auth.erl` `verify_service_token`); without that header, `ozw-onezone`
+    /// ([`Service::onezone_worker`]). Put it in the context's
+    /// [`service`](CaveatContext::service) before [`authenticate`](Authenticator::authenticate).
+    ///
+    /// # Errors
+    /// [`AuthError::BadServiceToken`] with why (`tokenInvalid` for a token of a user).
+    pub fn service(
+        &self,
+        headers: &CredentialHeaders<'_>,
+        ctx: &CaveatContext,
+    ) -> Result<Service, AuthError> {
+        let Some(text) = headers.service_token else {
+            return Ok(Service::onezone_worker());
+        };
+        let bad = |e: AuthError| AuthError::BadServiceToken(Box::new(e));
+        let invalid = || bad(AuthError::Token(TokenError::InvalidSignature));
+        match self.verify_identity(text, ctx).map_err(bad)? {
+            Subject::Provider(id) => {
+                Service::new(ServiceKind::OpWorker, id.as_str()).map_err(|_| invalid())
+            }
+            _ => Err(invalid()),
+        }
     }
 }

@@ -372,8 +372,10 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
         self
     }
 
-    /// Verifies a token: the secret named by its identifier, the signature (constant time),
-    /// revocation, which caveats its type allows, and every caveat in `ctx`.
+    /// Verifies a token: the secret named by its identifier, a temporary token's generation,
+    /// the signature (constant time), revocation, a named token's stored subject
+    /// ([`TokenSecrets::named_subject`]), which caveats its [`TokenKind`] allows, and every
+    /// caveat in `ctx`.
     ///
     /// Onezone tokens never carry third-party caveats: an authentic token with one is refused with
     /// [`TokenError::ThirdPartyCaveat`] (no discharge is taken here; the engine's
@@ -484,8 +486,9 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
 /// order, serialized as V1 in the escaped text form.
 ///
 /// It never produces a token it would refuse: the caveats must be ones the identifier's
-/// [`TokenKind`] accepts ([`TokenKind::mints`]; a legacy identifier is a named access token), and the token must fit the default parsing [`Limits`] (those of
-/// [`UnverifiedToken::parse`]). See [`mint_within`] for other limits.
+/// [`TokenKind`] accepts ([`TokenKind::mints`]; a legacy identifier is a named access token), a
+/// temporary token needs a time caveat, and the token must fit the default parsing [`Limits`]
+/// (those of [`UnverifiedToken::parse`]). See [`mint_within`] for other limits.
 ///
 /// ```
 /// use onezone_tokens::macaroon::Secret;
@@ -505,9 +508,10 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
 ///
 /// # Errors
 /// [`TokenError::Identifier`] if the identifier would not parse back;
-/// [`TokenError::CaveatNotAllowed`] for a caveat its type refuses; [`TokenError::ExceedsLimit`]
-/// if the token would not fit the limits; [`TokenError::Malformed`] if a field does not fit the
-/// format.
+/// [`TokenError::CaveatNotAllowed`] for a caveat its type refuses;
+/// [`TokenError::TimeCaveatRequired`] for a temporary token without a time caveat;
+/// [`TokenError::ExceedsLimit`] if the token would not fit the limits; [`TokenError::Malformed`]
+/// if a field does not fit the format.
 pub fn mint(
     secret: &Secret,
     domain: &str,

@@ -482,3 +482,26 @@ fn ctool_tokens_tests_vectors() {
     let err = Verifier::new(&wrong).verify(&token, &CaveatContext::at(1_600_000_000)).unwrap_err();
     assert_eq!(err.code(), "tokenInvalid");
 }
+
+/// ctool `tokens_tests.erl` `sanitize_caveats_test`, its JSON caveats as data
+/// (`tests/vectors/ctool_caveats_json.json`): every `?OK` one reads (and writes back the same
+/// JSON), every `?BAD` one is refused.
+#[test]
+fn ctool_caveat_json_vectors() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/ctool_caveats_json.json");
+    let vectors: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let ok = vectors["ok"].as_array().unwrap();
+    let bad = vectors["bad"].as_array().unwrap();
+    assert_eq!((ok.len(), bad.len()), (14, 49));
+    for json in ok {
+        let caveat: Caveat = serde_json::from_value(json.clone())
+            .unwrap_or_else(|e| panic!("{json} should read: {e}"));
+        assert_eq!(&serde_json::to_value(&caveat).unwrap(), json);
+    }
+    for json in bad {
+        assert!(
+            serde_json::from_value::<Caveat>(json.clone()).is_err(),
+            "{json} should be refused"
+        );
+    }
+}

@@ -539,6 +539,36 @@ mod tests {
         );
     }
 
+    /// Every 20.02 set (all 2^21), written in 17.06 and read back, keeps exactly the names
+    /// 17.06 can say.
+    #[test]
+    fn every_2002_set_round_trips_through_1706_where_it_can() {
+        let names: Vec<Privilege> = V2002.privileges().iter().collect();
+        let unsayable = PrivilegeSet::from([
+            P::GroupViewPrivileges,
+            P::GroupLeaveParent,
+            P::GroupAddCluster,
+            P::GroupLeaveCluster,
+            P::GroupCreateHandleService,
+            P::GroupLeaveHandleService,
+            P::GroupCreateHandle,
+            P::GroupLeaveHandle,
+            P::GroupAddHarvester,
+            P::GroupRemoveHarvester,
+        ]);
+        for mask in 0u32..(1 << names.len()) {
+            let set: PrivilegeSet = names
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| mask & (1 << i) != 0)
+                .map(|(_, p)| *p)
+                .collect();
+            let old = set.in_vocabulary(V1706);
+            assert!(old.is_in(V1706));
+            assert_eq!(old.in_vocabulary(V2002), set - unsayable, "{set:?}");
+        }
+    }
+
     #[test]
     fn reading_in_a_vocabulary_refuses_the_others_names() {
         let read = PrivilegeSet::parse_in(V1706, ["group_view", "group_invite_user", "group_view"]);

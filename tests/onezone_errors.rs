@@ -420,6 +420,20 @@ fn directory_errors_have_onezones_ids() {
     }
 }
 
+/// Inconsistent rows are the server's fault: 500, nothing more said.
+#[test]
+fn inconsistent_rows_say_nothing() {
+    let rows = onezone_tokens::group::RowsError::Cycle { group: g("g1") };
+    assert_eq!(
+        error_response(&rows, ErrorShape::Onezone2002),
+        (500, json!({"error": {"id": "internalServerError", "description": INTERNAL}}))
+    );
+    assert_eq!(
+        error_response(&rows, ErrorShape::Onezone1706),
+        (500, json!({"error": "Internal server error"}))
+    );
+}
+
 /// A 17.06 name in a 20.02 list: `badValueListNotAllowed` with 20.02's names.
 #[test]
 fn privilege_names_outside_the_vocabulary() {

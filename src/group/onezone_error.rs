@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::error::DirectoryError;
 use super::model::{GroupId, UserId};
 use super::privilege::UnknownPrivilege;
+use super::rows::RowsError;
 use super::vocabulary::Vocabulary;
 use crate::onezone_error::{OnezoneError, Refusal, sentence};
 
@@ -125,6 +126,19 @@ impl Refusal for DirectoryError {
                 limit("groupId", self)
             }
         }
+    }
+}
+
+impl Refusal for RowsError {
+    /// 500: rows that cannot come from a consistent store are the server's fault; the client
+    /// learns nothing more.
+    fn onezone_1706(&self) -> (u16, String) {
+        (500, "Internal server error".into())
+    }
+
+    /// `internalServerError`, without details.
+    fn onezone_2002(&self) -> OnezoneError {
+        OnezoneError::internal()
     }
 }
 

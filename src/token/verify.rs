@@ -332,6 +332,11 @@ fn earliest_expiry(caveats: &[Caveat]) -> Option<u64> {
 
 /// Checks tokens against a secret store and a request context.
 ///
+/// It checks what any token must satisfy, whatever it is used for; it does not decide what a
+/// token may be used for. Authenticating a request (access tokens only, not bound to a session,
+/// the subject of a legacy token) is [`Authenticator`](super::Authenticator)'s decision;
+/// joining with an invite is the invite layer's.
+///
 /// ```
 /// use onezone_tokens::macaroon::Secret;
 /// use onezone_tokens::token::{

@@ -11,6 +11,7 @@ extern crate std;
 pub mod group;
 pub mod invite;
 pub mod macaroon;
+pub mod onezone_error;
 pub mod storage;
 pub mod token;
 

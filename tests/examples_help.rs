@@ -49,6 +49,7 @@ fn every_example_answers_help_and_the_generator_writes_nothing() {
         names,
         [
             "async_postgres",
+            "authenticate",
             "gen_vectors",
             "macaroon_basics",
             "quickstart",

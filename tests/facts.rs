@@ -677,7 +677,7 @@ proptest! {
     #[test]
     fn authorizing_grants_only_on_consistent_facts_that_allow_it(
         group_exists in any::<bool>(),
-        bits in 0u16..0x1000,
+        bits in 0u32..0x2000_0000,
         caller in any::<bool>(),
     ) {
         let privileges = PrivilegeSet::from_bits(bits).unwrap();
@@ -685,7 +685,7 @@ proptest! {
         let access = GroupAccess::new(caller.then_some(&alice), &gid("g1"), group_exists, privileges);
         let result = authorize(InviteUser, &gid("g1"), caller.then_some(&alice), &access);
         let consistent = group_exists || privileges.is_empty();
-        let allowed = group_exists && caller && privileges.contains(Privilege::GroupInviteUser);
+        let allowed = group_exists && caller && privileges.allows(Privilege::GroupInviteUser);
         prop_assert_eq!(result.is_ok(), consistent && allowed);
         if !consistent {
             prop_assert!(matches!(result, Err(InviteError::InconsistentFacts(_))));
@@ -696,7 +696,7 @@ proptest! {
     #[test]
     fn joining_grants_only_on_consistent_facts_that_allow_it(
         group_exists in any::<bool>(),
-        bits in 0u16..0x1000,
+        bits in 0u32..0x2000_0000,
         is_member in any::<bool>(),
         members in 0u64..4,
     ) {
@@ -709,7 +709,7 @@ proptest! {
         let result = join_group_with_token(&uid("bob"), &token, &record, &facts, &ctx(), &capped);
         let consistent = group_exists || (privileges.is_empty() && !is_member && members == 0);
         let allowed = group_exists
-            && privileges.contains(Privilege::GroupInviteUser)
+            && privileges.allows(Privilege::GroupInviteUser)
             && !is_member
             && members < 3;
         prop_assert_eq!(result.is_ok(), consistent && allowed, "{:?}", result);
@@ -833,4 +833,47 @@ fn the_record_level_verify_describes_and_refuses() {
     // Another token's record.
     let (_, other) = child_invite();
     assert_eq!(token.verify(&other, &ctx()).unwrap_err(), InviteError::InvalidToken);
+}
+
+/// Onezone 20.02 names the invite privileges `group_add_user`, `group_add_child` and
+/// `group_add_parent` (ctool `include/privileges.hrl`, oz-worker `od_group.erl`
+/// `upgrade_record`): a set in that vocabulary alone issues, re-checks and joins as the 17.06
+/// names do.
+#[test]
+fn twenty_oh_two_privilege_names_authorize_invites_and_joins() {
+    let add_user = PrivilegeSet::only(Privilege::GroupAddUser);
+    let caller = authorize(InviteUser, &gid("g1"), Some(&uid("alice")), &exists(add_user)).unwrap();
+    let issued =
+        issue_invite_token(&caller, None, &policy(), NOW, &mut StdRng::seed_from_u64(9)).unwrap();
+    let token = InviteToken::parse(&issued.response.token).unwrap();
+    let facts = user_facts("carol", exists(add_user), false);
+    let join =
+        join_group_with_token(&uid("carol"), &token, &issued.record, &facts, &ctx(), &limits())
+            .unwrap();
+    assert_eq!(join.privileges, PrivilegeSet::member());
+
+    let add_child = PrivilegeSet::only(Privilege::GroupAddChild);
+    assert!(authorize(InviteGroup, &gid("g1"), Some(&uid("alice")), &exists(add_child)).is_ok());
+    let add_parent = access("bob", "g2", PrivilegeSet::only(Privilege::GroupAddParent));
+    assert!(authorize(JoinParent, &gid("g2"), Some(&uid("bob")), &add_parent).is_ok());
+    // Neither vocabulary's name: refused, naming the 17.06 privilege as before.
+    let refused = authorize(InviteUser, &gid("g1"), Some(&uid("alice")), &exists(add_child));
+    assert_eq!(
+        refused.unwrap_err(),
+        InviteError::MissingPrivilege { privilege: Privilege::GroupInviteUser }
+    );
+}
+
+/// Secrets compare by their bytes (in constant time): records that differ only in the secret
+/// are different records.
+#[test]
+fn records_with_different_secrets_differ() {
+    use onezone_tokens::invite::SecretBytes;
+    let (_, record) = user_invite();
+    let mut other = record.clone();
+    assert_eq!(other, record);
+    other.secret = SecretBytes::new(vec![0; 32]);
+    assert_ne!(other, record);
+    assert_ne!(SecretBytes::new(vec![1, 2]), SecretBytes::new(vec![1, 2, 3]));
+    assert_eq!(SecretBytes::new(vec![1, 2]), SecretBytes::new(vec![1, 2]));
 }

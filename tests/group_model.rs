@@ -70,7 +70,7 @@ fn privileges() -> impl Strategy<Value = PrivilegeSet> {
         Just(PrivilegeSet::manager()),
         Just(PrivilegeSet::admin()),
         Just(PrivilegeSet::only(Privilege::GroupSetPrivileges)),
-        (0u16..0x1000).prop_map(|bits| PrivilegeSet::from_bits(bits).unwrap()),
+        (0u32..0x2000_0000).prop_map(|bits| PrivilegeSet::from_bits(bits).unwrap()),
     ]
 }
 
@@ -216,7 +216,22 @@ impl Model {
     }
 
     fn authorize(&self, actor: usize, g: usize, privilege: Privilege) -> Result<(), Kind> {
-        if self.effective(actor, g).unwrap_or_default().contains(privilege) {
+        // A privilege is held under its 17.06 or its 20.02 name (oz-worker 20.02.20
+        // `od_group.erl` `upgrade_record` renamed these).
+        use Privilege as P;
+        const RENAMED: [(Privilege, Privilege); 6] = [
+            (P::GroupInviteUser, P::GroupAddUser),
+            (P::GroupInviteGroup, P::GroupAddChild),
+            (P::GroupJoinGroup, P::GroupAddParent),
+            (P::GroupRemoveGroup, P::GroupRemoveChild),
+            (P::GroupCreateSpace, P::GroupAddSpace),
+            (P::GroupJoinSpace, P::GroupAddSpace),
+        ];
+        let held = self.effective(actor, g).unwrap_or_default();
+        let renamed = RENAMED.iter().any(|&(old, new)| {
+            (old == privilege && held.contains(new)) || (new == privilege && held.contains(old))
+        });
+        if held.contains(privilege) || renamed {
             Ok(())
         } else {
             Err(Kind::MissingPrivilege(privilege))

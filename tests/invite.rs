@@ -522,7 +522,7 @@ proptest! {
     /// Nobody without an effective group_invite_user mints, by any path: random privilege sets
     /// given directly and through a child group.
     #[test]
-    fn only_holders_of_group_invite_user_mint(direct in 0u16..4096, via_child in 0u16..4096) {
+    fn only_holders_of_group_invite_user_mint(direct in 0u32..4096, via_child in 0u32..4096) {
         let mut d = setup();
         let direct = PrivilegeSet::from_bits(direct).unwrap();
         let via_child = PrivilegeSet::from_bits(via_child).unwrap();

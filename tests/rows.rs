@@ -61,7 +61,7 @@ fn privileges() -> impl Strategy<Value = PrivilegeSet> {
         Just(PrivilegeSet::manager()),
         Just(PrivilegeSet::admin()),
         Just(PrivilegeSet::only(Privilege::GroupInviteGroup)),
-        (0u16..0x1000).prop_map(|bits| PrivilegeSet::from_bits(bits).unwrap()),
+        (0u32..0x2000_0000).prop_map(|bits| PrivilegeSet::from_bits(bits).unwrap()),
     ]
 }
 

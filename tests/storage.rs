@@ -543,7 +543,7 @@ fn row_conversions_refuse_what_does_not_fit() -> Result<(), libtest_mimic::Faile
         (|r| r.usage_limit = Some(0), "invite_tokens.usage_limit"),
         (|r| r.usage_limit = Some(-1), "invite_tokens.usage_limit"),
         (|r| r.usage_count = -1, "invite_tokens.usage_count"),
-        (|r| r.privileges = 1 << 12, "invite_tokens.privileges"),
+        (|r| r.privileges = 1 << 29, "invite_tokens.privileges"), // past the 29 names of 17.06 and 21.02
         (|r| r.privileges = -1, "invite_tokens.privileges"),
         (|r| r.created_at = i64::MIN, "invite_tokens.created_at"),
         (|r| r.valid_until = -5, "invite_tokens.valid_until"),
@@ -558,7 +558,7 @@ fn row_conversions_refuse_what_does_not_fit() -> Result<(), libtest_mimic::Faile
     assert!(!format!("{:?}", InviteRow::try_from(&base)?).contains("7, 7"), "no secret in Debug");
 
     assert_eq!(
-        ChildRow::from_columns("a".into(), "b".into(), 1 << 15).unwrap_err(),
+        ChildRow::from_columns("a".into(), "b".into(), 1 << 30).unwrap_err(),
         ColumnError::Invalid { column: "group_children.privileges" }
     );
     assert_eq!(

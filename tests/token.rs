@@ -2,12 +2,12 @@
 //! generations, which caveats each token type accepts, and verification in a context.
 
 use onezone_tokens::macaroon::{Encoding, Format, Macaroon, RootKey, Secret};
-use onezone_tokens::token::Consumer;
 use onezone_tokens::token::{
-    Caveat, CaveatContext, CaveatFailure, DerivedSecrets, IdentifierV2, InviteKind, MemorySecrets,
-    Persistence, Subject, TokenCaveat, TokenError, TokenIdentifier, TokenType, UnverifiedToken,
-    Verifier, mint, mint_as,
+    ApiCall, Caveat, CaveatContext, CaveatFailure, CrudOperation, DerivedSecrets, Gri,
+    IdentifierV2, Interface, InviteKind, MemorySecrets, Persistence, Subject, TokenCaveat,
+    TokenError, TokenIdentifier, TokenType, UnverifiedToken, Verifier, mint, mint_as,
 };
+use onezone_tokens::token::{Consumer, ServiceKind};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -208,8 +208,13 @@ fn temporary_tokens_follow_generations_and_the_ttl() {
         v.verify(&tok(4, &fine), &ctx(now)),
         Err(TokenError::FutureGeneration { token: 4, current: 3 })
     );
+    // `mint` refuses a temporary token without a time caveat; another minter may not.
+    assert_eq!(mint(&secret("alice-tmp"), "oz", &id(3), &[]), Err(TokenError::TimeCaveatRequired));
+    let bare = Macaroon::new(&RootKey::derive(b"alice-tmp"), id(3).to_string().into_bytes())
+        .serialize(Format::V1, Encoding::Escaped)
+        .unwrap();
     assert_eq!(
-        v.verify(&tok(3, &[]), &ctx(now)),
+        v.verify(&UnverifiedToken::parse(&bare).unwrap(), &ctx(now)),
         Err(TokenError::TemporaryLifetime { max_valid_until: now + week, valid_until: None })
     );
     let too_long = [Caveat::Time { valid_until: now + week + 1 }];
@@ -380,12 +385,10 @@ fn mint_refuses_what_no_reader_would_accept() {
     let message = mint(&s, "oz", &id, &[ip]).map(|t| t.len()).unwrap_err().to_string();
     assert!(message.contains("token length limit"), "{message}");
 
-    // Caveats the identifier's type refuses: invites and legacy tokens take only the invite ones.
-    for (identifier, token_type) in [
-        ("2/nmd/usr-a/ujg:g:/t", "invite"),
-        ("2/tmp-3/usr-a/gjg:g:/t", "invite"),
-        ("legacyid", "legacy invite"),
-    ] {
+    // Caveats the identifier's type refuses: invites take only the invite ones.
+    for (identifier, token_type) in
+        [("2/nmd/usr-a/ujg:g:/t", "invite"), ("2/tmp-3/usr-a/gjg:g:/t", "invite")]
+    {
         let id = TokenIdentifier::parse(identifier).unwrap();
         let err = mint(&s, "oz", &id, &[time.clone(), Caveat::DataReadonly]).unwrap_err();
         assert_eq!(
@@ -394,9 +397,148 @@ fn mint_refuses_what_no_reader_would_accept() {
             "{identifier}"
         );
     }
-    for identifier in ["2/nmd/usr-a/act/t", "2/tmp-1/usr-a/idn/t"] {
+    // A legacy identifier is a named access token (ctool release/20.02.20 `src/auth/tokens.erl`
+    // `from_identifier(1, ..)`): the access-token caveats, `interface` and `api` among them.
+    let id = TokenIdentifier::parse("legacyid").unwrap();
+    let rest = Caveat::parse("interface = rest").unwrap();
+    let api = Caveat::parse("api = ozw/get/user.*.*:*").unwrap();
+    let text = mint(&s, "oz", &id, &[time.clone(), rest, api]).unwrap();
+    let mut secrets = MemorySecrets::new();
+    secrets.insert_legacy("legacyid", Secret::new(&b"s"[..]));
+    let token = UnverifiedToken::parse(&text).unwrap();
+    let ctx = CaveatContext {
+        now: 1,
+        interface: Some(Interface::Rest),
+        api_call: Some(ApiCall {
+            service: ServiceKind::OzWorker,
+            operation: CrudOperation::Get,
+            gri: Gri {
+                entity_type: "user".into(),
+                entity_id: "u1".into(),
+                aspect: "instance".into(),
+                scope: "private".into(),
+            },
+        }),
+        ..CaveatContext::default()
+    };
+    Verifier::new(&secrets).verify(&token, &ctx).unwrap();
+    let id = TokenIdentifier::parse("2/nmd/usr-a/act/t").unwrap();
+    let text = mint(&s, "oz", &id, &[time.clone(), Caveat::DataReadonly]).unwrap();
+    UnverifiedToken::parse(&text).unwrap();
+    // An identity token takes the identity caveats only: no data, service or api caveat.
+    let id = TokenIdentifier::parse("2/tmp-1/usr-a/idn/t").unwrap();
+    let err = mint(&s, "oz", &id, &[time.clone(), Caveat::DataReadonly]).unwrap_err();
+    assert_eq!(
+        err,
+        TokenError::CaveatNotAllowed { caveat: "data.readonly".into(), token_type: "identity" }
+    );
+}
+
+/// One caveat of every kind, in string form.
+const ONE_OF_EACH: [&str; 13] = [
+    "time < 2000000000",
+    "ip = 10.0.0.0/8",
+    "asn = 112",
+    "geo.country = DE|PT",
+    "geo.region != Africa",
+    "consumer = usr-*",
+    "service = ozw-onezone",
+    "interface = rest",
+    "api = ozw/get/user.*.*:*",
+    "data.readonly",
+    "data.path = L3NwYWNlMQ==",
+    "data.objectid = 39592d594e",
+    "authorization = none",
+];
+
+/// Each kind of token accepts exactly the caveats of ctool release/20.02.20
+/// `src/auth/tokens.erl` `DEFAULT_SUPPORTED_{ACCESS,IDENTITY,INVITE}_TOKEN_CAVEATS` (and an
+/// access token proving identity only, `authorization = none` plus the identity ones): `mint`
+/// refuses the others and so does the verifier, for tokens minted elsewhere.
+#[test]
+fn every_kind_of_token_accepts_exactly_onezones_caveats() {
+    let access = &ONE_OF_EACH[..12];
+    let identity = [0, 1, 2, 3, 4, 5, 7].map(|i| ONE_OF_EACH[i]);
+    let invite = &ONE_OF_EACH[..6];
+    let mut scoped = identity.to_vec();
+    scoped.push("authorization = none");
+    for (identifier, kind, identity_only, accepted) in [
+        ("2/nmd/usr-a/act/t1", "access", false, access.to_vec()),
+        ("legacy1", "access", false, access.to_vec()),
+        ("2/nmd/usr-a/act/t1", "access", true, scoped.clone()),
+        ("legacy1", "access", true, scoped),
+        ("2/nmd/usr-a/idn/t1", "identity", false, identity.to_vec()),
+        ("2/nmd/usr-a/idn/t1", "identity", true, identity.to_vec()),
+        ("2/nmd/usr-a/ujg:g1:/t1", "invite", false, invite.to_vec()),
+        ("2/nmd/usr-a/uji:inv1:/t1", "invite", false, invite.to_vec()),
+        ("2/nmd/usr-a/gji:inv1:/t1", "invite", true, invite.to_vec()),
+    ] {
+        let mut secrets = MemorySecrets::new();
+        secrets.insert_named("t1", secret("s"));
+        secrets.insert_legacy("legacy1", secret("s"));
         let id = TokenIdentifier::parse(identifier).unwrap();
-        let text = mint(&s, "oz", &id, &[time.clone(), Caveat::DataReadonly]).unwrap();
-        UnverifiedToken::parse(&text).unwrap();
+        let ctx = CaveatContext { now: 1, identity_only, ..CaveatContext::default() };
+        for caveat in ONE_OF_EACH {
+            let c = Caveat::parse(caveat).unwrap();
+            let minted = mint(&secret("s"), "oz", &id, std::slice::from_ref(&c));
+            let mints = minted.is_ok();
+            let key = RootKey::derive(b"s");
+            let mut m =
+                Macaroon::new(&key, identifier.as_bytes().to_vec()).with_location(&b"oz"[..]);
+            m.add_first_party_caveat(caveat.as_bytes());
+            let text = m.serialize(Format::V1, Encoding::Escaped).unwrap();
+            let result =
+                Verifier::new(&secrets).verify(&UnverifiedToken::parse(&text).unwrap(), &ctx);
+            if accepted.contains(&caveat) {
+                assert!(mints, "{identifier} {caveat}");
+                assert!(
+                    !matches!(result, Err(TokenError::CaveatNotAllowed { .. })),
+                    "{identifier} {caveat} {identity_only}: {result:?}"
+                );
+            } else {
+                let refused =
+                    TokenError::CaveatNotAllowed { caveat: caveat.into(), token_type: kind };
+                assert_eq!(result.unwrap_err(), refused, "{identifier} {identity_only}");
+                // What some context accepts, `mint` lets through (an access token takes every
+                // caveat in one context or the other); nothing else.
+                assert_eq!(mints, kind == "access", "{identifier} {caveat}: {minted:?}");
+            }
+        }
+    }
+}
+
+/// Onezone's REST interface refuses data access caveats (oz-worker 20.02.20 leaves
+/// `data_access_caveats_policy` at ctool's `disallow_data_access_caveats`), whatever the data
+/// access; on other interfaces they are checked against the access.
+#[test]
+fn data_caveats_fail_on_the_rest_interface() {
+    let mut secrets = MemorySecrets::new();
+    secrets.insert_named("t1", secret("s"));
+    let id = TokenIdentifier::parse("2/nmd/usr-a/act/t1").unwrap();
+    for caveat in ["data.readonly", "data.path = L3NwYWNlMQ==", "data.objectid = 39592d594e"] {
+        let c = Caveat::parse(caveat).unwrap();
+        let token = UnverifiedToken::parse(&mint(&secret("s"), "oz", &id, &[c]).unwrap()).unwrap();
+        let access = CaveatContext {
+            now: 1,
+            read_only: Some(true),
+            data_path: Some("/space1/file".into()),
+            object_id: Some("39592d594e".into()),
+            ..CaveatContext::default()
+        };
+        let oneclient = CaveatContext { interface: Some(Interface::Oneclient), ..access.clone() };
+        Verifier::new(&secrets).verify(&token, &oneclient).unwrap();
+        let rest = CaveatContext { interface: Some(Interface::Rest), ..access };
+        let err = Verifier::new(&secrets).verify(&token, &rest).unwrap_err();
+        let TokenError::CaveatFailed { caveat: failed, failure } = &err else { panic!("{err:?}") };
+        assert_eq!(failed, caveat);
+        assert!(matches!(
+            failure,
+            CaveatFailure::DataAccessNotAllowed { interface: Interface::Rest, .. }
+        ));
+        assert!(
+            err.to_string()
+                .ends_with("data access caveats are not allowed on the 'rest' interface"),
+            "{err}"
+        );
     }
 }

@@ -402,6 +402,36 @@ fn mint_refuses_caveats_the_type_refuses_and_tokens_over_the_limits() {
     assert!(message.contains("caveat count limit"), "{message}");
 }
 
+/// Onezone 20.02 reads a legacy (version 1) identifier as a named access token (ctool
+/// release/20.02.20 `src/auth/tokens.erl` `from_identifier(1, ..)`), so an access-token caveat
+/// such as `interface = rest` is minted and verified on one.
+#[test]
+fn a_legacy_identifier_is_a_named_access_token() {
+    let t = mint_with("8HfHARHgklqBkZVI4l6MBTvSSvt98ppp6948s8Q7SOk", &["interface = rest"]);
+    let out =
+        token(&["verify", "--secret", "s", "--now", "999", "--interface", "rest", &t]).json(0);
+    assert_eq!(out["valid"], true, "{out}");
+    assert_eq!(out["caveats"], serde_json::json!(["interface = rest"]), "{out}");
+    let reason =
+        token(&["verify", "--secret", "s", "--now", "999", "--interface", "graphsync", &t])
+            .invalid();
+    assert!(reason.contains("interface"), "{reason}");
+}
+
+/// `--api` names the request's operation, so a token with an `api` caveat can pass `verify`.
+#[test]
+fn verify_takes_the_api_operation() {
+    let t = mint_with("2/nmd/usr-alice/act/t1", &["api = ozw/create/group.*.*:*"]);
+    let with = |api: &str| token(&["verify", "--secret", "s", "--now", "999", "--api", api, &t]);
+    assert_eq!(with("ozw/create/group.g1.users:private").json(0)["valid"], true);
+    let out = with("ozw/delete/group.g1.instance:private").json(1);
+    assert_eq!(out["code"], "tokenCaveatUnverified", "{out}");
+    let reason = token(&["verify", "--secret", "s", "--now", "999", &t]).invalid();
+    assert!(reason.contains("API operation"), "{reason}");
+    let message = with("ozw/create/group.*.*:*").usage_error().to_owned();
+    assert!(message.contains("--api"), "{message}");
+}
+
 /// Mints an Onezone invite token with these caveats under the secret `s`.
 fn mint_with(identifier: &str, caveats: &[&str]) -> String {
     let mut args = vec!["mint", "--secret", "s", "--identifier", identifier];

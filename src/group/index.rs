@@ -7,7 +7,7 @@
 //!   (Onezone's are 32 characters): comparing the probed id does not follow a pointer to a heap
 //!   string. Its control bytes (one per slot, 128 KiB for 100 000 ids) stay cached.
 //! - [`Access`], millions of entries, is a [`FlatTable`]: open addressing with linear probing
-//!   over one flat array of 8-byte entries, with no control bytes, so a lookup usually costs
+//!   over one flat array of 12-byte entries, with no control bytes, so a lookup usually costs
 //!   one miss where hashbrown's layout costs two once its control bytes no longer fit the cache.
 
 use alloc::boxed::Box;
@@ -236,36 +236,44 @@ impl IdIndex {
 /// `(1 << INDEX_BITS) - 1`.
 pub(crate) const INDEX_BITS: u32 = 26;
 
-/// Bits of the privileges in an [`Access`] entry.
-const PRIVILEGE_BITS: u32 = 12;
-
-/// An [`Access`] entry: the group (26 bits), the user (26 bits) and the privileges (12 bits).
-/// No entry is all ones, the vacant slot: indices stay below `(1 << INDEX_BITS) - 1`.
+/// An [`Access`] entry: the pair's key (group index << 26 | user index, 52 bits) split in two
+/// `u32`s, and the privileges' bits (29 of every vocabulary: 17.06's 12 no longer fit a `u64`
+/// beside the key with 20.02's names), 12 bytes in all. No key is all ones, the vacant slot:
+/// indices stay below `(1 << INDEX_BITS) - 1`.
 #[derive(Clone, Copy)]
-struct Packed(u64);
+struct Packed {
+    key_high: u32,
+    key_low: u32,
+    privileges: u32,
+}
 
 impl Vacant for Packed {
     fn vacant() -> Self {
-        Packed(u64::MAX)
+        Packed { key_high: u32::MAX, key_low: u32::MAX, privileges: 0 }
     }
 
     fn is_vacant(&self) -> bool {
-        self.0 == u64::MAX
+        self.key_high == u32::MAX && self.key_low == u32::MAX
     }
 }
 
 impl Packed {
+    fn new(key: u64, privileges: PrivilegeSet) -> Self {
+        // The key has 52 bits: the high part fits a u32.
+        Packed { key_high: (key >> 32) as u32, key_low: key as u32, privileges: privileges.bits() }
+    }
+
     fn key(self) -> u64 {
-        self.0 >> PRIVILEGE_BITS
+        (u64::from(self.key_high) << 32) | u64::from(self.key_low)
     }
 
     fn privileges(self) -> Option<PrivilegeSet> {
-        PrivilegeSet::from_bits((self.0 & ((1 << PRIVILEGE_BITS) - 1)) as u16)
+        PrivilegeSet::from_bits(self.privileges)
     }
 }
 
-/// (group index, user index) → effective privileges: the table every query ends in, 8 bytes an
-/// entry.
+/// (group index, user index) → effective privileges: the table every query ends in, 12 bytes
+/// an entry.
 #[derive(Clone, Default)]
 pub(crate) struct Access {
     table: FlatTable<Packed>,
@@ -294,7 +302,7 @@ impl Access {
         let rehash = |e: &Packed| hash_pair(state, e.key());
         match privileges {
             Some(p) => {
-                let entry = Packed((key << PRIVILEGE_BITS) | u64::from(p.bits()));
+                let entry = Packed::new(key, p);
                 match self.table.find_mut(hash, |e| e.key() == key) {
                     Some(slot) => *slot = entry,
                     None => self.table.insert_new(hash, entry, |e| e.key() == key, rehash),
@@ -320,18 +328,19 @@ mod tests {
         let pairs = [(0, 0), (0, 1), (1, 0), (top, 0), (0, top), (top, top), (5, 7)];
         for (i, &(g, u)) in pairs.iter().enumerate() {
             assert_eq!(access.get(g, u), None);
-            let p = PrivilegeSet::from_bits((i as u16 * 0x1a5) & 0xfff).unwrap();
+            let p = PrivilegeSet::from_bits((i as u32 * 0x1a5_1a5) & 0x1fff_ffff).unwrap();
             access.set(g, u, Some(p));
             assert_eq!(access.get(g, u), Some(p));
         }
         access.set(top, top, Some(PrivilegeSet::admin()));
         assert_eq!(access.get(top, top), Some(PrivilegeSet::admin()));
-        assert_eq!(access.get(0, 1), Some(PrivilegeSet::from_bits(0x1a5).unwrap()));
+        assert_eq!(access.get(0, 1), Some(PrivilegeSet::from_bits(0x1a5_1a5).unwrap()));
         access.set(0, 1, None);
         access.set(0, 1, None);
         assert_eq!(access.get(0, 1), None);
         assert_eq!(access.get(0, 0), Some(PrivilegeSet::EMPTY));
-        assert_eq!(access.get(5, 7), Some(PrivilegeSet::from_bits((6 * 0x1a5) & 0xfff).unwrap()));
+        let p = PrivilegeSet::from_bits((6 * 0x1a5_1a5) & 0x1fff_ffff).unwrap();
+        assert_eq!(access.get(5, 7), Some(p));
         for g in 10..2000 {
             access.set(g, g + 1, Some(PrivilegeSet::member()));
         }
@@ -354,7 +363,7 @@ mod tests {
             let (g, u) = ((x % 5) as u32, ((x >> 8) % 60) as u32);
             // More inserts than removals early, more removals late: the table grows and drains.
             let insert = (x >> 20) % 20_000 > u64::from(step);
-            let p = PrivilegeSet::from_bits(((x >> 32) & 0xfff) as u16).unwrap();
+            let p = PrivilegeSet::from_bits(((x >> 32) & 0x1fff_ffff) as u32).unwrap();
             if insert {
                 access.set(g, u, Some(p));
                 reference.insert((g, u), p);

@@ -5,9 +5,13 @@
 //! each child holds in its parent), and answers what a user may do in a group: its
 //! [`effective_privileges`](Directory::effective_privileges).
 //!
-//! - [`Privilege`]: the 12 group privileges; [`PrivilegeSet`]: a set of them, with the levels
+//! - [`Privilege`]: the group privileges of every Onezone version (17.06's 12, 20.02's 21,
+//!   21.02's 23); [`PrivilegeSet`]: a set of them, with 17.06's levels
 //!   [`member`](PrivilegeSet::member), [`manager`](PrivilegeSet::manager) and
-//!   [`admin`](PrivilegeSet::admin).
+//!   [`admin`](PrivilegeSet::admin). [`Vocabulary`]: one version's names and levels, the
+//!   17.06 -> 20.02 map of oz-worker's `od_group.erl`, reading and writing a set in either
+//!   ([`PrivilegeSet::parse_in`], [`PrivilegeSet::in_vocabulary`]), and authorization under
+//!   either name ([`PrivilegeSet::allows`], which the [`Directory`] checks with).
 //! - [`PrivilegeChange`]: Onezone's `{"operation": "set" | "grant" | "revoke", "privileges": [...]}`.
 //! - [`GroupId`], [`UserId`]: validated identifiers; [`Group`], [`GroupType`]: the group record.
 //! - [`Directory`], [`DirectoryLimits`], [`DirectoryError`]: the model, its bounds, its refusals.
@@ -20,14 +24,17 @@ mod directory;
 mod error;
 mod index;
 mod model;
+mod onezone_error;
 mod privilege;
 mod rows;
+mod vocabulary;
 
 pub use directory::{Directory, DirectoryLimits, MAX_INDEXED};
 pub use error::DirectoryError;
 pub use model::{
     Group, GroupId, GroupType, IdError, IdKind, MAX_ID_LEN, MAX_NAME_LEN, UnknownGroupType, UserId,
 };
+pub(crate) use onezone_error::relation_already_exists;
 pub use privilege::{
     Operation, Privilege, PrivilegeChange, PrivilegeIter, PrivilegeSet, UnknownPrivilege,
 };
@@ -35,6 +42,7 @@ pub use rows::{
     ChildRow, EFFECTIVE_PRIVILEGES_SQL, LINK_SHAPE_SQL, LinkShape, MembershipRow, RowsError,
     effective_privileges_from_rows,
 };
+pub use vocabulary::Vocabulary;
 
 #[cfg(test)]
 mod tests;

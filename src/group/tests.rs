@@ -552,3 +552,25 @@ fn debug_is_short() {
     assert!(text.starts_with("Directory { groups: 1, users: 1"), "{text}");
     let _: Vec<&Group> = dir.groups().collect();
 }
+
+/// A directory holding 20.02's names authorizes with them as with 17.06's.
+#[test]
+fn operations_are_authorized_under_either_vocabulary() {
+    let mut dir = with_groups(&["org", "team", "other"]);
+    dir.add_child(&g("org"), &g("team"), PrivilegeSet::member()).unwrap();
+    dir.add_child(&g("org"), &g("other"), PrivilegeSet::member()).unwrap();
+    let removers = [
+        ("old", PrivilegeSet::only(Privilege::GroupRemoveGroup)),
+        ("new", PrivilegeSet::only(Privilege::GroupRemoveChild)),
+    ];
+    for (name, privileges) in removers {
+        dir.add_user(&g("org"), &u(name), privileges).unwrap();
+    }
+    dir.add_user(&g("org"), &u("viewer"), PrivilegeSet::member()).unwrap();
+    let err =
+        refused(&mut dir, |d| d.remove_child_as(&u("viewer"), &g("org"), &g("team")).map(drop));
+    assert!(matches!(err, DirectoryError::MissingPrivilege { .. }), "{err}");
+    dir.remove_child_as(&u("new"), &g("org"), &g("team")).unwrap();
+    dir.remove_child_as(&u("old"), &g("org"), &g("other")).unwrap();
+    assert!(dir.children(&g("org")).unwrap().is_empty());
+}

@@ -167,7 +167,7 @@ pub fn authorize<Op: Operation>(
     }
     let caller = caller.ok_or(InviteError::Unauthenticated)?;
     let needed = op.privilege();
-    if !access.privileges.contains(needed) {
+    if !access.privileges.allows(needed) {
         return Err(InviteError::MissingPrivilege { privilege: needed });
     }
     Ok(Authorized {

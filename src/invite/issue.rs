@@ -268,7 +268,7 @@ fn issue<Op, R: CryptoRng + ?Sized>(
     }
     let privileges = match request.privileges {
         None => PrivilegeSet::member(),
-        Some(p) if held.contains(Privilege::GroupSetPrivileges) => p,
+        Some(p) if held.allows(Privilege::GroupSetPrivileges) => p,
         Some(_) => {
             return Err(InviteError::MissingPrivilege { privilege: Privilege::GroupSetPrivileges });
         }

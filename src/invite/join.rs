@@ -547,12 +547,12 @@ fn check_issuer(
         return Err(InviteError::GroupNotFound { group: Some(issuer.group.clone()) });
     }
     let needed = invite_privilege(target);
-    if !issuer.privileges.contains(needed) {
+    if !issuer.privileges.allows(needed) {
         return Err(InviteError::IssuerNotAuthorized { privilege: needed });
     }
     // Only a holder of `group_set_privileges` may hand out more than `[group_view]`.
     if !granted.is_subset(PrivilegeSet::member())
-        && !issuer.privileges.contains(Privilege::GroupSetPrivileges)
+        && !issuer.privileges.allows(Privilege::GroupSetPrivileges)
     {
         return Err(InviteError::IssuerCannotGrant { privileges: granted });
     }

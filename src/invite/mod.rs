@@ -35,6 +35,7 @@ pub mod in_memory;
 mod issue;
 mod join;
 mod manage;
+mod onezone_error;
 mod record;
 
 pub use api::read_json_object;

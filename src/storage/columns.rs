@@ -65,7 +65,7 @@ pub(super) fn user_id(column: &'static str, text: String) -> Result<UserId, Colu
 }
 
 pub(super) fn privileges(column: &'static str, bits: i64) -> Result<PrivilegeSet, ColumnError> {
-    u16::try_from(bits)
+    u32::try_from(bits)
         .ok()
         .and_then(PrivilegeSet::from_bits)
         .ok_or(ColumnError::Invalid { column })

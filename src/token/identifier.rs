@@ -126,6 +126,11 @@ pub enum InviteKind {
     GroupJoinHarvester,
     /// `sjh`: a space joins a harvester.
     SpaceJoinHarvester,
+    /// `uji`: a user joins an automation inventory (Onezone 21.02; ctool release/21.02.2
+    /// `src/auth/token_type.erl`).
+    UserJoinAtmInventory,
+    /// `gji`: a group joins an automation inventory (Onezone 21.02).
+    GroupJoinAtmInventory,
 }
 
 /// Which id-like field of an identifier an [`IdentifierError::InvalidId`] is about.
@@ -627,6 +632,8 @@ impl InviteKind {
         InviteKind::UserJoinHarvester,
         InviteKind::GroupJoinHarvester,
         InviteKind::SpaceJoinHarvester,
+        InviteKind::UserJoinAtmInventory,
+        InviteKind::GroupJoinAtmInventory,
     ];
 
     /// The three-letter code written in identifiers, e.g. `ujg`.
@@ -644,6 +651,8 @@ impl InviteKind {
             InviteKind::UserJoinHarvester => "ujh",
             InviteKind::GroupJoinHarvester => "gjh",
             InviteKind::SpaceJoinHarvester => "sjh",
+            InviteKind::UserJoinAtmInventory => "uji",
+            InviteKind::GroupJoinAtmInventory => "gji",
         }
     }
 
@@ -667,6 +676,35 @@ impl InviteKind {
             InviteKind::UserJoinHarvester => "userJoinHarvester",
             InviteKind::GroupJoinHarvester => "groupJoinHarvester",
             InviteKind::SpaceJoinHarvester => "spaceJoinHarvester",
+            InviteKind::UserJoinAtmInventory => "userJoinAtmInventory",
+            InviteKind::GroupJoinAtmInventory => "groupJoinAtmInventory",
+        }
+    }
+
+    /// The kind with this JSON name (exact, case-sensitive), e.g. `userJoinGroup`, if any.
+    pub fn from_name(name: &str) -> Option<Self> {
+        InviteKind::ALL.iter().copied().find(|kind| kind.name() == name)
+    }
+
+    /// The JSON key Onezone names the invite's target with in a token type
+    /// (`{"inviteToken": {"inviteType": "userJoinGroup", "groupId": ..}}`): `groupId`,
+    /// `spaceId`, `adminUserId`, `clusterId`, `harvesterId` or `atmInventoryId` (ctool
+    /// release/21.02.2 `src/auth/token_type.erl` `invite_target_json_key`).
+    pub fn target_key(self) -> &'static str {
+        match self {
+            InviteKind::UserJoinGroup | InviteKind::GroupJoinGroup => "groupId",
+            InviteKind::UserJoinSpace
+            | InviteKind::GroupJoinSpace
+            | InviteKind::SupportSpace
+            | InviteKind::HarvesterJoinSpace => "spaceId",
+            InviteKind::RegisterOneprovider => "adminUserId",
+            InviteKind::UserJoinCluster | InviteKind::GroupJoinCluster => "clusterId",
+            InviteKind::UserJoinHarvester
+            | InviteKind::GroupJoinHarvester
+            | InviteKind::SpaceJoinHarvester => "harvesterId",
+            InviteKind::UserJoinAtmInventory | InviteKind::GroupJoinAtmInventory => {
+                "atmInventoryId"
+            }
         }
     }
 }
@@ -911,7 +949,7 @@ mod tests {
 
     #[test]
     fn every_invite_code_round_trips() {
-        assert_eq!(InviteKind::ALL.len(), 12);
+        assert_eq!(InviteKind::ALL.len(), 14);
         for &kind in InviteKind::ALL {
             assert_eq!(InviteKind::from_code(kind.code()), Some(kind));
             let text = format!("2/nmd/usr-u/{}:T:/id", kind.code());
@@ -920,7 +958,45 @@ mod tests {
         let codes: Vec<&str> = InviteKind::ALL.iter().map(|k| k.code()).collect();
         assert_eq!(
             codes,
-            ["ujg", "gjg", "ujs", "gjs", "ssp", "hjs", "rop", "ujc", "gjc", "ujh", "gjh", "sjh"]
+            [
+                "ujg", "gjg", "ujs", "gjs", "ssp", "hjs", "rop", "ujc", "gjc", "ujh", "gjh", "sjh",
+                "uji", "gji"
+            ]
+        );
+        // Names and target keys as ctool release/21.02.2 `src/auth/token_type.erl` writes them.
+        let names: Vec<(&str, &str)> =
+            InviteKind::ALL.iter().map(|k| (k.name(), k.target_key())).collect();
+        assert_eq!(
+            names,
+            [
+                ("userJoinGroup", "groupId"),
+                ("groupJoinGroup", "groupId"),
+                ("userJoinSpace", "spaceId"),
+                ("groupJoinSpace", "spaceId"),
+                ("supportSpace", "spaceId"),
+                ("harvesterJoinSpace", "spaceId"),
+                ("registerOneprovider", "adminUserId"),
+                ("userJoinCluster", "clusterId"),
+                ("groupJoinCluster", "clusterId"),
+                ("userJoinHarvester", "harvesterId"),
+                ("groupJoinHarvester", "harvesterId"),
+                ("spaceJoinHarvester", "harvesterId"),
+                ("userJoinAtmInventory", "atmInventoryId"),
+                ("groupJoinAtmInventory", "atmInventoryId"),
+            ]
+        );
+        for &kind in InviteKind::ALL {
+            assert_eq!(InviteKind::from_name(kind.name()), Some(kind));
+        }
+        assert_eq!(InviteKind::from_name("UserJoinGroup"), None);
+        let uji = TokenIdentifier::parse("2/nmd/usr-u/uji:inv1:/id").unwrap();
+        assert_eq!(
+            uji.as_v2().unwrap().token_type,
+            TokenType::Invite {
+                kind: InviteKind::UserJoinAtmInventory,
+                target: "inv1".into(),
+                params: "".into()
+            }
         );
         assert_eq!(InviteKind::from_code("UJG"), None);
     }

@@ -143,12 +143,17 @@
 //! default. Failures print in words a person understands, in the style of Onezone's own
 //! `unverified ... caveat: ...` messages.
 
+mod authenticate;
 mod caveat;
 mod describe;
 mod identifier;
+mod issue;
+mod kind;
+mod onezone_error;
 mod secrets;
 mod verify;
 
+pub use authenticate::{AuthError, Authenticated, Authenticator, CredentialHeaders};
 pub use caveat::{
     ApiCall, ApiMatchspec, Caveat, CaveatContext, CaveatError, CaveatFailure, CaveatKind, Consumer,
     ConsumerKind, CountryCode, CrudOperation, DataPath, GeoRegion, Gri, GriPattern, Interface,
@@ -159,6 +164,8 @@ pub use identifier::{
     IdPart, IdProblem, IdentifierError, IdentifierV2, InviteKind, Persistence, Subject,
     TokenIdentifier, TokenType,
 };
+pub use issue::{IssueError, IssuedToken, issue_named_token, issue_temporary_token};
+pub use kind::TokenKind;
 pub use secrets::{DerivedSecrets, MemorySecrets, TokenSecrets};
 pub use verify::{
     DEFAULT_MAX_TEMPORARY_TTL, TokenCaveat, TokenError, UnverifiedToken, VerifiedToken, Verifier,

@@ -71,6 +71,17 @@ pub trait TokenSecrets {
         let _ = token_id;
         false
     }
+
+    /// The subject stored with a named or legacy token's record, by token id: the verifier
+    /// refuses a named token whose identifier names another
+    /// ([`TokenError::SubjectInvalid`](super::TokenError::SubjectInvalid)), and a legacy
+    /// token, whose identifier names none, authenticates as this subject
+    /// ([`Authenticator`](super::Authenticator)). `None` (the default): not stored, so not
+    /// checked; a server that stores secrets by token id alone should store the subject too.
+    fn named_subject(&self, token_id: &str) -> Option<Subject> {
+        let _ = token_id;
+        None
+    }
 }
 
 /// Secrets held in memory, for tests, examples and small tools.
@@ -100,6 +111,7 @@ pub struct MemorySecrets {
     temporary: BTreeMap<String, (Secret, u64)>,
     legacy: BTreeMap<String, Secret>,
     revoked: BTreeSet<String>,
+    subjects: BTreeMap<String, Subject>,
 }
 
 impl fmt::Debug for MemorySecrets {
@@ -132,6 +144,11 @@ impl MemorySecrets {
     /// Stores the secret of a legacy token.
     pub fn insert_legacy(&mut self, identifier: impl Into<String>, secret: Secret) {
         self.legacy.insert(identifier.into(), secret);
+    }
+
+    /// Stores the subject a named or legacy token was issued for ([`TokenSecrets::named_subject`]).
+    pub fn set_subject(&mut self, token_id: impl Into<String>, subject: Subject) {
+        self.subjects.insert(token_id.into(), subject);
     }
 
     /// Revokes a named or legacy token.
@@ -167,6 +184,10 @@ impl TokenSecrets for MemorySecrets {
 
     fn is_revoked(&self, token_id: &str) -> bool {
         self.revoked.contains(token_id)
+    }
+
+    fn named_subject(&self, token_id: &str) -> Option<Subject> {
+        self.subjects.get(token_id).cloned()
     }
 }
 

@@ -10,7 +10,8 @@ use crate::macaroon::{self, Encoding, Format, Limit, Limits, Macaroon, Secret};
 use crate::text::Quoted;
 
 use super::caveat::{Caveat, CaveatContext, CaveatError, CaveatFailure};
-use super::identifier::{IdentifierError, Persistence, TokenIdentifier, TokenType};
+use super::identifier::{IdentifierError, Persistence, TokenIdentifier};
+use super::kind::TokenKind;
 use super::secrets::TokenSecrets;
 
 /// Onezone's default maximum lifetime of a temporary token, in seconds (one week).
@@ -36,6 +37,10 @@ pub enum TokenError {
     ThirdPartyCaveat,
     /// The token was revoked (named: on the revocation list; temporary: an older generation).
     Revoked,
+    /// A named token's identifier names another subject than the one stored with its record
+    /// ([`TokenSecrets::named_subject`]), or no subject is stored for a legacy token that must
+    /// have one: Onezone's `tokenSubjectInvalid`.
+    SubjectInvalid,
     /// A temporary token claims a generation newer than the subject's current one.
     FutureGeneration {
         /// The generation in the token.
@@ -50,8 +55,8 @@ pub enum TokenError {
         /// Why it did not parse.
         error: CaveatError,
     },
-    /// A caveat of a kind this type of token may not carry (invite tokens accept only time, ip,
-    /// asn, geo.country, geo.region and consumer).
+    /// A caveat of a kind this type of token may not carry ([`TokenKind::accepts`]: invite
+    /// tokens accept only time, ip, asn, geo.country, geo.region and consumer).
     CaveatNotAllowed {
         /// The caveat as written in the token.
         caveat: String,
@@ -65,6 +70,10 @@ pub enum TokenError {
         /// The token's earliest expiry, if it has one.
         valid_until: Option<u64>,
     },
+    /// A temporary token to be minted has no time caveat, so every verifier would refuse it
+    /// ([`TokenError::TemporaryLifetime`]); [`issue_temporary_token`](super::issue_temporary_token)
+    /// also checks the lifetime.
+    TimeCaveatRequired,
     /// The token to be minted would exceed the parsing [`Limits`] (by default, those of
     /// [`UnverifiedToken::parse`]), so no reader would accept it: too many caveats, one field too
     /// long, or too long a text.
@@ -90,14 +99,17 @@ impl fmt::Display for TokenError {
         match self {
             TokenError::Malformed(e) => write!(f, "the token cannot be read: {e}"),
             TokenError::Identifier(e) => write!(f, "the token identifier is not valid: {e}"),
-            TokenError::UnknownToken => f.write_str("the token is not valid: it is unknown"),
-            TokenError::InvalidSignature => {
-                f.write_str("the token is not valid: its signature does not match")
+            // One message for both: a client must not learn which token ids exist.
+            TokenError::UnknownToken | TokenError::InvalidSignature => {
+                f.write_str("the token is not valid")
             }
             TokenError::ThirdPartyCaveat => {
                 f.write_str("the token carries a third-party caveat, which is not supported")
             }
             TokenError::Revoked => f.write_str("the token has been revoked"),
+            TokenError::SubjectInvalid => f.write_str(
+                "the token's subject is invalid (does not exist or is different than expected)",
+            ),
             TokenError::FutureGeneration { token, current } => write!(
                 f,
                 "the token is not valid: its generation {token} is newer than the current {current}"
@@ -118,6 +130,9 @@ impl fmt::Display for TokenError {
                 f,
                 "the temporary token lives too long: it expires at {v}, the maximum is {max_valid_until}"
             ),
+            TokenError::TimeCaveatRequired => {
+                f.write_str("a temporary token must carry a time caveat")
+            }
             TokenError::ExceedsLimit { limit, max, found } => {
                 let (name, unit) = match limit {
                     Limit::CaveatCount => ("caveat count", "caveats"),
@@ -315,22 +330,12 @@ fn earliest_expiry(caveats: &[Caveat]) -> Option<u64> {
         .min()
 }
 
-/// Whether a token of this type (`None`: a legacy identifier) takes only the caveats of invite
-/// tokens, as Onezone checks them.
-fn takes_invite_caveats_only(token_type: Option<&TokenType>) -> bool {
-    !matches!(token_type, Some(TokenType::Access { .. } | TokenType::Identity))
-}
-
-fn type_name(token_type: Option<&TokenType>) -> &'static str {
-    match token_type {
-        Some(TokenType::Invite { .. }) => "invite",
-        Some(TokenType::Identity) => "identity",
-        Some(TokenType::Access { .. }) => "access",
-        _ => "legacy invite",
-    }
-}
-
 /// Checks tokens against a secret store and a request context.
+///
+/// It checks what any token must satisfy, whatever it is used for; it does not decide what a
+/// token may be used for. Authenticating a request (access tokens only, not bound to a session,
+/// the subject of a legacy token) is [`Authenticator`](super::Authenticator)'s decision;
+/// joining with an invite is the invite layer's.
 ///
 /// ```
 /// use onezone_tokens::macaroon::Secret;
@@ -372,8 +377,10 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
         self
     }
 
-    /// Verifies a token: the secret named by its identifier, the signature (constant time),
-    /// revocation, which caveats its type allows, and every caveat in `ctx`.
+    /// Verifies a token: the secret named by its identifier, a temporary token's generation,
+    /// the signature (constant time), revocation, a named token's stored subject
+    /// ([`TokenSecrets::named_subject`]), which caveats its [`TokenKind`] allows, and every
+    /// caveat in `ctx`.
     ///
     /// Onezone tokens never carry third-party caveats: an authentic token with one is refused with
     /// [`TokenError::ThirdPartyCaveat`] (no discharge is taken here; the engine's
@@ -387,12 +394,11 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
         token: &UnverifiedToken,
         ctx: &CaveatContext,
     ) -> Result<VerifiedToken, TokenError> {
-        let (secret, generation, token_type, revocable_id) = match &token.identifier {
+        let (secret, generation, revocable_id) = match &token.identifier {
             TokenIdentifier::V2(v2) => match v2.persistence {
                 Persistence::Named => (
                     self.secrets.named_secret(&v2.id).ok_or(TokenError::UnknownToken)?,
                     None,
-                    Some(&v2.token_type),
                     Some(v2.id.as_str()),
                 ),
                 Persistence::Temporary { generation } => {
@@ -400,7 +406,7 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
                         .secrets
                         .temporary_secret(&v2.subject)
                         .ok_or(TokenError::UnknownToken)?;
-                    (secret, Some((generation, current)), Some(&v2.token_type), None)
+                    (secret, Some((generation, current)), None)
                 }
                 #[allow(unreachable_patterns)] // `Persistence` is non-exhaustive
                 _ => return Err(TokenError::UnknownToken),
@@ -408,16 +414,15 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
             TokenIdentifier::Legacy(id) => (
                 self.secrets.legacy_secret(id).ok_or(TokenError::UnknownToken)?,
                 None,
-                None,
                 Some(id.as_str()),
             ),
             #[allow(unreachable_patterns)] // `TokenIdentifier` is non-exhaustive
             _ => return Err(TokenError::UnknownToken),
         };
 
-        // Authenticate first: everything below may be reported to the caller.
-        token.macaroon.verify_signature(&secret.derive_key())?;
-
+        // A temporary token of another generation was signed with another secret: compare the
+        // generations first, so that a rotated one reads as revoked (as oz-worker 20.02.20
+        // `token_auth.erl` `verify_token/2` answers), not as a bad signature.
         if let Some((claimed, current)) = generation {
             if claimed < current {
                 return Err(TokenError::Revoked);
@@ -426,11 +431,21 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
                 return Err(TokenError::FutureGeneration { token: claimed, current });
             }
         }
+
+        // Authenticate first: everything below may be reported to the caller.
+        token.macaroon.verify_signature(&secret.derive_key())?;
         if revocable_id.is_some_and(|id| self.secrets.is_revoked(id)) {
             return Err(TokenError::Revoked);
         }
+        // The subject stored with a named token's record must be the one its identifier names.
+        if let TokenIdentifier::V2(v2) = &token.identifier
+            && v2.persistence == Persistence::Named
+            && self.secrets.named_subject(&v2.id).is_some_and(|stored| stored != v2.subject)
+        {
+            return Err(TokenError::SubjectInvalid);
+        }
 
-        let invite = takes_invite_caveats_only(token_type);
+        let kind = TokenKind::of(&token.identifier);
         let mut caveats = Vec::with_capacity(token.macaroon.caveats().len());
         for raw in token.macaroon.caveats() {
             let text = || String::from_utf8_lossy(raw.id()).into_owned();
@@ -440,10 +455,10 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
                     return Err(TokenError::UnknownCaveat { caveat: text, error });
                 }
             };
-            if invite && !caveat.allowed_in_invite() {
+            if !kind.accepts(caveat.kind(), ctx.identity_only) {
                 return Err(TokenError::CaveatNotAllowed {
                     caveat: text(),
-                    token_type: type_name(token_type),
+                    token_type: kind.name(),
                 });
             }
             caveats.push(caveat);
@@ -475,10 +490,10 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
 /// Mints a token as Onezone does: location = the Onezone domain, the identifier, the caveats in
 /// order, serialized as V1 in the escaped text form.
 ///
-/// It never produces a token it would refuse: the caveats must be ones the identifier's type
-/// accepts (invite and legacy tokens take only time, ip, asn, geo.country, geo.region and
-/// consumer), and the token must fit the default parsing [`Limits`] (those of
-/// [`UnverifiedToken::parse`]). See [`mint_within`] for other limits.
+/// It never produces a token it would refuse: the caveats must be ones the identifier's
+/// [`TokenKind`] accepts ([`TokenKind::mints`]; a legacy identifier is a named access token), a
+/// temporary token needs a time caveat, and the token must fit the default parsing [`Limits`]
+/// (those of [`UnverifiedToken::parse`]). See [`mint_within`] for other limits.
 ///
 /// ```
 /// use onezone_tokens::macaroon::Secret;
@@ -498,9 +513,10 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
 ///
 /// # Errors
 /// [`TokenError::Identifier`] if the identifier would not parse back;
-/// [`TokenError::CaveatNotAllowed`] for a caveat its type refuses; [`TokenError::ExceedsLimit`]
-/// if the token would not fit the limits; [`TokenError::Malformed`] if a field does not fit the
-/// format.
+/// [`TokenError::CaveatNotAllowed`] for a caveat its type refuses;
+/// [`TokenError::TimeCaveatRequired`] for a temporary token without a time caveat;
+/// [`TokenError::ExceedsLimit`] if the token would not fit the limits; [`TokenError::Malformed`]
+/// if a field does not fit the format.
 pub fn mint(
     secret: &Secret,
     domain: &str,
@@ -541,15 +557,17 @@ pub fn mint_within(
     limits: &Limits,
 ) -> Result<String, TokenError> {
     identifier.validate().map_err(TokenError::Identifier)?;
-    let token_type = match identifier {
-        TokenIdentifier::V2(v2) => Some(&v2.token_type),
-        _ => None,
-    };
-    let refused = |c: &&Caveat| takes_invite_caveats_only(token_type) && !c.allowed_in_invite();
-    if let Some(caveat) = caveats.iter().find(refused) {
+    if let TokenIdentifier::V2(v2) = identifier
+        && matches!(v2.persistence, Persistence::Temporary { .. })
+        && !caveats.iter().any(|c| matches!(c, Caveat::Time { .. }))
+    {
+        return Err(TokenError::TimeCaveatRequired);
+    }
+    let kind = TokenKind::of(identifier);
+    if let Some(caveat) = caveats.iter().find(|c| !kind.mints(c.kind())) {
         return Err(TokenError::CaveatNotAllowed {
             caveat: caveat.to_string(),
-            token_type: type_name(token_type),
+            token_type: kind.name(),
         });
     }
     within(Limit::CaveatCount, limits.max_caveats, caveats.len())?;

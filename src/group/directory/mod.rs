@@ -6,8 +6,8 @@
 //!
 //! Group and user ids are interned to dense `u32` indices (string → index through hash tables).
 //! One table holds the effective privileges of every (group, user) pair of effective
-//! membership, each entry packed in a `u64` (group and user indices, 26 bits each, and the
-//! privileges, 12 bits). A query is therefore two string lookups (which the processor overlaps)
+//! membership, each entry packed in 12 bytes (group and user indices, 26 bits each, and the
+//! privileges, 29 bits). A query is therefore two string lookups (which the processor overlaps)
 //! and one integer lookup, whatever the size or depth of the graph: see `index.rs` for the
 //! layouts. Besides, every group keeps the set of its effective members and every user the set
 //! of groups of which it is an effective member, for listings and for the updates below.

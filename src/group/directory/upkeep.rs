@@ -13,7 +13,9 @@ impl Directory {
     ) -> Result<(), DirectoryError> {
         let held =
             self.user_idx(actor).and_then(|u| self.access.get(g, u)).unwrap_or(PrivilegeSet::EMPTY);
-        if held.contains(privilege) {
+        // Under either vocabulary's name: a 20.02 `group_remove_child` removes a child as a
+        // 17.06 `group_remove_group` does.
+        if held.allows(privilege) {
             Ok(())
         } else {
             Err(DirectoryError::MissingPrivilege {

@@ -43,6 +43,21 @@ impl fmt::Display for CrudOperation {
     }
 }
 
+impl FromStr for CrudOperation {
+    type Err = CaveatError;
+
+    /// `create`, `get`, `update` or `delete`.
+    fn from_str(text: &str) -> Result<Self, CaveatError> {
+        CrudOperation::from_name(text).ok_or_else(|| {
+            CaveatError::invalid(
+                CaveatKind::Api,
+                text,
+                "the operation is not create, get, update or delete",
+            )
+        })
+    }
+}
+
 /// The scopes of a GRI, and `*` in patterns.
 pub(super) const GRI_SCOPES: [&str; 6] = ["private", "protected", "shared", "public", "auto", "*"];
 
@@ -288,6 +303,40 @@ impl fmt::Display for Gri {
     }
 }
 
+impl Gri {
+    fn parse_part(text: &str) -> Result<Self, &'static str> {
+        let pattern = GriPattern::parse_part(text)?;
+        let Some(scope) = pattern.scope.as_deref() else {
+            return Err("a GRI is <type>.<id>.<aspect>:<scope>, with its scope");
+        };
+        let wildcard = |part: &str| part == "*" || part.split(',').any(|side| side == "*");
+        if [pattern.entity_type.as_str(), &pattern.entity_id, &pattern.aspect, scope]
+            .into_iter()
+            .any(wildcard)
+        {
+            return Err("a GRI names one resource: no part is the wildcard `*`");
+        }
+        Ok(Gri {
+            entity_type: pattern.entity_type.clone(),
+            entity_id: pattern.entity_id.clone(),
+            aspect: pattern.aspect.clone(),
+            scope: scope.into(),
+        })
+    }
+}
+
+impl FromStr for Gri {
+    type Err = CaveatError;
+
+    /// `<type>.<id>.<aspect>:<scope>`, e.g. `group.g1.users:private`, with the parts
+    /// [`GriPattern`] accepts and none of them `*`; the scope is required. Reads back what
+    /// `Display` writes.
+    fn from_str(text: &str) -> Result<Self, CaveatError> {
+        Gri::parse_part(text)
+            .map_err(|problem| CaveatError::invalid(CaveatKind::Api, text, problem))
+    }
+}
+
 /// An API operation a request performs, checked against `api` caveats.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ApiCall {
@@ -302,6 +351,39 @@ pub struct ApiCall {
 impl fmt::Display for ApiCall {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}/{}", self.service, self.operation, self.gri)
+    }
+}
+
+impl FromStr for ApiCall {
+    type Err = CaveatError;
+
+    /// `<service>/<operation>/<GRI>`, e.g. `ozw/create/group.g1.users:private`: a
+    /// [`ServiceKind`] short name, a [`CrudOperation`] and a [`Gri`]. Reads back what
+    /// `Display` writes.
+    ///
+    /// ```
+    /// use onezone_tokens::token::{ApiCall, ApiMatchspec, CrudOperation};
+    /// let call: ApiCall = "ozw/create/group.g1.users:private".parse()?;
+    /// assert_eq!(call.operation, CrudOperation::Create);
+    /// assert_eq!(call.to_string(), "ozw/create/group.g1.users:private");
+    /// assert!("ozw/create/group.*.*:*".parse::<ApiMatchspec>()?.matches(&call));
+    /// assert!("all/get/group.g1.users:private".parse::<ApiCall>().is_err());
+    /// # Ok::<(), onezone_tokens::token::CaveatError>(())
+    /// ```
+    fn from_str(text: &str) -> Result<Self, CaveatError> {
+        let invalid = |problem| CaveatError::invalid(CaveatKind::Api, text, problem);
+        let mut parts = text.split('/');
+        let (Some(service), Some(operation), Some(gri), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(invalid("an API call is <service>/<operation>/<GRI>"));
+        };
+        let service = ServiceKind::from_shortname(service)
+            .ok_or_else(|| invalid("the service is not ozw, ozp, opw or opp"))?;
+        let operation = CrudOperation::from_name(operation)
+            .ok_or_else(|| invalid("the operation is not create, get, update or delete"))?;
+        let gri = Gri::parse_part(gri).map_err(invalid)?;
+        Ok(ApiCall { service, operation, gri })
     }
 }
 

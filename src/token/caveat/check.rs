@@ -168,6 +168,16 @@ pub enum CaveatFailure {
     /// `authorization = none`: the token authorizes nothing, and the request is not an identity
     /// check.
     NoAuthorization,
+    /// `data.readonly`, `data.path` or `data.objectid` on an interface that takes no data
+    /// access caveats: Onezone's REST interface (its `auth_ctx` keeps
+    /// `data_access_caveats_policy = disallow_data_access_caveats`, ctool release/20.02.20
+    /// `include/aai/aai.hrl`, and `caveats.erl` `verify/2` then fails every data caveat).
+    DataAccessNotAllowed {
+        /// The data caveat.
+        kind: CaveatKind,
+        /// The interface of the request.
+        interface: Interface,
+    },
 }
 
 impl CaveatFailure {
@@ -175,7 +185,8 @@ impl CaveatFailure {
     pub fn kind(&self) -> CaveatKind {
         match self {
             CaveatFailure::MissingContext { kind, .. }
-            | CaveatFailure::InvalidContext { kind, .. } => *kind,
+            | CaveatFailure::InvalidContext { kind, .. }
+            | CaveatFailure::DataAccessNotAllowed { kind, .. } => *kind,
             CaveatFailure::Expired { .. } => CaveatKind::Time,
             CaveatFailure::IpNotAllowed { .. } => CaveatKind::Ip,
             CaveatFailure::AsnNotAllowed { .. } => CaveatKind::Asn,
@@ -269,6 +280,9 @@ impl fmt::Display for CaveatFailure {
                 "this token carries no authorization (can be used solely for identity \
                  verification)",
             ),
+            CaveatFailure::DataAccessNotAllowed { interface, .. } => {
+                write!(f, "data access caveats are not allowed on the '{interface}' interface")
+            }
         }
     }
 }

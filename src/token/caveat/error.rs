@@ -50,9 +50,7 @@ impl CaveatError {
 impl fmt::Display for CaveatError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CaveatError::Unrecognized => f.write_str(
-                "not a caveat Onezone recognises (keep it as raw text: it is never satisfied)",
-            ),
+            CaveatError::Unrecognized => f.write_str("not a caveat Onezone recognises"),
             CaveatError::EmptyList { kind } => {
                 write!(f, "the {kind} caveat has an empty list; at least one entry is required")
             }

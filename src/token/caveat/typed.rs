@@ -347,7 +347,9 @@ impl Caveat {
     /// Checks the caveat against the context of a request.
     ///
     /// A caveat that needs context that `ctx` does not give fails with
-    /// [`CaveatFailure::MissingContext`]. Boundaries: a time caveat has expired when
+    /// [`CaveatFailure::MissingContext`]. The data caveats (`data.readonly`, `data.path`,
+    /// `data.objectid`) fail on the REST interface ([`CaveatFailure::DataAccessNotAllowed`]), as
+    /// Onezone's REST API refuses them. Boundaries: a time caveat has expired when
     /// `now == valid_until`; IP masks compare exactly the first `prefix_len` bits.
     pub fn check(&self, ctx: &CaveatContext) -> Result<(), CaveatFailure> {
         let kind = self.kind();
@@ -355,6 +357,13 @@ impl Caveat {
         let verdict = |ok: bool, failure: &dyn Fn() -> CaveatFailure| {
             if ok { Ok(()) } else { Err(failure()) }
         };
+        if matches!(
+            self,
+            Caveat::DataReadonly | Caveat::DataPath { .. } | Caveat::DataObjectId { .. }
+        ) && ctx.interface == Some(Interface::Rest)
+        {
+            return Err(CaveatFailure::DataAccessNotAllowed { kind, interface: Interface::Rest });
+        }
         match self {
             Caveat::Time { valid_until } => {
                 if ctx.now == 0 {

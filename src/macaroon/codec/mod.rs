@@ -2,15 +2,16 @@
 
 pub(crate) mod base64;
 mod json;
+pub(crate) mod layout;
 mod reader;
-mod v1;
-mod v2;
+pub(crate) mod v1;
+pub(crate) mod v2;
 
 use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::{Error, Limits, Macaroon};
+use super::{CaveatChecker, Error, Limits, Macaroon, MacaroonView, RootKey};
 
 /// A macaroon serialization format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -134,10 +135,18 @@ fn is_escaped(text: &[u8]) -> bool {
 
 /// Undoes Onezone's escaping of text for which [`is_escaped`] holds.
 fn unescape(text: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(text.len());
+    let mut out = alloc::vec![0; text.len()];
+    let len = unescape_into(text, &mut out);
+    out.truncate(len);
+    out
+}
+
+/// [`unescape`] into `out`, which must hold `text.len()` bytes: the number of bytes written.
+fn unescape_into(text: &[u8], out: &mut [u8]) -> usize {
+    let mut written = 0;
     let mut it = text.iter();
     while let Some(&b) = it.next() {
-        out.push(if b == b'0' {
+        let b = if b == b'0' {
             match it.next() {
                 Some(b'1') => b'_',
                 Some(b'2') => b'-',
@@ -148,9 +157,13 @@ fn unescape(text: &[u8]) -> Vec<u8> {
             }
         } else {
             b
-        });
+        };
+        if let Some(slot) = out.get_mut(written) {
+            *slot = b;
+            written += 1;
+        }
     }
-    out
+    written
 }
 
 fn escape(text: &str) -> String {
@@ -225,6 +238,171 @@ pub fn decode_text<'t>(text: &'t str, limits: &Limits) -> Result<DecodedToken<'t
         };
     }
     decode_base64(text, false)
+}
+
+/// Tokens of up to this many characters are decoded on the stack (a 512-byte buffer, and another
+/// for the unescaped text of an escaped token); Onezone's tokens are 200 to 400 characters.
+const SMALL_TOKEN: usize = 512;
+/// Up to this many on a larger stack buffer; longer tokens in one heap allocation.
+const LARGE_TOKEN: usize = 4096;
+
+/// Decodes a token's text form and hands `f` a [`MacaroonView`] of it, read in place: the path
+/// for servers that verify a token on every request.
+///
+/// It reads what [`decode_text`] reads (JSON, or V1/V2 in base64 of either alphabet, padded or
+/// not, plain or Onezone-escaped) and decides the same way, but decodes once into a stack buffer
+/// (for tokens of up to 4096 characters; longer ones take one allocation) and parses once: an
+/// ambiguous text (valid as escaped and as plain) is read as escaped when that reading parses,
+/// and only otherwise decoded again as plain. JSON is parsed into a [`Macaroon`] (its fields
+/// may be base64 or escaped text) and viewed.
+///
+/// ```
+/// use onezone_tokens::macaroon::{Encoding, Format, Limits, Macaroon, RootKey, with_token};
+///
+/// let key = RootKey::derive(b"the server's secret");
+/// let mut m = Macaroon::new(&key, b"id-1").with_location(b"onezone.example.org");
+/// m.add_first_party_caveat(b"time < 1900000000");
+/// let text = m.serialize(Format::V1, Encoding::Escaped)?;
+///
+/// let id = with_token(&text, &Limits::default(), |view| {
+///     assert!(view.escaped());
+///     view.verify(&key, &mut |c: &[u8]| c == b"time < 1900000000").map(|()| view.identifier().to_vec())
+/// })??;
+/// assert_eq!(id, b"id-1");
+/// # Ok::<(), onezone_tokens::macaroon::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`decode_text`] and the format's parser; `f`'s own result is returned inside `Ok`.
+pub fn with_token<R>(
+    text: &str,
+    limits: &Limits,
+    f: impl FnOnce(MacaroonView<'_>) -> R,
+) -> Result<R, Error> {
+    limits.check_token(text.len())?;
+    if text.is_empty() {
+        return Err(Error::Empty);
+    }
+    if text.starts_with('{') {
+        let m = json::parse(text, limits)?;
+        return Ok(f(MacaroonView::of(&m, Format::V2Json)));
+    }
+    let text = text.as_bytes();
+    let escaped = is_escaped(text);
+    if text.len() <= SMALL_TOKEN {
+        on_stack::<SMALL_TOKEN, R>(text, escaped, limits, f)
+    } else if text.len() <= LARGE_TOKEN {
+        on_stack::<LARGE_TOKEN, R>(text, escaped, limits, f)
+    } else {
+        let decoded = base64::decoded_len(text.len());
+        let mut buffer = alloc::vec![0; decoded + if escaped { text.len() } else { 0 }];
+        let (out, scratch) = buffer.split_at_mut(decoded);
+        read(text, escaped.then_some(scratch), out, limits, f)
+    }
+}
+
+/// Verifies a token given as text with `key` and `checker`, read in place (see [`with_token`]
+/// and [`MacaroonView::verify`]).
+///
+/// # Errors
+/// Any error of [`with_token`], then of [`MacaroonView::verify`].
+pub fn verify_token<C: CaveatChecker + ?Sized>(
+    text: &str,
+    key: &RootKey,
+    checker: &mut C,
+    limits: &Limits,
+) -> Result<(), Error> {
+    with_token(text, limits, |view| view.verify(key, checker))?
+}
+
+/// [`with_token`] for text of at most `N` characters: its buffers on the stack.
+fn on_stack<const N: usize, R>(
+    text: &[u8],
+    escaped: bool,
+    limits: &Limits,
+    f: impl FnOnce(MacaroonView<'_>) -> R,
+) -> Result<R, Error> {
+    // `N` characters decode to at most `3 * N / 4` bytes, and unescape to at most `N`.
+    let mut out = [0u8; N];
+    if escaped {
+        let mut scratch = [0u8; N];
+        read(text, Some(&mut scratch), &mut out, limits, f)
+    } else {
+        read(text, None, &mut out, limits, f)
+    }
+}
+
+/// Decodes `text` into `out` and views it; for escaped text, unescaped into `scratch` first, and
+/// only if that reading does not parse, decoded again as plain text (as [`decode_text`]
+/// decides, with the same errors).
+fn read<R, F: FnOnce(MacaroonView<'_>) -> R>(
+    text: &[u8],
+    scratch: Option<&mut [u8]>,
+    out: &mut [u8],
+    limits: &Limits,
+    f: F,
+) -> Result<R, Error> {
+    let Some(scratch) = scratch else {
+        let len = base64::decode_into(text, out)?;
+        return view_bytes(out.get(..len).unwrap_or_default(), false, limits, f)
+            .map_err(|(e, _)| e);
+    };
+    let unescaped_len = unescape_into(text, scratch);
+    let unescaped = scratch.get(..unescaped_len).unwrap_or_default();
+    let (escaped_error, f) = match base64::decode_into(unescaped, out) {
+        Ok(len) => match view_bytes(out.get(..len).unwrap_or_default(), true, limits, f) {
+            Ok(result) => return Ok(result),
+            Err(failed) => failed,
+        },
+        Err(e) => (e, f),
+    };
+    let Ok(len) = base64::decode_into(text, out) else { return Err(escaped_error) };
+    let plain = out.get(..len).unwrap_or_default();
+    match view_bytes(plain, false, limits, f) {
+        Ok(result) => Ok(result),
+        // The plain reading is a well-formed token that only exceeds a limit: report that, not
+        // why the escaped reading is no token (as `decode_text`).
+        Err((error @ Error::LimitExceeded { .. }, _))
+            if detect(plain)
+                .and_then(|format| {
+                    parse_bytes(
+                        plain,
+                        format,
+                        &limits.with_max_caveats(usize::MAX).with_max_field_len(usize::MAX),
+                    )
+                })
+                .is_ok() =>
+        {
+            Err(error)
+        }
+        Err(_) => Err(escaped_error),
+    }
+}
+
+/// Parses decoded bytes in their detected format and hands their view to `f`; if they do not
+/// parse, gives `f` back with the error.
+fn view_bytes<R, F: FnOnce(MacaroonView<'_>) -> R>(
+    bytes: &[u8],
+    escaped: bool,
+    limits: &Limits,
+    f: F,
+) -> Result<R, (Error, F)> {
+    let view = match detect(bytes) {
+        Ok(Format::V1) => MacaroonView::from_v1(bytes, limits),
+        Ok(Format::V2) => MacaroonView::from_v2(bytes, limits),
+        Ok(_) => {
+            // JSON in base64: parsed, then viewed.
+            return match parse_bytes(bytes, Format::V2Json, limits) {
+                Ok(m) => Ok(f(MacaroonView::of(&m, Format::V2Json).with_escaped(escaped))),
+                Err(e) => Err((e, f)),
+            };
+        }
+        Err(e) => Err(e),
+    };
+    match view {
+        Ok(view) => Ok(f(view.with_escaped(escaped))),
+        Err(e) => Err((e, f)),
+    }
 }
 
 impl Macaroon<'_> {

@@ -466,10 +466,12 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
             }
         }
 
-        for (caveat, raw) in caveats.iter().zip(view.caveats()) {
-            caveat.check(ctx).map_err(|failure| TokenError::CaveatFailed {
-                caveat: String::from_utf8_lossy(raw.id()).into_owned(),
-                failure,
+        for (index, caveat) in caveats.iter().enumerate() {
+            caveat.check(ctx).map_err(|failure| {
+                // The caveat as written, read again only to report it.
+                let raw = view.caveats().nth(index);
+                let text = raw.map(|raw| String::from_utf8_lossy(raw.id()).into_owned());
+                TokenError::CaveatFailed { caveat: text.unwrap_or_default(), failure }
             })?;
         }
 

@@ -135,18 +135,10 @@ fn is_escaped(text: &[u8]) -> bool {
 
 /// Undoes Onezone's escaping of text for which [`is_escaped`] holds.
 fn unescape(text: &[u8]) -> Vec<u8> {
-    let mut out = alloc::vec![0; text.len()];
-    let len = unescape_into(text, &mut out);
-    out.truncate(len);
-    out
-}
-
-/// [`unescape`] into `out`, which must hold `text.len()` bytes: the number of bytes written.
-fn unescape_into(text: &[u8], out: &mut [u8]) -> usize {
-    let mut written = 0;
+    let mut out = Vec::with_capacity(text.len());
     let mut it = text.iter();
     while let Some(&b) = it.next() {
-        let b = if b == b'0' {
+        out.push(if b == b'0' {
             match it.next() {
                 Some(b'1') => b'_',
                 Some(b'2') => b'-',
@@ -157,13 +149,87 @@ fn unescape_into(text: &[u8], out: &mut [u8]) -> usize {
             }
         } else {
             b
-        };
-        if let Some(slot) = out.get_mut(written) {
-            *slot = b;
-            written += 1;
-        }
+        });
     }
-    written
+    out
+}
+
+/// [`is_escaped`] and [`unescape`] in one pass, into `out` (at least `text.len()` bytes): the
+/// length of the unescaped text, or `None` if `text` is not escaped text (then it is plain).
+///
+/// Escaped text is alphanumeric throughout (the escapes `00`..`05` too), so it is read eight
+/// bytes at a time: each word is checked to be alphanumeric and copied whole in a few
+/// operations, and where it holds a `0`, the escape is undone and the next word starts after
+/// it. A branch per character made unescaping cost as much as the base64 decode of the token.
+fn unescape_checked(text: &[u8], out: &mut [u8]) -> Option<usize> {
+    let (mut rest, mut written, mut seen_zero) = (text, 0, false);
+    while let Some((chunk, _)) = rest.split_first_chunk::<8>() {
+        let word = u64::from_le_bytes(*chunk);
+        if !alphanumeric(word) {
+            return None;
+        }
+        // Written whole, even past a `0`: what follows it is overwritten next.
+        *out.get_mut(written..)?.first_chunk_mut::<8>()? = *chunk;
+        let zeros = zero_chars(word);
+        if zeros == 0 {
+            rest = rest.get(8..)?;
+            written += 8;
+            continue;
+        }
+        let at = (zeros.trailing_zeros() / 8) as usize;
+        *out.get_mut(written + at)? = unescaped(*rest.get(at + 1)?)?;
+        seen_zero = true;
+        rest = rest.get(at + 2..)?;
+        written += at + 1;
+    }
+    // The last few characters, one at a time.
+    let mut rest = rest.iter();
+    while let Some(&b) = rest.next() {
+        let b = match b {
+            b'0' => {
+                seen_zero = true;
+                unescaped(*rest.next()?)?
+            }
+            b if b.is_ascii_alphanumeric() => b,
+            _ => return None,
+        };
+        *out.get_mut(written)? = b;
+        written += 1;
+    }
+    seen_zero.then_some(written)
+}
+
+/// The character a `0` escape stands for, by the character after the `0`.
+fn unescaped(code: u8) -> Option<u8> {
+    match code {
+        b'0' => Some(b'0'),
+        b'1' => Some(b'_'),
+        b'2' => Some(b'-'),
+        b'3' => Some(b'/'),
+        b'4' => Some(b'+'),
+        b'5' => Some(b'='),
+        _ => None,
+    }
+}
+
+const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+
+/// The high bit of each byte of `word` that is the character `0` (the classic "has a zero byte"
+/// test on the word XORed with `0`s; exact up to the first match, which is what is used).
+fn zero_chars(word: u64) -> u64 {
+    let x = word ^ (ONES * u64::from(b'0'));
+    x.wrapping_sub(ONES) & !x & HIGHS
+}
+
+/// Whether all eight bytes of `word` are ASCII letters or digits. For bytes below 0x80, adding
+/// `0x80 - lo` sets a byte's high bit exactly when it is at least `lo`, with no carry into the
+/// next byte (hence the ASCII check first); letters are compared in lower case (`| 0x20`).
+fn alphanumeric(word: u64) -> bool {
+    let at_least = |w: u64, lo: u8| w.wrapping_add(ONES * u64::from(0x80 - lo));
+    let in_range = |w: u64, lo: u8, hi: u8| at_least(w, lo) & !at_least(w, hi + 1);
+    let lower = word | (ONES * 0x20);
+    word & HIGHS == 0 && (in_range(word, b'0', b'9') | in_range(lower, b'a', b'z')) & HIGHS == HIGHS
 }
 
 fn escape(text: &str) -> String {
@@ -288,16 +354,16 @@ pub fn with_token<R>(
         return Ok(f(MacaroonView::of(&m, Format::V2Json)));
     }
     let text = text.as_bytes();
-    let escaped = is_escaped(text);
     if text.len() <= SMALL_TOKEN {
-        on_stack::<SMALL_TOKEN, R>(text, escaped, limits, f)
+        on_stack::<SMALL_TOKEN, R>(text, limits, f)
     } else if text.len() <= LARGE_TOKEN {
-        on_stack::<LARGE_TOKEN, R>(text, escaped, limits, f)
+        on_stack::<LARGE_TOKEN, R>(text, limits, f)
     } else {
         let decoded = base64::decoded_len(text.len());
-        let mut buffer = alloc::vec![0; decoded + if escaped { text.len() } else { 0 }];
+        let mut buffer = alloc::vec![0; decoded + text.len()];
         let (out, scratch) = buffer.split_at_mut(decoded);
-        read(text, escaped.then_some(scratch), out, limits, f)
+        let unescaped = unescape_checked(text, scratch).and_then(|len| scratch.get(..len));
+        read(text, unescaped, out, limits, f)
     }
 }
 
@@ -318,37 +384,37 @@ pub fn verify_token<C: CaveatChecker + ?Sized>(
 /// [`with_token`] for text of at most `N` characters: its buffers on the stack.
 fn on_stack<const N: usize, R>(
     text: &[u8],
-    escaped: bool,
     limits: &Limits,
     f: impl FnOnce(MacaroonView<'_>) -> R,
 ) -> Result<R, Error> {
-    // `N` characters decode to at most `3 * N / 4` bytes, and unescape to at most `N`.
-    let mut out = [0u8; N];
-    if escaped {
-        let mut scratch = [0u8; N];
-        read(text, Some(&mut scratch), &mut out, limits, f)
-    } else {
-        read(text, None, &mut out, limits, f)
+    // `N` characters decode to at most `3 * N / 4` bytes, and unescape to at most `N`. The
+    // unescaping is tried in the one buffer a plain token needs (it fails within a few
+    // characters of plain text); only escaped text takes the second.
+    let mut buffer = [0u8; N];
+    match unescape_checked(text, &mut buffer) {
+        Some(len) => {
+            let mut out = [0u8; N];
+            read(text, buffer.get(..len), &mut out, limits, f)
+        }
+        None => read(text, None, &mut buffer, limits, f),
     }
 }
 
-/// Decodes `text` into `out` and views it; for escaped text, unescaped into `scratch` first, and
-/// only if that reading does not parse, decoded again as plain text (as [`decode_text`]
-/// decides, with the same errors).
+/// Decodes `text` into `out` and views it; for escaped text (`unescaped` is its unescaped
+/// reading), that reading first, and only if it does not parse, the text again as plain (as
+/// [`decode_text`] decides, with the same errors).
 fn read<R, F: FnOnce(MacaroonView<'_>) -> R>(
     text: &[u8],
-    scratch: Option<&mut [u8]>,
+    unescaped: Option<&[u8]>,
     out: &mut [u8],
     limits: &Limits,
     f: F,
 ) -> Result<R, Error> {
-    let Some(scratch) = scratch else {
+    let Some(unescaped) = unescaped else {
         let len = base64::decode_into(text, out)?;
         return view_bytes(out.get(..len).unwrap_or_default(), false, limits, f)
             .map_err(|(e, _)| e);
     };
-    let unescaped_len = unescape_into(text, scratch);
-    let unescaped = scratch.get(..unescaped_len).unwrap_or_default();
     let (escaped_error, f) = match base64::decode_into(unescaped, out) {
         Ok(len) => match view_bytes(out.get(..len).unwrap_or_default(), true, limits, f) {
             Ok(result) => return Ok(result),
@@ -514,5 +580,78 @@ impl Macaroon<'static> {
     pub fn deserialize_with(text: &str, limits: &Limits) -> Result<Self, Error> {
         let token = decode_text(text, limits)?;
         token.macaroon(limits).map(Macaroon::into_owned)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn one_pass(text: &[u8]) -> Option<Vec<u8>> {
+        let mut out = alloc::vec![0; text.len()];
+        unescape_checked(text, &mut out).map(|len| out[..len].to_vec())
+    }
+
+    #[test]
+    fn the_one_pass_unescape_agrees_on_edge_cases() {
+        for text in [
+            &b""[..],
+            b"0",
+            b"00",
+            b"000",
+            b"0000",
+            b"01",
+            b"06",
+            b"0a",
+            b"a0",
+            b"abc",
+            b"a-b",
+            b"0001020304050",
+            b"00010203040500",
+            b"abcdefgh0",
+            b"abcdefgh01",
+            b"abcdefg01",
+            b"x0y",
+            b"ab_cd",
+            b"ABCDEFGH00IJKLMNOP01",
+            b"\xff00",
+        ] {
+            let expected = is_escaped(text).then(|| unescape(text));
+            assert_eq!(one_pass(text), expected, "{}", text.escape_ascii());
+        }
+        // Every byte value in every position of a word, against the byte-wise tests.
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let mut bytes = *b"abcdefgh";
+                bytes[at] = b;
+                let word = u64::from_le_bytes(bytes);
+                assert_eq!(alphanumeric(word), b.is_ascii_alphanumeric(), "{b:#x} at {at}");
+                let first = (zero_chars(word) != 0).then(|| zero_chars(word).trailing_zeros() / 8);
+                assert_eq!(first, (b == b'0').then_some(at as u32), "{b:#x} at {at}");
+            }
+        }
+        assert_eq!(zero_chars(u64::from_le_bytes(*b"a0b00c0d")).trailing_zeros() / 8, 1);
+    }
+
+    proptest! {
+        /// `unescape_checked` is `is_escaped` then `unescape`, on text that is mostly
+        /// alphanumeric with escapes (the interesting case) and on any bytes.
+        #[test]
+        fn the_one_pass_unescape_is_the_two_passes(
+            text in prop_oneof![
+                proptest::collection::vec(
+                    prop_oneof![
+                        4 => proptest::char::range('a', 'z').prop_map(|c| c as u8),
+                        2 => proptest::char::range('0', '9').prop_map(|c| c as u8),
+                        1 => Just(b'-'),
+                    ],
+                    0..80,
+                ),
+                proptest::collection::vec(any::<u8>(), 0..40),
+            ]
+        ) {
+            prop_assert_eq!(one_pass(&text), is_escaped(&text).then(|| unescape(&text)));
+        }
     }
 }

@@ -193,6 +193,9 @@ pub(crate) fn layout(data: &[u8], limits: &Limits) -> Result<Layout, Error> {
 /// The next caveat of a caveat section that [`layout`] accepted: `[location] identifier [vid]
 /// EOS`. `None` at the end (or, which `layout` rules out, on anything else).
 pub(crate) fn next_caveat<'a>(r: &mut Reader<'a>) -> Option<RawCaveat<'a>> {
+    if r.is_empty() {
+        return None;
+    }
     let unlimited = Limits::UNLIMITED;
     let mut f = field(r, &unlimited, "caveat").ok()??;
     let mut cl = None;

@@ -478,7 +478,10 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
         Ok(VerifiedToken {
             identifier: token.identifier.clone(),
             caveats,
-            location: view.location().map(|l| String::from_utf8_lossy(l).into_owned()),
+            location: view.location().map(|l| match core::str::from_utf8(l) {
+                Ok(text) => String::from(text),
+                Err(_) => String::from_utf8_lossy(l).into_owned(),
+            }),
         })
     }
 }

@@ -10,7 +10,10 @@
 use alloc::vec::Vec;
 use core::str;
 
-use crate::macaroon::{Encoding, Error, Format, Limits, Macaroon, MacaroonRef, RootKey};
+use crate::macaroon::{
+    Encoding, Error, Format, Limits, Macaroon, MacaroonRef, MacaroonView, RootKey, verify_token,
+    with_token,
+};
 
 const FORMATS: [Format; 3] = [Format::V1, Format::V2, Format::V2Json];
 const ENCODINGS: [Encoding; 2] = [Encoding::Base64Url, Encoding::Escaped];
@@ -189,6 +192,12 @@ fn canonical_v2(data: &[u8]) -> Vec<u8> {
 /// V1 bytes: what the reader accepts, the writer writes back (in libmacaroons' canonical form)
 /// and the reader reads back unchanged; re-encoding is a fixed point.
 pub fn v1(data: &[u8]) {
+    let view = MacaroonView::from_v1(data, &Limits::default());
+    assert_eq!(
+        view.as_ref().map(MacaroonView::to_macaroon).map_err(Clone::clone),
+        Macaroon::from_v1(data, &Limits::default()),
+        "the V1 view and the V1 parser disagree"
+    );
     let Ok(m) = Macaroon::from_v1(data, &Limits::default()) else { return };
     // Every V1 field was read from a V1 packet with the same key, so it fits one again.
     assert!(fits_v1(&m), "a macaroon read from V1 does not fit V1");
@@ -208,6 +217,12 @@ pub fn v1(data: &[u8]) {
 
 /// V2 binary bytes: as [`v1`], with V2.
 pub fn v2(data: &[u8]) {
+    let view = MacaroonView::from_v2(data, &Limits::default());
+    assert_eq!(
+        view.as_ref().map(MacaroonView::to_macaroon).map_err(Clone::clone),
+        Macaroon::from_v2(data, &Limits::default()),
+        "the V2 view and the V2 parser disagree"
+    );
     let Ok(m) = Macaroon::from_v2(data, &Limits::default()) else { return };
     let encoded = m.to_v2();
     let canonical = canonical_v2(data);
@@ -234,12 +249,24 @@ pub fn json(data: &[u8]) {
     assert_eq!(again.to_json().ok(), Some(encoded), "JSON re-encoding is not a fixed point");
 }
 
+/// The in-place reader ([`with_token`]) reads `text` as [`decode_text`](crate::macaroon::decode_text)
+/// and [`DecodedToken::macaroon`](crate::macaroon::DecodedToken::macaroon) do: the same
+/// macaroon, format and escaping, or the same error.
+fn view_agrees(text: &str, limits: &Limits) {
+    let owned = crate::macaroon::decode_text(text, limits)
+        .and_then(|d| d.macaroon(limits).map(|m| (m.into_owned(), d.format(), d.escaped())));
+    let viewed =
+        with_token(text, limits, |v| (v.to_macaroon().into_owned(), v.format(), v.escaped()));
+    assert_eq!(viewed, owned, "with_token and decode_text disagree");
+}
+
 /// Token text in any form: a token that parses serializes to every format and encoding, and each
 /// text reads back as the same macaroon, in the format and escaping it was written in, and
 /// serializes again to the same text.
 pub fn text(data: &[u8]) {
     let Ok(text) = str::from_utf8(data) else { return };
     let limits = Limits::default();
+    view_agrees(text, &limits);
     let Ok(m) = Macaroon::deserialize_with(text, &limits) else { return };
     for format in FORMATS {
         for encoding in ENCODINGS {
@@ -259,6 +286,7 @@ pub fn text(data: &[u8]) {
             let escaped =
                 encoding == Encoding::Escaped && format != Format::V2Json && written.contains('0');
             assert_eq!(decoded.escaped(), escaped, "{format:?}/{encoding:?} escaping misread");
+            view_agrees(&written, &limits);
             let again = Macaroon::deserialize_with(&written, &limits).unwrap_or_else(|e| {
                 panic!("{format:?}/{encoding:?} does not parse: {e}\n{written}")
             });
@@ -306,6 +334,16 @@ pub fn forgery(data: &[u8]) {
         && let Ok(m) = Macaroon::deserialize(text)
     {
         check(&m);
+        let limits = Limits::default();
+        for accept in [true, false] {
+            assert_eq!(
+                verify_token(text, &key, &mut |_: &[u8]| accept, &limits),
+                Err(Error::InvalidSignature),
+                "forged in place"
+            );
+        }
+        let signature = with_token(text, &limits, |view| view.verify_signature(&key));
+        assert_eq!(signature, Ok(Err(Error::InvalidSignature)), "forged signature in place");
     }
     if let Ok(m) = Macaroon::from_binary(data, &Limits::default()) {
         check(&m);

@@ -1,8 +1,10 @@
 //! Heap allocations needed to verify a V1 token given as `&str`.
 //!
-//! The zero-copy path (`decode_text` -> `DecodedToken::macaroon` -> `verify`) must not allocate
-//! per caveat: the count is the same for 1, 10 and 100 caveats. The owned path
-//! (`Macaroon::deserialize`) is measured for comparison; it copies every field.
+//! The in-place path (`verify_token`: the text decoded into a stack buffer, read as a
+//! `MacaroonView`) allocates nothing for tokens of up to 4096 characters, plain or escaped, and
+//! one buffer above that. The zero-copy path (`decode_text` -> `DecodedToken::macaroon` ->
+//! `verify`) must not allocate per caveat: the count is the same for 1, 10 and 100 caveats. The
+//! owned path (`Macaroon::deserialize`) is measured for comparison; it copies every field.
 //!
 //! A counting global allocator wraps the system allocator. Only allocations made by the thread
 //! that is measuring are counted (a thread-local switch), and everything runs in one `#[test]`,
@@ -13,7 +15,9 @@ use std::cell::Cell;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use onezone_tokens::macaroon::{Encoding, Format, Limits, Macaroon, RootKey, decode_text};
+use onezone_tokens::macaroon::{
+    Encoding, Format, Limits, Macaroon, RootKey, decode_text, verify_token,
+};
 
 struct Counting;
 
@@ -74,6 +78,10 @@ fn count<T>(f: impl FnOnce() -> T) -> usize {
 
 /// A V1 token (plain base64url) with `n` caveats, and a checker that accepts exactly them.
 fn token(key: &RootKey, n: usize) -> (String, Vec<Vec<u8>>) {
+    token_as(key, n, Encoding::Base64Url)
+}
+
+fn token_as(key: &RootKey, n: usize, encoding: Encoding) -> (String, Vec<Vec<u8>>) {
     let caveats: Vec<Vec<u8>> =
         (0..n).map(|i| format!("time < {}", 1_900_000_000 + i).into_bytes()).collect();
     let mut m =
@@ -82,7 +90,7 @@ fn token(key: &RootKey, n: usize) -> (String, Vec<Vec<u8>>) {
     for c in &caveats {
         m.add_first_party_caveat(&c[..]);
     }
-    (m.serialize(Format::V1, Encoding::Base64Url).expect("encodes"), caveats)
+    (m.serialize(Format::V1, encoding).expect("encodes"), caveats)
 }
 
 /// Whether the reader would also try `text` as Onezone-escaped text.
@@ -100,6 +108,12 @@ fn verify_borrowed(text: &str, key: &RootKey, caveats: &[Vec<u8>], limits: &Limi
     let m = decoded.macaroon(limits).expect("parses");
     assert_eq!(m.caveats().len(), caveats.len());
     m.verify(key, &mut |c: &[u8]| caveats.iter().any(|w| w == c)).expect("verifies");
+}
+
+/// The in-place path.
+fn verify_in_place(text: &str, key: &RootKey, caveats: &[Vec<u8>], limits: &Limits) {
+    let mut checker = |c: &[u8]| caveats.iter().any(|w| w == c);
+    verify_token(text, key, &mut checker, limits).expect("verifies");
 }
 
 /// The owned path: parse into an owned macaroon, verify.
@@ -148,9 +162,32 @@ fn verifying_a_v1_str_allocates_independently_of_the_caveat_count() {
     assert_eq!(borrowed[2], borrowed[3], "allocations grow from 10 to 100 caveats: {borrowed:?}");
     assert!(borrowed[0] <= borrowed[1]);
 
+    verifying_in_place_allocates_nothing_up_to_4096_characters();
+
     // The owned path copies each caveat, so it does grow: shown for comparison.
     assert!(owned[3] > owned[2] && owned[2] > owned[1], "owned: {owned:?}");
     for (&o, &b) in owned.iter().zip(&borrowed) {
         assert!(o >= b);
+    }
+}
+
+/// Run from the one `#[test]` (the allocation counter is shared by the whole process).
+fn verifying_in_place_allocates_nothing_up_to_4096_characters() {
+    let key = RootKey::derive(b"this is our super secret key; only we should know it");
+    let limits = Limits::default();
+    for encoding in [Encoding::Base64Url, Encoding::Escaped] {
+        for n in [0usize, 1, 10, 100, 200] {
+            let (text, caveats) = token_as(&key, n, encoding);
+            verify_in_place(&text, &key, &caveats, &limits);
+            let allocations = count(|| verify_in_place(&text, &key, &caveats, &limits));
+            println!(
+                "V1 {encoding:?}, {n:>3} caveats ({:>5} chars): verify_token {allocations} \
+                 allocations",
+                text.len()
+            );
+            // Past 4096 characters the decoded bytes (and the unescaped text) take one buffer.
+            let expected = usize::from(text.len() > 4096);
+            assert_eq!(allocations, expected, "{encoding:?}, {n} caveats, {} chars", text.len());
+        }
     }
 }

@@ -551,3 +551,95 @@ fn check_discharge_says_which_discharge_is_bound_to_which_caveat() {
         Err(Error::InvalidSignature)
     );
 }
+
+/// Issue 18: the discharge used for a caveat is the one that verifies, not the first with its id,
+/// so an injected junk discharge with the same id changes nothing, whatever the order.
+#[test]
+fn a_junk_discharge_with_the_same_id_decides_nothing_whatever_the_order() {
+    let (key, m, bound) = example();
+    let limits = Limits::default();
+    let verify = |ds: &[Macaroon<'_>]| m.verify_with_discharges(&key, &mut all_true(), ds, &limits);
+    let junk = m.prepare_for_request(&Macaroon::discharge(&RootKey::derive(b"guess"), CAVEAT_ID));
+    assert_eq!(verify(&[bound.clone()]), Ok(()));
+    // The genuine discharge is used in both orders; the junk one is left unused, so the request
+    // fails closed the same way, naming the junk.
+    assert_eq!(
+        verify(&[junk.clone(), bound.clone()]),
+        Err(Error::DischargeUnused { discharge: 0 })
+    );
+    assert_eq!(verify(&[bound, junk.clone()]), Err(Error::DischargeUnused { discharge: 1 }));
+    // Junk alone: the first junk's failure is reported.
+    assert_eq!(
+        verify(&[junk.clone(), junk]),
+        Err(Error::DischargeInvalidSignature { discharge: 0 })
+    );
+}
+
+/// Two third-party caveats with the same id under different keys: each discharge fits one, and
+/// the order they are given in does not matter.
+#[test]
+fn same_id_discharges_for_two_caveats_verify_in_either_order() {
+    let key = RootKey::derive(b"root");
+    let (k1, k2) = (RootKey::derive(b"first third party"), RootKey::derive(b"second"));
+    let mut m = Macaroon::new(&key, &b"id"[..]);
+    m.add_third_party_caveat(&b"tp"[..], &k1, &b"same"[..], &mut rand::rng());
+    m.add_third_party_caveat(&b"tp"[..], &k2, &b"same"[..], &mut rand::rng());
+    let d1 = m.prepare_for_request(&Macaroon::discharge(&k1, &b"same"[..]));
+    let d2 = m.prepare_for_request(&Macaroon::discharge(&k2, &b"same"[..]));
+    let limits = Limits::default();
+    for ds in [[d1.clone(), d2.clone()], [d2.clone(), d1.clone()]] {
+        assert_eq!(m.verify_with_discharges(&key, &mut all_true(), &ds, &limits), Ok(()));
+        assert_eq!(m.verify_signature_with_discharges(&key, &ds, &limits), Ok(()));
+    }
+    // The checker sees each discharge's caveats once, only those of discharges that are used.
+    let mut d1c = Macaroon::discharge(&k1, &b"same"[..]);
+    d1c.add_first_party_caveat(&b"one"[..]);
+    let junk = m.prepare_for_request(&Macaroon::discharge(&RootKey::derive(b"x"), &b"same"[..]));
+    let mut junk_with_caveat = Macaroon::discharge(&RootKey::derive(b"y"), &b"same"[..]);
+    junk_with_caveat.add_first_party_caveat(&b"never shown"[..]);
+    let ds = [junk, m.prepare_for_request(&junk_with_caveat), d2, m.prepare_for_request(&d1c)];
+    let mut seen = Vec::new();
+    let mut checker = |c: &[u8]| {
+        seen.push(c.to_vec());
+        true
+    };
+    assert_eq!(
+        m.verify_with_discharges(&key, &mut checker, &ds, &limits),
+        Err(Error::DischargeUnused { discharge: 0 })
+    );
+    assert_eq!(seen, [b"one".to_vec()]);
+}
+
+/// The bound still holds with as many same-id discharges as the limit allows, all junk but one,
+/// in either order; one more is refused by the count limit before any work.
+#[test]
+fn many_same_id_discharges_stay_within_the_limits() {
+    let (key, m, bound) = example();
+    let limits = Limits::default();
+    let max = limits.max_discharges;
+    let junk: Vec<Macaroon<'static>> = (0..max - 1)
+        .map(|i| {
+            let k = RootKey::derive(format!("guess {i}").as_bytes());
+            m.prepare_for_request(&Macaroon::discharge(&k, CAVEAT_ID))
+        })
+        .collect();
+    let start = Instant::now();
+    let mut last = junk.clone();
+    last.push(bound.clone());
+    assert_eq!(
+        m.verify_with_discharges(&key, &mut all_true(), &last, &limits),
+        Err(Error::DischargeUnused { discharge: 0 })
+    );
+    let mut first = vec![bound.clone()];
+    first.extend(junk.iter().cloned());
+    assert_eq!(
+        m.verify_with_discharges(&key, &mut all_true(), &first, &limits),
+        Err(Error::DischargeUnused { discharge: 1 })
+    );
+    last.push(bound);
+    assert_eq!(
+        m.verify_with_discharges(&key, &mut all_true(), &last, &limits),
+        Err(Error::LimitExceeded { limit: Limit::DischargeCount, max, found: max + 1 })
+    );
+    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+}

@@ -12,6 +12,8 @@
 //!   or as another token, which then never verifies.
 //! - A wrong key is always the opaque `InvalidSignature`, whatever the caveats.
 //! - Limits: one over a limit is `LimitExceeded` naming it; exactly at the limit parses.
+//! - The in-place path (`with_token`, `verify_token`, `MacaroonView`) reads every text and binary
+//!   form, tampered or not, as the owned path does, and verifies it with the same result.
 //!
 //! Case counts are kept moderate so the file runs in seconds in debug builds; raise them with
 //! `PROPTEST_CASES` for a longer soak.
@@ -19,7 +21,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use onezone_tokens::macaroon::{
-    Encoding, Error, Format, KEY_LEN, Limit, Limits, Macaroon, MacaroonRef, RootKey, decode_text,
+    Encoding, Error, Format, KEY_LEN, Limit, Limits, Macaroon, MacaroonRef, MacaroonView, RootKey,
+    decode_text, verify_token, with_token,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -198,6 +201,7 @@ fn assert_binary_mutant_rejected(
     what: &str,
 ) -> Result<(), TestCaseError> {
     let limits = Limits::default();
+    assert_binary_view_agrees(mutant, key)?;
     for (name, parsed) in [
         ("from_binary", Macaroon::from_binary(mutant, &limits)),
         ("from_v1", Macaroon::from_v1(mutant, &limits)),
@@ -223,10 +227,62 @@ fn assert_text_mutant_rejected(
     // A text that is no longer UTF-8 cannot even be handed to the reader.
     let Ok(text) = std::str::from_utf8(mutant) else { return Ok(()) };
     let what = format!("{what}: {text}");
+    assert_view_agrees(text, key, &[], &Limits::default())?;
     assert_not_forged(original, key, Macaroon::deserialize(text), &what)?;
     let limits = Limits::default();
     if let Ok(decoded) = decode_text(text, &limits) {
         assert_not_forged(original, key, decoded.macaroon(&limits), &what)?;
+    }
+    Ok(())
+}
+
+/// The in-place path reads `text` as `decode_text` + `DecodedToken::macaroon` do (same macaroon,
+/// format and escaping, or the same error), and verifies it with the same result, with checkers
+/// accepting `accepted`, everything, or nothing.
+fn assert_view_agrees(
+    text: &str,
+    key: &RootKey,
+    accepted: &[Vec<u8>],
+    limits: &Limits,
+) -> Result<(), TestCaseError> {
+    let owned = decode_text(text, limits)
+        .and_then(|d| d.macaroon(limits).map(|m| (m.into_owned(), d.format(), d.escaped())));
+    let viewed =
+        with_token(text, limits, |v| (v.to_macaroon().into_owned(), v.format(), v.escaped()));
+    prop_assert_eq!(&viewed, &owned, "with_token and decode_text disagree on {}", text);
+    let Ok((m, _, _)) = owned else { return Ok(()) };
+    let in_place = |checker: &mut dyn FnMut(&[u8]) -> bool| {
+        verify_token(text, key, &mut |c: &[u8]| checker(c), limits)
+    };
+    prop_assert_eq!(in_place(&mut exactly(accepted)), m.verify(key, &mut exactly(accepted)));
+    prop_assert_eq!(in_place(&mut accept_all), m.verify(key, &mut accept_all), "{}", text);
+    prop_assert_eq!(in_place(&mut reject_all), m.verify(key, &mut reject_all), "{}", text);
+    let signature = with_token(text, limits, |v| v.verify_signature(key));
+    prop_assert_eq!(signature, Ok(m.verify_signature(key)), "{}", text);
+    Ok(())
+}
+
+/// The same for binary V1 and V2 bytes: `MacaroonView::from_v1`/`from_v2` against
+/// `Macaroon::from_v1`/`from_v2`.
+fn assert_binary_view_agrees(data: &[u8], key: &RootKey) -> Result<(), TestCaseError> {
+    let limits = Limits::default();
+    let reads = [
+        ("V1", MacaroonView::from_v1(data, &limits), Macaroon::from_v1(data, &limits)),
+        ("V2", MacaroonView::from_v2(data, &limits), Macaroon::from_v2(data, &limits)),
+    ];
+    for (name, view, owned) in reads {
+        prop_assert_eq!(
+            view.as_ref().map(MacaroonView::to_macaroon).map_err(Clone::clone),
+            owned.clone(),
+            "{} {:02x?}",
+            name,
+            data
+        );
+        if let (Ok(view), Ok(owned)) = (view, owned) {
+            prop_assert_eq!(view.caveat_count(), owned.caveats().len());
+            prop_assert_eq!(view.verify(key, &mut accept_all), owned.verify(key, &mut accept_all));
+            prop_assert_eq!(view.verify(key, &mut reject_all), owned.verify(key, &mut reject_all));
+        }
     }
     Ok(())
 }
@@ -427,6 +483,7 @@ fn assert_prefix_rejected(
     plain: Option<&str>,
     what: &str,
 ) -> Result<(), TestCaseError> {
+    assert_view_agrees(prefix, key, &[], &Limits::default())?;
     let Ok(parsed) = Macaroon::deserialize(prefix) else { return Ok(()) };
     let Some(plain) = plain else {
         return Err(TestCaseError::fail(format!("{what}: parses")));
@@ -534,11 +591,16 @@ mod check {
             prop_assert_eq!(borrowed.as_ref(), Ok(&m));
             let verified = borrowed.map(|b| b.verify(&key, &mut exactly(&spec.caveats)));
             prop_assert_eq!(verified, Ok(Ok(())));
+            assert_view_agrees(&text, &key, &spec.caveats, &limits)?;
+            let in_place = verify_token(&text, &key, &mut exactly(&spec.caveats), &limits);
+            prop_assert_eq!(in_place, Ok(()));
         }
 
         // The binary forms directly.
         let v1 = m.to_v1().expect("fits V1");
         prop_assert_eq!(Macaroon::from_v1(&v1, &limits), Ok(m.clone()));
+        assert_binary_view_agrees(&v1, &key)?;
+        assert_binary_view_agrees(&m.to_v2(), &key)?;
         prop_assert_eq!(Macaroon::from_binary(&v1, &limits), Ok(m.clone()));
         prop_assert_eq!(Macaroon::from_v1(&v1, &limits).map(|b| b.to_v1()), Ok(Ok(v1.clone())));
         prop_assert_eq!(
@@ -584,6 +646,7 @@ mod check {
                 escape(&padded(&std)),
             ] {
                 prop_assert_eq!(Macaroon::deserialize(&variant), Ok(m.clone()), "{}", variant);
+                assert_view_agrees(&variant, &spec.key(), &spec.caveats, &Limits::default())?;
             }
         }
         let json_b64 = URL_SAFE_NO_PAD.encode(m.to_json().unwrap());
@@ -592,6 +655,7 @@ mod check {
             [json_b64.clone(), padded(&json_b64), std.clone(), padded(&std), escape(&padded(&std))]
         {
             prop_assert_eq!(Macaroon::deserialize(&variant), Ok(m.clone()), "{}", variant);
+            assert_view_agrees(&variant, &spec.key(), &spec.caveats, &Limits::default())?;
         }
         Ok(())
     }
@@ -830,6 +894,8 @@ mod check {
                 encoding,
                 text
             );
+            assert_view_agrees(&text, &key, &[], &limits)?;
+            assert_view_agrees(&text, &RootKey::derive(b"some other secret"), &[], &limits)?;
         }
 
         // Without its discharge the first third-party caveat fails, and a missing discharge is
@@ -880,7 +946,15 @@ mod check {
                 let result = read(d.with_max_field_len(longest - 1));
                 prop_assert_eq!(result, over(Limit::FieldLength, longest - 1, longest), "{}", what);
             }
-            // The borrowing path reports the same.
+            // The borrowing and the in-place paths report the same.
+            let key = spec.key();
+            for limits in [
+                d.with_max_token_len(len - 1),
+                d.with_max_caveats(n.saturating_sub(1)),
+                d.with_max_field_len(longest.saturating_sub(1)),
+            ] {
+                assert_view_agrees(&text, &key, &spec.caveats, &limits)?;
+            }
             if n > 0 {
                 let limits = d.with_max_caveats(n - 1);
                 let result =
@@ -1060,7 +1134,18 @@ fn ambiguous_plain_text_over_a_limit_names_the_limit() {
                 Err(Error::LimitExceeded { limit: Limit::CaveatCount, max: 0, found: 1 }),
                 "{text}"
             );
+            // The in-place path decides the same, once: the plain reading.
+            let read = |limits: &Limits| with_token(&text, limits, |v| v.escaped());
+            assert_eq!(read(&Limits::default()), Ok(false), "{text}");
+            assert_eq!(
+                read(&Limits::default().with_max_caveats(0)),
+                Err(Error::LimitExceeded { limit: Limit::CaveatCount, max: 0, found: 1 }),
+                "{text}"
+            );
+            let default = Limits::default();
+            assert_eq!(verify_token(&text, &key, &mut |c: &[u8]| c == b"a", &default), Ok(()));
             let limits = Limits::default().with_max_field_len(1);
+            assert_eq!(with_token(&text, &limits, |_| ()), Err(result_of(&text, &limits)));
             let result = Macaroon::deserialize_with(&text, &limits);
             assert!(
                 matches!(
@@ -1072,6 +1157,10 @@ fn ambiguous_plain_text_over_a_limit_names_the_limit() {
         }
     }
     assert!(found >= 10, "only {found} ambiguous tokens found");
+}
+
+fn result_of(text: &str, limits: &Limits) -> Error {
+    Macaroon::deserialize_with(text, limits).expect_err("over a limit")
 }
 
 /// V1 packet headers are lowercase hex only, as libmacaroons writes and reads them: the same

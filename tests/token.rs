@@ -542,3 +542,44 @@ fn data_caveats_fail_on_the_rest_interface() {
         );
     }
 }
+
+/// Issue 18: `UnverifiedToken` keeps the decoded bytes and `Verifier::verify` reads them in
+/// place; in every format and encoding (JSON kept as its V2 bytes), and from a parsed macaroon,
+/// the token reads and verifies the same, and `macaroon()` is the token's macaroon.
+#[test]
+fn every_format_and_encoding_verifies_in_place() {
+    let id = named_invite("tok9");
+    let caveats =
+        [Caveat::Time { valid_until: 1_900_000_000 }, Caveat::parse("ip = 10.0.0.0/8").unwrap()];
+    let mut secrets = MemorySecrets::new();
+    secrets.insert_named("tok9", secret("s9"));
+    let ctx = CaveatContext { ip: Some("10.1.2.3".parse().unwrap()), ..ctx(1_800_000_000) };
+    let outside = CaveatContext { ip: Some("11.1.2.3".parse().unwrap()), ..ctx.clone() };
+    for format in [Format::V1, Format::V2, Format::V2Json] {
+        for encoding in [Encoding::Base64Url, Encoding::Escaped] {
+            let text =
+                mint_as(&secret("s9"), "onezone.example.org", &id, &caveats, format, encoding)
+                    .unwrap();
+            let what = format!("{format:?}/{encoding:?}: {text}");
+            let token = UnverifiedToken::parse(&text).unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_eq!(token.format(), format, "{what}");
+            let escaped = encoding == Encoding::Escaped && format != Format::V2Json;
+            assert_eq!(token.escaped(), escaped, "{what}");
+            let m = Macaroon::deserialize(&text).unwrap();
+            assert_eq!(token.macaroon(), m, "{what}");
+            let verified = Verifier::new(&secrets).verify(&token, &ctx).expect(&what);
+            assert_eq!(verified.caveats(), &caveats[..], "{what}");
+            assert_eq!(verified.location(), Some("onezone.example.org"), "{what}");
+            let refused = Verifier::new(&secrets).verify(&token, &outside).unwrap_err();
+            assert!(matches!(refused, TokenError::CaveatFailed { .. }), "{what}: {refused}");
+
+            let wrapped = UnverifiedToken::from_macaroon(m, format, escaped).unwrap();
+            assert_eq!(wrapped.macaroon(), token.macaroon(), "{what}");
+            assert_eq!(Verifier::new(&secrets).verify(&wrapped, &ctx), Ok(verified), "{what}");
+        }
+    }
+    // A wrong secret is the opaque error, read in place too.
+    let text = mint(&secret("other"), "onezone.example.org", &id, &caveats).unwrap();
+    let token = UnverifiedToken::parse(&text).unwrap();
+    assert_eq!(Verifier::new(&secrets).verify(&token, &ctx), Err(TokenError::InvalidSignature));
+}

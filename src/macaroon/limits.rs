@@ -47,6 +47,15 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// No limit at all: for re-reading bytes that were already read within limits.
+    pub(crate) const UNLIMITED: Limits = Limits {
+        max_token_len: usize::MAX,
+        max_caveats: usize::MAX,
+        max_field_len: usize::MAX,
+        max_discharges: usize::MAX,
+        max_discharge_depth: usize::MAX,
+    };
+
     /// Sets [`Limits::max_token_len`].
     pub fn with_max_token_len(mut self, max: usize) -> Self {
         self.max_token_len = max;

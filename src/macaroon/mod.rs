@@ -6,6 +6,11 @@
 //! libmacaroons does, and verifies with a caller-supplied caveat checker (and the discharges:
 //! [`Macaroon::verify_with_discharges`]).
 //!
+//! A server that verifies a token on every request reads it in place instead:
+//! [`verify_token`] and [`with_token`] decode the text into a stack buffer and walk its packets
+//! where they lie ([`MacaroonView`]), running the HMAC chain from the kept key without building
+//! a [`Macaroon`] or allocating; the owned [`Macaroon`] is for minting and inspecting.
+//!
 //! ```
 //! use onezone_tokens::macaroon::{Encoding, Format, Macaroon, RootKey};
 //!
@@ -26,15 +31,17 @@ mod limits;
 mod mac;
 mod third_party;
 mod verify;
+mod view;
 
 use alloc::borrow::Cow;
 use alloc::vec::Vec;
 
-pub use codec::{DecodedToken, Encoding, Format, decode_text};
+pub use codec::{DecodedToken, Encoding, Format, decode_text, verify_token, with_token};
 pub use error::{Error, Limit, MacaroonRef};
 pub use keys::{KEY_LEN, RootKey, Secret, Signature};
 pub use limits::Limits;
 pub use verify::CaveatChecker;
+pub use view::{MacaroonBytes, MacaroonView, ViewCaveats};
 
 /// A macaroon: location, identifier, caveats and signature.
 ///

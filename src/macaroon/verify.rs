@@ -65,7 +65,7 @@ impl Macaroon<'_> {
         discharges: &[Macaroon<'_>],
         limits: &Limits,
     ) -> Result<(), Error> {
-        verify_request::<dyn CaveatChecker>(self, key, None, discharges, limits)
+        verify_request::<dyn CaveatChecker>(self, key, None, discharges, limits, &mut 0)
     }
 
     /// Verifies the macaroon: the signature must match `key` and `checker` must accept every
@@ -111,10 +111,15 @@ impl Macaroon<'_> {
     /// ([`Macaroon::prepare_for_request`]); discharges' own third-party caveats are resolved the
     /// same way, recursively; `checker` must accept every first-party caveat of all of them.
     ///
-    /// Each discharge discharges at most one caveat, and every discharge given must be used. The
+    /// Each discharge discharges at most one caveat, and every discharge given must be used. When
+    /// several unused discharges carry a caveat's id, the first of them (in the order given)
+    /// whose chain is authentic and bound is used: the outcome never depends on their order, and
+    /// a junk discharge with the same id cannot deny a request (it is left unused, so the request
+    /// still fails closed, with [`Error::DischargeUnused`] naming it, whatever the order). The
     /// work is bounded by [`Limits::max_discharges`] and [`Limits::max_discharge_depth`] (checked
-    /// before a discharge is opened) and is linear in the size of the macaroons, plus a sort of
-    /// the discharges by identifier.
+    /// before a discharge is opened): one walk of each discharge when identifiers are distinct,
+    /// and at most `(max_discharges + 1) * max_discharges` discharge walks when they are not,
+    /// plus a sort of the discharges by identifier.
     ///
     /// Errors come in three stages, so that nothing is learnt from a forgery: a wrong signature
     /// of this macaroon is the opaque [`Error::InvalidSignature`]; only then is a problem with
@@ -137,7 +142,7 @@ impl Macaroon<'_> {
         discharges: &[Macaroon<'_>],
         limits: &Limits,
     ) -> Result<(), Error> {
-        verify_request(self, key, Some(checker), discharges, limits)
+        verify_request(self, key, Some(checker), discharges, limits, &mut 0)
     }
 }
 
@@ -253,6 +258,7 @@ fn verify_request<C: CaveatChecker + ?Sized>(
     mut checker: Option<&mut C>,
     discharges: &[Macaroon<'_>],
     limits: &Limits,
+    walks: &mut usize,
 ) -> Result<(), Error> {
     Limits::check(Limit::DischargeCount, limits.max_discharges, discharges.len())?;
     let walked = walk(root, key, checker.as_deref_mut(), MacaroonRef::Authorizing, 1);
@@ -287,7 +293,8 @@ fn verify_request<C: CaveatChecker + ?Sized>(
         let Some(&first) = candidates.first() else {
             return Err(Error::DischargeMissing { holder: p.holder, index: p.index });
         };
-        let Some(&j) = candidates.iter().find(|&&i| matches!(uses.get(i), Some(Use::Free))) else {
+        let free = |i: &&usize| matches!(uses.get(**i), Some(Use::Free));
+        if !candidates.iter().any(|i| free(&i)) {
             // Every discharge with this identifier is used: by an ancestor (a cycle) or elsewhere.
             let cyclic = candidates.iter().find(|&&i| is_ancestor(&uses, i, p.holder));
             return Err(match cyclic {
@@ -296,7 +303,7 @@ fn verify_request<C: CaveatChecker + ?Sized>(
                     Error::DischargeReused { discharge: first, holder: p.holder, index: p.index }
                 }
             });
-        };
+        }
         if p.depth > limits.max_discharge_depth {
             return Err(Error::LimitExceeded {
                 limit: Limit::DischargeDepth,
@@ -307,34 +314,57 @@ fn verify_request<C: CaveatChecker + ?Sized>(
         let Some(caveat_key) = open(&p.sig, p.vid) else {
             return Err(Error::VerificationIdInvalid { holder: p.holder, index: p.index });
         };
-        let Some(discharge) = discharges.get(j) else {
-            return Err(Error::DischargeMissing { holder: p.holder, index: p.index });
-        };
-        if let Some(u) = uses.get_mut(j) {
-            *u = Use::By(p.holder);
-        }
-        let walked = walk(
-            discharge,
-            &caveat_key,
-            checker.as_deref_mut(),
-            MacaroonRef::Discharge(j),
-            p.depth + 1,
-        );
-        if bind(root.signature(), &walked.signature) != *discharge.signature() {
-            return Err(if walked.signature == *discharge.signature() {
+        // Of the free discharges with this identifier, the first (in the order given) whose chain
+        // is authentic and bound discharges the caveat: a junk discharge with the same id, before
+        // or after the genuine one, changes nothing. Each is walked without the checker, which
+        // sees only the caveats of the discharge that is used. Every walk is of a discharge with
+        // this caveat's id, and each caveat either takes one discharge or ends the verification,
+        // so there are at most `discharges.len()` walks per caveat resolved plus one failed round:
+        // at most `(max_discharges + 1) * max_discharges` in all.
+        let mut failure = None;
+        let mut chosen = None;
+        for &j in candidates.iter().filter(free) {
+            let Some(discharge) = discharges.get(j) else { continue };
+            *walks += 1;
+            let own = walk::<dyn CaveatChecker>(
+                discharge,
+                &caveat_key,
+                None,
+                MacaroonRef::Discharge(j),
+                p.depth + 1,
+            );
+            if bind(root.signature(), &own.signature) == *discharge.signature() {
+                chosen = Some((j, discharge, own));
+                break;
+            }
+            failure.get_or_insert(if own.signature == *discharge.signature() {
                 Error::DischargeNotBound { discharge: j }
             } else {
                 Error::DischargeInvalidSignature { discharge: j }
             });
         }
-        if refused.is_none()
-            && let Some((index, predicate)) = walked.refused
-        {
-            refused = Some(Error::DischargeCaveatNotSatisfied {
-                discharge: j,
-                index,
-                predicate: lossy(predicate),
-            });
+        let Some((j, discharge, walked)) = chosen else {
+            return Err(
+                failure.unwrap_or(Error::DischargeMissing { holder: p.holder, index: p.index })
+            );
+        };
+        if let Some(u) = uses.get_mut(j) {
+            *u = Use::By(p.holder);
+        }
+        // Its first-party caveats, now that it is authentic: the checker sees them in order up
+        // to the first it refuses, as it sees the authorizing macaroon's during the walk.
+        if let Some(checker) = checker.as_deref_mut() {
+            let first_party =
+                discharge.caveats().iter().enumerate().filter(|(_, c)| c.is_first_party());
+            if let Some((index, c)) = first_party.into_iter().find(|(_, c)| !checker.check(c.id()))
+                && refused.is_none()
+            {
+                refused = Some(Error::DischargeCaveatNotSatisfied {
+                    discharge: j,
+                    index,
+                    predicate: lossy(c.id()),
+                });
+            }
         }
         stack.extend(walked.pending.into_iter().rev());
     }
@@ -359,4 +389,75 @@ fn is_ancestor(uses: &[Use], candidate: usize, mut holder: MacaroonRef) -> bool 
         }
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A nonce source for tests: the same byte every time.
+    struct Fixed;
+    impl rand_core::TryRng for Fixed {
+        type Error = core::convert::Infallible;
+        fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+            Ok(7)
+        }
+        fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+            Ok(7)
+        }
+        fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+            dst.fill(7);
+            Ok(())
+        }
+    }
+    impl rand_core::TryCryptoRng for Fixed {}
+
+    /// `caveats` third-party caveats with one id, each under its own key; `junk` discharges with
+    /// that id first, then the genuine ones in `order`.
+    fn verify_counting(caveats: usize, junk: usize, reversed: bool) -> (Result<(), Error>, usize) {
+        let key = RootKey::derive(b"root");
+        let keys: Vec<RootKey> =
+            (0..caveats).map(|i| RootKey::derive(alloc::format!("k{i}").as_bytes())).collect();
+        let mut m = Macaroon::new(&key, &b"id"[..]);
+        for k in &keys {
+            m.add_third_party_caveat(&b""[..], k, &b"same"[..], &mut Fixed);
+        }
+        let mut ds: Vec<Macaroon<'static>> = (0..junk)
+            .map(|i| {
+                let k = RootKey::derive(alloc::format!("junk{i}").as_bytes());
+                m.prepare_for_request(&Macaroon::discharge(&k, &b"same"[..]))
+            })
+            .collect();
+        let mut genuine: Vec<_> = keys
+            .iter()
+            .map(|k| m.prepare_for_request(&Macaroon::discharge(k, &b"same"[..])))
+            .collect();
+        if reversed {
+            genuine.reverse();
+        }
+        ds.extend(genuine);
+        let limits = Limits::default().with_max_discharges(caveats + junk);
+        let mut walks = 0;
+        let result = verify_request(&m, &key, Some(&mut |_: &[u8]| true), &ds, &limits, &mut walks);
+        (result, walks)
+    }
+
+    #[test]
+    fn each_caveat_walks_each_free_same_id_discharge_at_most_once() {
+        // Distinct order: caveat i tries the junk, then finds its own discharge next.
+        assert_eq!(verify_counting(4, 0, false), (Ok(()), 4));
+        assert_eq!(
+            verify_counting(4, 5, false),
+            (Err(Error::DischargeUnused { discharge: 0 }), 4 * 6)
+        );
+        // Reversed: caveat 0 tries the junk and the other genuine ones before its own.
+        let (result, walks) = verify_counting(4, 5, true);
+        assert_eq!(result, Err(Error::DischargeUnused { discharge: 0 }));
+        assert_eq!(walks, (5 + 4) + (5 + 3) + (5 + 2) + (5 + 1));
+        // The documented bound, at the limit: `(max_discharges + 1) * max_discharges`.
+        let (caveats, junk) = (32, 32);
+        let (_, walks) = verify_counting(caveats, junk, true);
+        let max = caveats + junk;
+        assert!(walks <= (max + 1) * max, "{walks}");
+    }
 }

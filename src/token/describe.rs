@@ -166,6 +166,6 @@ impl TokenDescription {
 impl UnverifiedToken {
     /// What the token says, unverified (see [`TokenDescription`]).
     pub fn describe(&self) -> TokenDescription {
-        TokenDescription::of_macaroon(self.macaroon(), self.format(), self.escaped())
+        TokenDescription::of_macaroon(&self.macaroon(), self.format(), self.escaped())
     }
 }

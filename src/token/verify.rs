@@ -5,7 +5,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::macaroon::{self, Encoding, Format, Limit, Limits, Macaroon, Secret};
+use crate::macaroon::{self, Encoding, Format, Limit, Limits, Macaroon, MacaroonBytes, Secret};
 
 use crate::text::Quoted;
 
@@ -202,9 +202,12 @@ impl TokenCaveat {
 }
 
 /// A token read off the wire. Nothing in it is trusted until [`Verifier::verify`] says so.
+///
+/// It keeps the token's decoded bytes (one allocation) and reads them in place
+/// ([`macaroon::MacaroonView`]) when it is verified.
 #[derive(Debug, Clone)]
 pub struct UnverifiedToken {
-    macaroon: Macaroon<'static>,
+    macaroon: MacaroonBytes,
     identifier: TokenIdentifier,
     format: Format,
     escaped: bool,
@@ -244,9 +247,13 @@ impl UnverifiedToken {
     /// # Errors
     /// As [`UnverifiedToken::parse`].
     pub fn parse_with(text: &str, limits: &Limits) -> Result<Self, TokenError> {
-        let decoded = macaroon::decode_text(text, limits).map_err(TokenError::Malformed)?;
-        let m = decoded.macaroon(limits).map_err(TokenError::Malformed)?;
-        Self::from_macaroon(m.into_owned(), decoded.format(), decoded.escaped())
+        // Decoded once (on the stack), parsed once, and the bytes kept.
+        macaroon::with_token(text, limits, |view| {
+            let identifier = TokenIdentifier::parse_bytes(view.identifier())?;
+            let (format, escaped) = (view.format(), view.escaped());
+            Ok(UnverifiedToken { macaroon: view.to_bytes(), identifier, format, escaped })
+        })
+        .map_err(TokenError::Malformed)?
     }
 
     /// Wraps an already parsed macaroon.
@@ -260,6 +267,7 @@ impl UnverifiedToken {
     ) -> Result<Self, TokenError> {
         let identifier =
             TokenIdentifier::parse_bytes(macaroon.identifier()).map_err(TokenError::Identifier)?;
+        let macaroon = macaroon::MacaroonView::of(&macaroon, format).to_bytes();
         Ok(UnverifiedToken { macaroon, identifier, format, escaped })
     }
 
@@ -268,9 +276,9 @@ impl UnverifiedToken {
         &self.identifier
     }
 
-    /// The underlying macaroon.
-    pub fn macaroon(&self) -> &Macaroon<'static> {
-        &self.macaroon
+    /// The underlying macaroon, borrowing its fields from the token's bytes.
+    pub fn macaroon(&self) -> Macaroon<'_> {
+        self.macaroon.view().to_macaroon()
     }
 
     /// The format the token was read in.
@@ -285,7 +293,7 @@ impl UnverifiedToken {
 
     /// The caveats, parsed where Onezone knows them (unverified).
     pub fn caveats(&self) -> Vec<TokenCaveat> {
-        self.macaroon.caveats().iter().map(|c| TokenCaveat::read(c.id())).collect()
+        self.macaroon.view().caveats().map(|c| TokenCaveat::read(c.id())).collect()
     }
 }
 
@@ -432,8 +440,9 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
             }
         }
 
-        // Authenticate first: everything below may be reported to the caller.
-        token.macaroon.verify_signature(&secret.derive_key())?;
+        // Authenticate, in place: everything below may be reported to the caller.
+        let view = token.macaroon.view();
+        view.verify_signature(&secret.derive_key())?;
         if revocable_id.is_some_and(|id| self.secrets.is_revoked(id)) {
             return Err(TokenError::Revoked);
         }
@@ -446,8 +455,8 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
         }
 
         let kind = TokenKind::of(&token.identifier);
-        let mut caveats = Vec::with_capacity(token.macaroon.caveats().len());
-        for raw in token.macaroon.caveats() {
+        let mut caveats = Vec::with_capacity(view.caveat_count());
+        for raw in view.caveats() {
             let text = || String::from_utf8_lossy(raw.id()).into_owned();
             let caveat = match TokenCaveat::read(raw.id()) {
                 TokenCaveat::Known(c) => c,
@@ -472,17 +481,22 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
             }
         }
 
-        for (caveat, raw) in caveats.iter().zip(token.macaroon.caveats()) {
-            caveat.check(ctx).map_err(|failure| TokenError::CaveatFailed {
-                caveat: String::from_utf8_lossy(raw.id()).into_owned(),
-                failure,
+        for (index, caveat) in caveats.iter().enumerate() {
+            caveat.check(ctx).map_err(|failure| {
+                // The caveat as written, read again only to report it.
+                let raw = view.caveats().nth(index);
+                let text = raw.map(|raw| String::from_utf8_lossy(raw.id()).into_owned());
+                TokenError::CaveatFailed { caveat: text.unwrap_or_default(), failure }
             })?;
         }
 
         Ok(VerifiedToken {
             identifier: token.identifier.clone(),
             caveats,
-            location: token.macaroon.location().map(|l| String::from_utf8_lossy(l).into_owned()),
+            location: view.location().map(|l| match core::str::from_utf8(l) {
+                Ok(text) => String::from(text),
+                Err(_) => String::from_utf8_lossy(l).into_owned(),
+            }),
         })
     }
 }

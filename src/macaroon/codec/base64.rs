@@ -4,11 +4,12 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use base64::DecodeSliceError;
 use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::{DecodePaddingMode, Engine};
 
-use crate::macaroon::Error;
+use crate::macaroon::{Error, Limit};
 
 const READ: GeneralPurposeConfig = GeneralPurposeConfig::new()
     .with_encode_padding(false)
@@ -24,27 +25,48 @@ pub(crate) fn encode_url(bytes: &[u8]) -> String {
     URL_WRITE.encode(bytes)
 }
 
+/// The most bytes `len` characters of base64 can decode to (the size [`decode_into`] needs).
+pub(crate) fn decoded_len(len: usize) -> usize {
+    len.div_ceil(4).saturating_mul(3)
+}
+
 /// Decodes either alphabet (but not both mixed), with or without `=` padding. Non-canonical
 /// trailing bits are refused, so one token has one text form per alphabet.
+pub(crate) fn decode(text: &[u8]) -> Result<Vec<u8>, Error> {
+    let mut out = alloc::vec![0; decoded_len(text.len())];
+    let len = decode_into(text, &mut out)?;
+    out.truncate(len);
+    Ok(out)
+}
+
+/// [`decode`] into `out`, which must hold [`decoded_len`] bytes: the number of bytes decoded.
 ///
 /// The url-safe alphabet is tried first (what every implementation writes); only text that fails
 /// on a `+` or `/` is decoded again with the standard alphabet, so the common case scans once.
-pub(crate) fn decode(text: &[u8]) -> Result<Vec<u8>, Error> {
-    match URL_READ.decode(text) {
-        Err(base64::DecodeError::InvalidByte(offset, b'+' | b'/')) => {
-            match text.iter().position(|&b| b == b'-' || b == b'_') {
-                Some(url) => Err(Error::Base64 {
-                    offset: offset.max(url),
-                    problem: "mixes the url-safe and the standard alphabet",
-                }),
-                None => STD_READ.decode(text).map_err(|e| describe(e, text.len())),
-            }
-        }
+pub(crate) fn decode_into(text: &[u8], out: &mut [u8]) -> Result<usize, Error> {
+    match URL_READ.decode_slice(text, out) {
+        Err(DecodeSliceError::DecodeError(base64::DecodeError::InvalidByte(
+            offset,
+            b'+' | b'/',
+        ))) => match text.iter().position(|&b| b == b'-' || b == b'_') {
+            Some(url) => Err(Error::Base64 {
+                offset: offset.max(url),
+                problem: "mixes the url-safe and the standard alphabet",
+            }),
+            None => STD_READ.decode_slice(text, out).map_err(|e| describe(e, text.len())),
+        },
         result => result.map_err(|e| describe(e, text.len())),
     }
 }
 
-fn describe(error: base64::DecodeError, len: usize) -> Error {
+fn describe(error: DecodeSliceError, len: usize) -> Error {
+    let error = match error {
+        DecodeSliceError::DecodeError(error) => error,
+        // The callers size `out` with `decoded_len`, which is `base64`'s own estimate.
+        DecodeSliceError::OutputSliceTooSmall => {
+            return Error::LimitExceeded { limit: Limit::TokenLength, max: len, found: len };
+        }
+    };
     match error {
         base64::DecodeError::InvalidByte(offset, _) => {
             Error::Base64 { offset, problem: "character outside the base64 alphabet" }

@@ -2,15 +2,16 @@
 
 pub(crate) mod base64;
 mod json;
+pub(crate) mod layout;
 mod reader;
-mod v1;
-mod v2;
+pub(crate) mod v1;
+pub(crate) mod v2;
 
 use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::{Error, Limits, Macaroon};
+use super::{CaveatChecker, Error, Limits, Macaroon, MacaroonView, RootKey};
 
 /// A macaroon serialization format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -153,6 +154,85 @@ fn unescape(text: &[u8]) -> Vec<u8> {
     out
 }
 
+/// [`is_escaped`] and [`unescape`] in one pass, into `out` (at least `text.len()` bytes): the
+/// length of the unescaped text, or `None` if `text` is not escaped text (then it is plain).
+///
+/// Escaped text is alphanumeric throughout (the escapes `00`..`05` too), so it is read eight
+/// bytes at a time: each word is checked to be alphanumeric and copied whole in a few
+/// operations, and where it holds a `0`, the escape is undone and the next word starts after
+/// it. For a 247-character token that is 1,700 instructions (callgrind), against 4,400 for
+/// the two byte-by-byte passes (`is_escaped`, then `unescape`) and 2,000 for its base64 decode.
+fn unescape_checked(text: &[u8], out: &mut [u8]) -> Option<usize> {
+    let (mut rest, mut written, mut seen_zero) = (text, 0, false);
+    while let Some((chunk, _)) = rest.split_first_chunk::<8>() {
+        let word = u64::from_le_bytes(*chunk);
+        if !alphanumeric(word) {
+            return None;
+        }
+        // Written whole, even past a `0`: what follows it is overwritten next.
+        *out.get_mut(written..)?.first_chunk_mut::<8>()? = *chunk;
+        let zeros = zero_chars(word);
+        if zeros == 0 {
+            rest = rest.get(8..)?;
+            written += 8;
+            continue;
+        }
+        let at = (zeros.trailing_zeros() / 8) as usize;
+        *out.get_mut(written + at)? = unescaped(*rest.get(at + 1)?)?;
+        seen_zero = true;
+        rest = rest.get(at + 2..)?;
+        written += at + 1;
+    }
+    // The last few characters, one at a time.
+    let mut rest = rest.iter();
+    while let Some(&b) = rest.next() {
+        let b = match b {
+            b'0' => {
+                seen_zero = true;
+                unescaped(*rest.next()?)?
+            }
+            b if b.is_ascii_alphanumeric() => b,
+            _ => return None,
+        };
+        *out.get_mut(written)? = b;
+        written += 1;
+    }
+    seen_zero.then_some(written)
+}
+
+/// The character a `0` escape stands for, by the character after the `0`.
+fn unescaped(code: u8) -> Option<u8> {
+    match code {
+        b'0' => Some(b'0'),
+        b'1' => Some(b'_'),
+        b'2' => Some(b'-'),
+        b'3' => Some(b'/'),
+        b'4' => Some(b'+'),
+        b'5' => Some(b'='),
+        _ => None,
+    }
+}
+
+const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+
+/// The high bit of each byte of `word` that is the character `0` (the classic "has a zero byte"
+/// test on the word XORed with `0`s; exact up to the first match, which is what is used).
+fn zero_chars(word: u64) -> u64 {
+    let x = word ^ (ONES * u64::from(b'0'));
+    x.wrapping_sub(ONES) & !x & HIGHS
+}
+
+/// Whether all eight bytes of `word` are ASCII letters or digits. For bytes below 0x80, adding
+/// `0x80 - lo` sets a byte's high bit exactly when it is at least `lo`, with no carry into the
+/// next byte (hence the ASCII check first); letters are compared in lower case (`| 0x20`).
+fn alphanumeric(word: u64) -> bool {
+    let at_least = |w: u64, lo: u8| w.wrapping_add(ONES * u64::from(0x80 - lo));
+    let in_range = |w: u64, lo: u8, hi: u8| at_least(w, lo) & !at_least(w, hi + 1);
+    let lower = word | (ONES * 0x20);
+    word & HIGHS == 0 && (in_range(word, b'0', b'9') | in_range(lower, b'a', b'z')) & HIGHS == HIGHS
+}
+
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 8);
     for c in text.chars() {
@@ -225,6 +305,171 @@ pub fn decode_text<'t>(text: &'t str, limits: &Limits) -> Result<DecodedToken<'t
         };
     }
     decode_base64(text, false)
+}
+
+/// Tokens of up to this many characters are decoded on the stack (a 512-byte buffer, and another
+/// for the unescaped text of an escaped token); Onezone's tokens are 200 to 400 characters.
+const SMALL_TOKEN: usize = 512;
+/// Up to this many on a larger stack buffer; longer tokens in one heap allocation.
+const LARGE_TOKEN: usize = 4096;
+
+/// Decodes a token's text form and hands `f` a [`MacaroonView`] of it, read in place: the path
+/// for servers that verify a token on every request.
+///
+/// It reads what [`decode_text`] reads (JSON, or V1/V2 in base64 of either alphabet, padded or
+/// not, plain or Onezone-escaped) and decides the same way, but decodes once into a stack buffer
+/// (for tokens of up to 4096 characters; longer ones take one allocation) and parses once: an
+/// ambiguous text (valid as escaped and as plain) is read as escaped when that reading parses,
+/// and only otherwise decoded again as plain. JSON is parsed into a [`Macaroon`] (its fields
+/// may be base64 or escaped text) and viewed.
+///
+/// ```
+/// use onezone_tokens::macaroon::{Encoding, Format, Limits, Macaroon, RootKey, with_token};
+///
+/// let key = RootKey::derive(b"the server's secret");
+/// let mut m = Macaroon::new(&key, b"id-1").with_location(b"onezone.example.org");
+/// m.add_first_party_caveat(b"time < 1900000000");
+/// let text = m.serialize(Format::V1, Encoding::Escaped)?;
+///
+/// let id = with_token(&text, &Limits::default(), |view| {
+///     assert!(view.escaped());
+///     view.verify(&key, &mut |c: &[u8]| c == b"time < 1900000000").map(|()| view.identifier().to_vec())
+/// })??;
+/// assert_eq!(id, b"id-1");
+/// # Ok::<(), onezone_tokens::macaroon::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`decode_text`] and the format's parser; `f`'s own result is returned inside `Ok`.
+pub fn with_token<R>(
+    text: &str,
+    limits: &Limits,
+    f: impl FnOnce(MacaroonView<'_>) -> R,
+) -> Result<R, Error> {
+    limits.check_token(text.len())?;
+    if text.is_empty() {
+        return Err(Error::Empty);
+    }
+    if text.starts_with('{') {
+        let m = json::parse(text, limits)?;
+        return Ok(f(MacaroonView::of(&m, Format::V2Json)));
+    }
+    let text = text.as_bytes();
+    if text.len() <= SMALL_TOKEN {
+        on_stack::<SMALL_TOKEN, R>(text, limits, f)
+    } else if text.len() <= LARGE_TOKEN {
+        on_stack::<LARGE_TOKEN, R>(text, limits, f)
+    } else {
+        let decoded = base64::decoded_len(text.len());
+        let mut buffer = alloc::vec![0; decoded + text.len()];
+        let (out, scratch) = buffer.split_at_mut(decoded);
+        let unescaped = unescape_checked(text, scratch).and_then(|len| scratch.get(..len));
+        read(text, unescaped, out, limits, f)
+    }
+}
+
+/// Verifies a token given as text with `key` and `checker`, read in place (see [`with_token`]
+/// and [`MacaroonView::verify`]).
+///
+/// # Errors
+/// Any error of [`with_token`], then of [`MacaroonView::verify`].
+pub fn verify_token<C: CaveatChecker + ?Sized>(
+    text: &str,
+    key: &RootKey,
+    checker: &mut C,
+    limits: &Limits,
+) -> Result<(), Error> {
+    with_token(text, limits, |view| view.verify(key, checker))?
+}
+
+/// [`with_token`] for text of at most `N` characters: its buffers on the stack.
+fn on_stack<const N: usize, R>(
+    text: &[u8],
+    limits: &Limits,
+    f: impl FnOnce(MacaroonView<'_>) -> R,
+) -> Result<R, Error> {
+    // `N` characters decode to at most `3 * N / 4` bytes, and unescape to at most `N`. The
+    // unescaping is tried in the one buffer a plain token needs (it fails within a few
+    // characters of plain text); only escaped text takes the second.
+    let mut buffer = [0u8; N];
+    match unescape_checked(text, &mut buffer) {
+        Some(len) => {
+            let mut out = [0u8; N];
+            read(text, buffer.get(..len), &mut out, limits, f)
+        }
+        None => read(text, None, &mut buffer, limits, f),
+    }
+}
+
+/// Decodes `text` into `out` and views it; for escaped text (`unescaped` is its unescaped
+/// reading), that reading first, and only if it does not parse, the text again as plain (as
+/// [`decode_text`] decides, with the same errors).
+fn read<R, F: FnOnce(MacaroonView<'_>) -> R>(
+    text: &[u8],
+    unescaped: Option<&[u8]>,
+    out: &mut [u8],
+    limits: &Limits,
+    f: F,
+) -> Result<R, Error> {
+    let Some(unescaped) = unescaped else {
+        let len = base64::decode_into(text, out)?;
+        return view_bytes(out.get(..len).unwrap_or_default(), false, limits, f)
+            .map_err(|(e, _)| e);
+    };
+    let (escaped_error, f) = match base64::decode_into(unescaped, out) {
+        Ok(len) => match view_bytes(out.get(..len).unwrap_or_default(), true, limits, f) {
+            Ok(result) => return Ok(result),
+            Err(failed) => failed,
+        },
+        Err(e) => (e, f),
+    };
+    let Ok(len) = base64::decode_into(text, out) else { return Err(escaped_error) };
+    let plain = out.get(..len).unwrap_or_default();
+    match view_bytes(plain, false, limits, f) {
+        Ok(result) => Ok(result),
+        // The plain reading is a well-formed token that only exceeds a limit: report that, not
+        // why the escaped reading is no token (as `decode_text`).
+        Err((error @ Error::LimitExceeded { .. }, _))
+            if detect(plain)
+                .and_then(|format| {
+                    parse_bytes(
+                        plain,
+                        format,
+                        &limits.with_max_caveats(usize::MAX).with_max_field_len(usize::MAX),
+                    )
+                })
+                .is_ok() =>
+        {
+            Err(error)
+        }
+        Err(_) => Err(escaped_error),
+    }
+}
+
+/// Parses decoded bytes in their detected format and hands their view to `f`; if they do not
+/// parse, gives `f` back with the error.
+fn view_bytes<R, F: FnOnce(MacaroonView<'_>) -> R>(
+    bytes: &[u8],
+    escaped: bool,
+    limits: &Limits,
+    f: F,
+) -> Result<R, (Error, F)> {
+    let view = match detect(bytes) {
+        Ok(Format::V1) => MacaroonView::from_v1(bytes, limits),
+        Ok(Format::V2) => MacaroonView::from_v2(bytes, limits),
+        Ok(_) => {
+            // JSON in base64: parsed, then viewed.
+            return match parse_bytes(bytes, Format::V2Json, limits) {
+                Ok(m) => Ok(f(MacaroonView::of(&m, Format::V2Json).with_escaped(escaped))),
+                Err(e) => Err((e, f)),
+            };
+        }
+        Err(e) => Err(e),
+    };
+    match view {
+        Ok(view) => Ok(f(view.with_escaped(escaped))),
+        Err(e) => Err((e, f)),
+    }
 }
 
 impl Macaroon<'_> {
@@ -336,5 +581,78 @@ impl Macaroon<'static> {
     pub fn deserialize_with(text: &str, limits: &Limits) -> Result<Self, Error> {
         let token = decode_text(text, limits)?;
         token.macaroon(limits).map(Macaroon::into_owned)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn one_pass(text: &[u8]) -> Option<Vec<u8>> {
+        let mut out = alloc::vec![0; text.len()];
+        unescape_checked(text, &mut out).map(|len| out[..len].to_vec())
+    }
+
+    #[test]
+    fn the_one_pass_unescape_agrees_on_edge_cases() {
+        for text in [
+            &b""[..],
+            b"0",
+            b"00",
+            b"000",
+            b"0000",
+            b"01",
+            b"06",
+            b"0a",
+            b"a0",
+            b"abc",
+            b"a-b",
+            b"0001020304050",
+            b"00010203040500",
+            b"abcdefgh0",
+            b"abcdefgh01",
+            b"abcdefg01",
+            b"x0y",
+            b"ab_cd",
+            b"ABCDEFGH00IJKLMNOP01",
+            b"\xff00",
+        ] {
+            let expected = is_escaped(text).then(|| unescape(text));
+            assert_eq!(one_pass(text), expected, "{}", text.escape_ascii());
+        }
+        // Every byte value in every position of a word, against the byte-wise tests.
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let mut bytes = *b"abcdefgh";
+                bytes[at] = b;
+                let word = u64::from_le_bytes(bytes);
+                assert_eq!(alphanumeric(word), b.is_ascii_alphanumeric(), "{b:#x} at {at}");
+                let first = (zero_chars(word) != 0).then(|| zero_chars(word).trailing_zeros() / 8);
+                assert_eq!(first, (b == b'0').then_some(at as u32), "{b:#x} at {at}");
+            }
+        }
+        assert_eq!(zero_chars(u64::from_le_bytes(*b"a0b00c0d")).trailing_zeros() / 8, 1);
+    }
+
+    proptest! {
+        /// `unescape_checked` is `is_escaped` then `unescape`, on text that is mostly
+        /// alphanumeric with escapes (the interesting case) and on any bytes.
+        #[test]
+        fn the_one_pass_unescape_is_the_two_passes(
+            text in prop_oneof![
+                proptest::collection::vec(
+                    prop_oneof![
+                        4 => proptest::char::range('a', 'z').prop_map(|c| c as u8),
+                        2 => proptest::char::range('0', '9').prop_map(|c| c as u8),
+                        1 => Just(b'-'),
+                    ],
+                    0..80,
+                ),
+                proptest::collection::vec(any::<u8>(), 0..40),
+            ]
+        ) {
+            prop_assert_eq!(one_pass(&text), is_escaped(&text).then(|| unescape(&text)));
+        }
     }
 }

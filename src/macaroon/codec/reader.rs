@@ -2,6 +2,7 @@
 
 use crate::macaroon::Error;
 
+#[derive(Clone)]
 pub(crate) struct Reader<'a> {
     data: &'a [u8],
     pos: usize,

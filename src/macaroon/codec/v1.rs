@@ -4,9 +4,13 @@
 use alloc::borrow::Cow;
 use alloc::vec::Vec;
 
+use crate::macaroon::KEY_LEN;
+
+use super::Format;
+use super::layout::{Layout, Span};
 use super::reader::Reader;
 use crate::macaroon::limits::MAX_V1_PACKET;
-use crate::macaroon::{Error, Limits, Macaroon, RawCaveat, Signature};
+use crate::macaroon::{Error, Limits, Macaroon, RawCaveat};
 
 const HEADER_LEN: usize = 4;
 /// The smallest packet: header, a one-byte key, space, empty value, newline.
@@ -18,6 +22,30 @@ struct Packet<'a> {
     offset: usize,
 }
 
+impl Packet<'_> {
+    /// Where the value lies in the whole input: it ends before the packet's final newline.
+    fn span(&self, end_of_packet: usize) -> Span {
+        let end = end_of_packet.saturating_sub(1);
+        Span { start: end.saturating_sub(self.value.len()), end }
+    }
+}
+
+/// The packet length a header gives: four lowercase hex digits, a number (not hex-encoded
+/// bytes), read digit by digit. Uppercase is refused, as libmacaroons (`parse_packet`) does, so
+/// a packet header has one spelling and re-encoding a parsed token is byte-exact. The header is
+/// public, so this need not be constant-time: on a 1-caveat V1 token, `base16ct`'s
+/// constant-time decoder made a whole verify 4% to 9% slower.
+fn packet_len(header: &[u8]) -> Option<usize> {
+    header.iter().try_fold(0usize, |len, &b| {
+        let digit = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            _ => return None,
+        };
+        Some(len << 4 | usize::from(digit))
+    })
+}
+
 /// Reads the next packet, or `None` at the end of input.
 fn next_packet<'a>(r: &mut Reader<'a>, limits: &Limits) -> Result<Option<Packet<'a>>, Error> {
     if r.is_empty() {
@@ -25,16 +53,7 @@ fn next_packet<'a>(r: &mut Reader<'a>, limits: &Limits) -> Result<Option<Packet<
     }
     let offset = r.offset();
     let header = r.take(HEADER_LEN, "packet length")?;
-    // Four lowercase hex digits, a number (not hex-encoded bytes), read digit by digit with
-    // `char::to_digit`. Uppercase is refused, as libmacaroons (`parse_packet`) does, so a packet
-    // header has one spelling and re-encoding a parsed token is byte-exact. The header is public,
-    // so this need not be constant-time: on a 1-caveat V1 token, `base16ct`'s constant-time
-    // decoder made a whole verify 4% to 9% slower.
-    let digits = header.iter().try_fold(0usize, |len, &b| {
-        let digit = char::from(b).to_digit(16).filter(|_| !b.is_ascii_uppercase())?;
-        Some(len << 4 | digit as usize)
-    });
-    let Some(len) = digits else {
+    let Some(len) = packet_len(header) else {
         return Err(Error::Malformed {
             reading: "packet length",
             offset,
@@ -98,60 +117,55 @@ fn unexpected(key: &[u8]) -> &'static str {
     }
 }
 
-/// Parses V1 bytes. The location packet may be missing (pymacaroons and the `macaroon` crate
-/// omit it when there is no location), but every other packet must be in libmacaroons order:
+/// Walks V1 bytes once, enforcing the whole grammar, and says where each part lies. The location
+/// packet may be missing (pymacaroons and the `macaroon` crate omit it when there is no
+/// location), but every other packet must be in libmacaroons order:
 /// `location? identifier (cid (vid cl?)?)* signature`, with nothing after the signature.
+/// Parses V1 bytes into a macaroon that borrows from them (see [`layout`]).
 pub(crate) fn parse<'a>(data: &'a [u8], limits: &Limits) -> Result<Macaroon<'a>, Error> {
+    Ok(layout(data, limits)?.macaroon(data, Format::V1))
+}
+
+pub(crate) fn layout(data: &[u8], limits: &Limits) -> Result<Layout, Error> {
     limits.check_token(data.len())?;
     let mut r = Reader::new(data);
     let end = data.len();
 
     let mut packet = next_packet(&mut r, limits)?;
-    let mut location = None;
+    let mut location = Span::default();
     if let Some(p) = packet.as_ref().filter(|p| p.key == b"location") {
-        location = Some(Cow::Borrowed(p.value));
+        location = p.span(r.offset());
         packet = next_packet(&mut r, limits)?;
     }
-    let identifier = expect(packet, b"identifier", "identifier packet", end)?.value;
+    let identifier = expect(packet, b"identifier", "identifier packet", end)?.span(r.offset());
 
-    let mut caveats: Vec<RawCaveat<'_>> = Vec::new();
-    // Whether the previous packet was a `vid`: only there may a `cl` packet stand. (The caveat's
-    // location cannot tell, since an empty `cl` leaves it `None`.)
-    let mut after_vid = false;
-    let signature = loop {
+    let caveats_start = r.offset();
+    let mut count = 0;
+    // The previous packet's key: a `vid` may only follow a `cid` (one per caveat), a `cl` only a
+    // `vid`. (The caveat's location cannot tell, since an empty `cl` leaves it `None`.)
+    let mut previous: &[u8] = b"identifier";
+    let (caveats_end, signature) = loop {
+        let offset = r.offset();
         let Some(p) = next_packet(&mut r, limits)? else {
             return Err(Error::Truncated { reading: "signature packet", offset: end });
         };
-        let follows_vid = core::mem::replace(&mut after_vid, p.key == b"vid");
+        let follows = core::mem::replace(&mut previous, p.key);
         match p.key {
             b"cid" => {
-                limits.check_caveats(caveats.len() + 1)?;
-                if caveats.capacity() == 0 {
-                    // Every remaining caveat takes at least MIN_PACKET + 2 bytes ("cid"), so this
-                    // one reservation is never outgrown (and is bounded by the caveat limit).
-                    let bound = (r.rest().len() / (MIN_PACKET + 2)).min(limits.max_caveats);
-                    caveats.reserve_exact(bound + 1);
-                }
-                caveats.push(RawCaveat::first_party(p.value));
+                count += 1;
+                limits.check_caveats(count)?;
             }
-            b"vid" => match caveats.last_mut() {
-                Some(c) if c.verification_id.is_none() && c.location.is_none() => {
-                    c.verification_id = Some(Cow::Borrowed(p.value));
-                }
-                _ => return Err(malformed(&p)),
-            },
-            b"cl" => match caveats.last_mut() {
-                Some(c) if follows_vid => {
-                    c.location = Some(Cow::Borrowed(p.value)).filter(|l| !l.is_empty());
-                }
-                _ => return Err(malformed(&p)),
-            },
+            b"vid" if follows == b"cid" => {}
+            b"cl" if follows == b"vid" => {}
             b"signature" => {
-                break Signature::from_slice(p.value).ok_or(Error::Malformed {
-                    reading: "signature packet",
-                    offset: p.offset,
-                    problem: "the signature must be 32 bytes",
-                })?;
+                if p.value.len() != KEY_LEN {
+                    return Err(Error::Malformed {
+                        reading: "signature packet",
+                        offset: p.offset,
+                        problem: "the signature must be 32 bytes",
+                    });
+                }
+                break (offset, p.span(r.offset()).start);
             }
             _ => return Err(malformed(&p)),
         }
@@ -159,7 +173,43 @@ pub(crate) fn parse<'a>(data: &'a [u8], limits: &Limits) -> Result<Macaroon<'a>,
     if !r.is_empty() {
         return Err(Error::TrailingBytes { offset: r.offset() });
     }
-    Ok(Macaroon::from_parts(location, Cow::Borrowed(identifier), caveats, signature))
+    Ok(Layout {
+        location,
+        identifier,
+        caveats: Span { start: caveats_start, end: caveats_end },
+        count,
+        signature,
+    })
+}
+
+/// The next caveat of a caveat section that [`layout`] accepted: `cid (vid cl?)?`. `None` at the
+/// end (or, which `layout` rules out, on anything else).
+pub(crate) fn next_caveat<'a>(r: &mut Reader<'a>) -> Option<RawCaveat<'a>> {
+    if r.is_empty() {
+        return None;
+    }
+    let cid = known_value(r, b"cid")?;
+    if !next_key_is(r, b"vid ") {
+        return Some(RawCaveat::first_party(cid));
+    }
+    let vid = known_value(r, b"vid")?;
+    let cl =
+        if next_key_is(r, b"cl ") { Some(Cow::Borrowed(known_value(r, b"cl")?)) } else { None };
+    Some(RawCaveat::third_party(Cow::Borrowed(cid), Cow::Borrowed(vid), cl))
+}
+
+/// The value of the next packet, which `layout` checked and found to have this key: only the
+/// length is read again; the value starts after the key and its space, and ends before the
+/// newline.
+fn known_value<'a>(r: &mut Reader<'a>, key: &[u8]) -> Option<&'a [u8]> {
+    let len = packet_len(r.take(HEADER_LEN, "packet length").ok()?)?;
+    let body = r.take(len.checked_sub(HEADER_LEN)?, "packet").ok()?;
+    body.get(key.len() + 1..body.len().checked_sub(1)?)
+}
+
+/// Whether the next packet's key (after its 4-byte header), with its space, is `key`.
+fn next_key_is(r: &Reader<'_>, key: &[u8]) -> bool {
+    r.rest().get(HEADER_LEN..).is_some_and(|rest| rest.starts_with(key))
 }
 
 fn malformed(p: &Packet<'_>) -> Error {

@@ -5,8 +5,10 @@
 use alloc::borrow::Cow;
 use alloc::vec::Vec;
 
+use super::Format;
+use super::layout::{Layout, Span};
 use super::reader::Reader;
-use crate::macaroon::{Error, Limits, Macaroon, RawCaveat, Signature};
+use crate::macaroon::{Error, KEY_LEN, Limits, Macaroon, RawCaveat};
 
 pub(crate) const VERSION: u8 = 2;
 const EOS: u8 = 0;
@@ -47,6 +49,13 @@ struct Field<'a> {
     offset: usize,
 }
 
+impl Field<'_> {
+    /// Where the value lies in the whole input: it ends where the reader stands after it.
+    fn span(&self, end: usize) -> Span {
+        Span { start: end.saturating_sub(self.value.len()), end }
+    }
+}
+
 /// Reads the next field, or `None` for an end-of-section byte.
 fn field<'a>(
     r: &mut Reader<'a>,
@@ -75,8 +84,14 @@ fn out_of_order(f: &Field<'_>, reading: &'static str) -> Error {
     Error::Malformed { reading, offset: f.offset, problem: "field out of order" }
 }
 
-/// Parses V2 bytes, enforcing the field order of the grammar and no trailing bytes.
+/// Walks V2 bytes once, enforcing the field order of the grammar and no trailing bytes, and says
+/// where each part lies.
+/// Parses V2 bytes into a macaroon that borrows from them (see [`layout`]).
 pub(crate) fn parse<'a>(data: &'a [u8], limits: &Limits) -> Result<Macaroon<'a>, Error> {
+    Ok(layout(data, limits)?.macaroon(data, Format::V2))
+}
+
+pub(crate) fn layout(data: &[u8], limits: &Limits) -> Result<Layout, Error> {
     limits.check_token(data.len())?;
     let mut r = Reader::new(data);
     if r.byte("version")? != VERSION {
@@ -85,13 +100,13 @@ pub(crate) fn parse<'a>(data: &'a [u8], limits: &Limits) -> Result<Macaroon<'a>,
 
     // Root section: [location] identifier EOS
     let mut f = field(&mut r, limits, "identifier")?;
-    let mut location = None;
+    let mut location = Span::default();
     if let Some(l) = f.as_ref().filter(|f| f.kind == LOCATION) {
-        location = Some(Cow::Borrowed(l.value));
+        location = l.span(r.offset());
         f = field(&mut r, limits, "identifier")?;
     }
     let identifier = match f {
-        Some(f) if f.kind == IDENTIFIER => f.value,
+        Some(f) if f.kind == IDENTIFIER => f.span(r.offset()),
         Some(f) => return Err(out_of_order(&f, "identifier")),
         None => {
             return Err(Error::Malformed {
@@ -106,12 +121,15 @@ pub(crate) fn parse<'a>(data: &'a [u8], limits: &Limits) -> Result<Macaroon<'a>,
     }
 
     // Caveats, each ending with EOS; an empty section ends the list.
-    let mut caveats: Vec<RawCaveat<'_>> = Vec::new();
+    let caveats_start = r.offset();
+    let mut caveats_end = caveats_start;
+    let mut count = 0;
     while let Some(mut f) = field(&mut r, limits, "caveat")? {
-        limits.check_caveats(caveats.len() + 1)?;
-        let mut cl = None;
+        count += 1;
+        limits.check_caveats(count)?;
+        let mut has_location = false;
         if f.kind == LOCATION {
-            cl = Some(f.value);
+            has_location = true;
             f = field(&mut r, limits, "caveat identifier")?.ok_or(Error::Malformed {
                 reading: "caveat identifier",
                 offset: r.offset().saturating_sub(1),
@@ -121,35 +139,24 @@ pub(crate) fn parse<'a>(data: &'a [u8], limits: &Limits) -> Result<Macaroon<'a>,
         if f.kind != IDENTIFIER {
             return Err(out_of_order(&f, "caveat identifier"));
         }
-        let cid = f.value;
-        let caveat = match field(&mut r, limits, "caveat")? {
+        match field(&mut r, limits, "caveat")? {
             None => {
-                if cl.is_some() {
+                if has_location {
                     return Err(Error::Malformed {
                         reading: "caveat",
                         offset: f.offset,
                         problem: "a caveat location without a verification id",
                     });
                 }
-                RawCaveat::first_party(cid)
             }
             Some(v) if v.kind == VID => {
                 if let Some(extra) = field(&mut r, limits, "end of caveat")? {
                     return Err(out_of_order(&extra, "end of caveat"));
                 }
-                RawCaveat::third_party(
-                    Cow::Borrowed(cid),
-                    Cow::Borrowed(v.value),
-                    cl.map(Cow::Borrowed),
-                )
             }
             Some(other) => return Err(out_of_order(&other, "caveat")),
-        };
-        if caveats.capacity() == 0 {
-            // A caveat takes at least 3 bytes (type, length, EOS): one reservation suffices.
-            caveats.reserve_exact((r.rest().len() / 3).min(limits.max_caveats) + 1);
         }
-        caveats.push(caveat);
+        caveats_end = r.offset();
     }
 
     let sig = match field(&mut r, limits, "signature")? {
@@ -163,15 +170,48 @@ pub(crate) fn parse<'a>(data: &'a [u8], limits: &Limits) -> Result<Macaroon<'a>,
             });
         }
     };
-    let signature = Signature::from_slice(sig.value).ok_or(Error::Malformed {
-        reading: "signature",
-        offset: sig.offset,
-        problem: "the signature must be 32 bytes",
-    })?;
+    if sig.value.len() != KEY_LEN {
+        return Err(Error::Malformed {
+            reading: "signature",
+            offset: sig.offset,
+            problem: "the signature must be 32 bytes",
+        });
+    }
+    let signature = sig.span(r.offset()).start;
     if !r.is_empty() {
         return Err(Error::TrailingBytes { offset: r.offset() });
     }
-    Ok(Macaroon::from_parts(location, Cow::Borrowed(identifier), caveats, signature))
+    Ok(Layout {
+        location,
+        identifier,
+        caveats: Span { start: caveats_start, end: caveats_end },
+        count,
+        signature,
+    })
+}
+
+/// The next caveat of a caveat section that [`layout`] accepted: `[location] identifier [vid]
+/// EOS`. `None` at the end (or, which `layout` rules out, on anything else).
+pub(crate) fn next_caveat<'a>(r: &mut Reader<'a>) -> Option<RawCaveat<'a>> {
+    if r.is_empty() {
+        return None;
+    }
+    let unlimited = Limits::UNLIMITED;
+    let mut f = field(r, &unlimited, "caveat").ok()??;
+    let mut cl = None;
+    if f.kind == LOCATION {
+        cl = Some(Cow::Borrowed(f.value));
+        f = field(r, &unlimited, "caveat").ok()??;
+    }
+    let cid = Cow::Borrowed(f.value);
+    match field(r, &unlimited, "caveat").ok()? {
+        None => Some(RawCaveat::first_party(cid)),
+        Some(v) => {
+            // The caveat's EOS.
+            field(r, &unlimited, "caveat").ok()?;
+            Some(RawCaveat::third_party(cid, Cow::Borrowed(v.value), cl))
+        }
+    }
 }
 
 fn put_varint(out: &mut Vec<u8>, mut n: usize) {

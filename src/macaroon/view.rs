@@ -1,0 +1,323 @@
+//! Macaroons read in place: a [`MacaroonView`] borrows its fields from the decoded bytes (no copy,
+//! no allocation) and verifies by running the HMAC chain over them, for the servers that verify a
+//! token on every request. [`with_token`](super::with_token) decodes a token's text into a stack
+//! buffer and hands over its view.
+
+use alloc::borrow::Cow;
+use alloc::boxed::Box;
+use alloc::string::String;
+use core::fmt;
+use core::slice;
+
+use subtle::ConstantTimeEq;
+
+use super::codec::layout::{Caveats, Layout, Span};
+use super::codec::{v1, v2};
+use super::error::MacaroonRef;
+use super::{CaveatChecker, Error, Format, KEY_LEN, Limits, Macaroon, RawCaveat, RootKey};
+
+/// A macaroon read in place from its bytes: V1 packets or V2 fields walked once to check the
+/// whole grammar (as strictly as [`Macaroon::from_v1`] and [`Macaroon::from_v2`], which are
+/// built on the same walk), then read where they lie. Nothing is copied or allocated.
+///
+/// It verifies like [`Macaroon::verify`] (same chain, same errors, same order of errors), and
+/// [`MacaroonView::to_macaroon`] gives the owned-API macaroon to inspect it further.
+///
+/// ```
+/// use onezone_tokens::macaroon::{Encoding, Format, Limits, Macaroon, MacaroonView, RootKey};
+///
+/// let key = RootKey::derive(b"the server's secret");
+/// let mut m = Macaroon::new(&key, b"id-1").with_location(b"onezone.example.org");
+/// m.add_first_party_caveat(b"account = 42");
+/// let bytes = m.to_v1()?;
+///
+/// let view = MacaroonView::from_v1(&bytes, &Limits::default())?;
+/// assert_eq!(view.identifier(), b"id-1");
+/// view.verify(&key, &mut |caveat: &[u8]| caveat == b"account = 42")?;
+/// assert_eq!(view.to_macaroon(), m);
+/// # Ok::<(), onezone_tokens::macaroon::Error>(())
+/// ```
+#[derive(Clone, Copy)]
+pub struct MacaroonView<'a> {
+    repr: Repr<'a>,
+    escaped: bool,
+}
+
+#[derive(Clone, Copy)]
+enum Repr<'a> {
+    /// V1 or V2 bytes and where their parts lie.
+    Packed { data: &'a [u8], format: Format, layout: Layout },
+    /// A macaroon parsed another way (JSON, whose fields may be base64 or escaped text).
+    Parsed { macaroon: &'a Macaroon<'a>, format: Format },
+}
+
+impl<'a> MacaroonView<'a> {
+    /// Reads V1 bytes (not base64) in place.
+    ///
+    /// # Errors
+    /// As [`Macaroon::from_v1`]: a parse error saying what was being read and where, or a limit
+    /// exceeded.
+    pub fn from_v1(data: &'a [u8], limits: &Limits) -> Result<Self, Error> {
+        Ok(Self::packed(data, Format::V1, v1::layout(data, limits)?))
+    }
+
+    /// Reads V2 binary bytes (not base64) in place.
+    ///
+    /// # Errors
+    /// As [`Macaroon::from_v2`].
+    pub fn from_v2(data: &'a [u8], limits: &Limits) -> Result<Self, Error> {
+        Ok(Self::packed(data, Format::V2, v2::layout(data, limits)?))
+    }
+
+    /// A view of a macaroon parsed otherwise (e.g. from JSON with [`Macaroon::from_json`]);
+    /// `format` is what [`MacaroonView::format`] reports.
+    pub fn of(macaroon: &'a Macaroon<'a>, format: Format) -> Self {
+        MacaroonView { repr: Repr::Parsed { macaroon, format }, escaped: false }
+    }
+
+    pub(crate) fn packed(data: &'a [u8], format: Format, layout: Layout) -> Self {
+        MacaroonView { repr: Repr::Packed { data, format, layout }, escaped: false }
+    }
+
+    pub(crate) fn with_escaped(mut self, escaped: bool) -> Self {
+        self.escaped = escaped;
+        self
+    }
+
+    /// The format it was read in.
+    pub fn format(&self) -> Format {
+        match self.repr {
+            Repr::Packed { format, .. } | Repr::Parsed { format, .. } => format,
+        }
+    }
+
+    /// Whether it was read from Onezone's escaped text (see [`with_token`](super::with_token)).
+    pub fn escaped(&self) -> bool {
+        self.escaped
+    }
+
+    /// The location, if any (a hint only: not covered by the signature).
+    pub fn location(&self) -> Option<&'a [u8]> {
+        match self.repr {
+            Repr::Packed { data, layout, .. } => layout.location(data),
+            Repr::Parsed { macaroon, .. } => macaroon.location(),
+        }
+    }
+
+    /// The identifier the server uses to find the root secret.
+    pub fn identifier(&self) -> &'a [u8] {
+        match self.repr {
+            Repr::Packed { data, layout, .. } => layout.identifier.of(data),
+            Repr::Parsed { macaroon, .. } => macaroon.identifier(),
+        }
+    }
+
+    /// How many caveats it has.
+    pub fn caveat_count(&self) -> usize {
+        match self.repr {
+            Repr::Packed { layout, .. } => layout.count,
+            Repr::Parsed { macaroon, .. } => macaroon.caveats().len(),
+        }
+    }
+
+    /// The caveats, in order, each borrowing its bytes from where they lie.
+    pub fn caveats(&self) -> ViewCaveats<'a> {
+        ViewCaveats(match self.repr {
+            Repr::Packed { data, format, layout } => Inner::Packed(layout.caveats(data, format)),
+            Repr::Parsed { macaroon, .. } => Inner::Parsed(macaroon.caveats().iter()),
+        })
+    }
+
+    fn signature(&self) -> &'a [u8; KEY_LEN] {
+        match self.repr {
+            Repr::Packed { data, layout, .. } => layout.signature(data),
+            Repr::Parsed { macaroon, .. } => macaroon.signature().as_bytes(),
+        }
+    }
+
+    /// The owned-API macaroon, borrowing its fields from the same bytes (one allocation, for
+    /// the caveat list).
+    pub fn to_macaroon(&self) -> Macaroon<'a> {
+        match self.repr {
+            Repr::Packed { data, format, layout } => layout.macaroon(data, format),
+            Repr::Parsed { macaroon, .. } => Macaroon {
+                location: macaroon.location().map(Cow::Borrowed),
+                identifier: Cow::Borrowed(macaroon.identifier()),
+                caveats: self.caveats().collect(),
+                signature: macaroon.signature().clone(),
+            },
+        }
+    }
+
+    /// Verifies it as [`Macaroon::verify`] does: the signature must match `key` (compared in
+    /// constant time) and `checker` must accept every first-party caveat; the chain and the
+    /// caveats are evaluated in one pass over the bytes.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSignature`] (opaque) if the signature does not match; then
+    /// [`Error::DischargeMissing`] for a third-party caveat (a view takes no discharges: see
+    /// [`Macaroon::verify_with_discharges`]), or [`Error::CaveatNotSatisfied`] naming the first
+    /// caveat the checker refused.
+    pub fn verify<C: CaveatChecker + ?Sized>(
+        &self,
+        key: &RootKey,
+        checker: &mut C,
+    ) -> Result<(), Error> {
+        self.check(key, Some(checker))
+    }
+
+    /// Checks the signature alone, as [`Macaroon::verify_signature`], without evaluating any
+    /// first-party caveat: for callers that evaluate them afterwards.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSignature`] if the chain does not match; [`Error::DischargeMissing`] if it
+    /// matches but a third-party caveat is present.
+    pub fn verify_signature(&self, key: &RootKey) -> Result<(), Error> {
+        self.check::<dyn CaveatChecker>(key, None)
+    }
+
+    fn check<C: CaveatChecker + ?Sized>(
+        &self,
+        key: &RootKey,
+        mut checker: Option<&mut C>,
+    ) -> Result<(), Error> {
+        let mut sig = key.sign_identifier(self.identifier());
+        let mut refused = None;
+        let mut third_party = None;
+        for (index, caveat) in self.caveats().enumerate() {
+            sig = match caveat.verification_id() {
+                None => {
+                    if refused.is_none()
+                        && let Some(checker) = checker.as_deref_mut()
+                        && !checker.check(caveat.id())
+                    {
+                        refused = Some(Error::CaveatNotSatisfied {
+                            index,
+                            predicate: String::from_utf8_lossy(caveat.id()).into_owned(),
+                        });
+                    }
+                    sig.chain(caveat.id())
+                }
+                Some(vid) => {
+                    third_party.get_or_insert(index);
+                    sig.chain_third_party(vid, caveat.id())
+                }
+            };
+        }
+        if !bool::from(ct_eq(sig.as_bytes(), self.signature())) {
+            return Err(Error::InvalidSignature);
+        }
+        // Authentic: from here on, errors may say what is wrong, in `Macaroon::verify`'s order.
+        if let Some(index) = third_party {
+            return Err(Error::DischargeMissing { holder: MacaroonRef::Authorizing, index });
+        }
+        refused.map_or(Ok(()), Err)
+    }
+}
+
+impl MacaroonView<'_> {
+    /// Copies the bytes it reads into a [`MacaroonBytes`] (one allocation), to keep the macaroon
+    /// beyond the buffer it was read from. A macaroon parsed otherwise (JSON) is kept as its V2
+    /// bytes, which say the same.
+    pub fn to_bytes(&self) -> MacaroonBytes {
+        match self.repr {
+            Repr::Packed { data, format, layout } => {
+                MacaroonBytes { bytes: data.into(), format, layout, escaped: self.escaped }
+            }
+            Repr::Parsed { macaroon, .. } => {
+                let bytes = macaroon.to_v2();
+                // What V2 writes, V2 reads: the layout is found (the limits were applied when the
+                // macaroon was read).
+                let layout = v2::layout(&bytes, &Limits::UNLIMITED).unwrap_or(EMPTY_LAYOUT);
+                let bytes = if layout == EMPTY_LAYOUT { Box::default() } else { bytes.into() };
+                MacaroonBytes { bytes, format: Format::V2, layout, escaped: self.escaped }
+            }
+        }
+    }
+}
+
+/// The layout of no bytes: it reads as an empty identifier, no caveats and a zero signature,
+/// which no key verifies. Only a broken invariant (V2 bytes that V2 does not read) leads here.
+const EMPTY_LAYOUT: Layout = Layout {
+    location: Span { start: 0, end: 0 },
+    identifier: Span { start: 0, end: 0 },
+    caveats: Span { start: 0, end: 0 },
+    count: 0,
+    signature: 0,
+};
+
+/// A macaroon kept as its V1 or V2 bytes in one allocation, with where its parts lie, and read
+/// in place through [`MacaroonBytes::view`]: what a parsed token that is verified later keeps
+/// (the Onezone token layer's [`UnverifiedToken`](crate::token::UnverifiedToken)).
+///
+/// Made by [`MacaroonView::to_bytes`].
+#[derive(Clone)]
+pub struct MacaroonBytes {
+    bytes: Box<[u8]>,
+    format: Format,
+    layout: Layout,
+    escaped: bool,
+}
+
+impl MacaroonBytes {
+    /// The view of the kept bytes.
+    pub fn view(&self) -> MacaroonView<'_> {
+        MacaroonView::packed(&self.bytes, self.format, self.layout).with_escaped(self.escaped)
+    }
+}
+
+impl fmt::Debug for MacaroonBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("MacaroonBytes").field(&self.view()).finish()
+    }
+}
+
+/// Constant-time equality of two signatures, a 64-bit word at a time (`subtle`'s comparison of
+/// byte slices takes an optimization barrier per byte, 32 of them).
+fn ct_eq(a: &[u8; KEY_LEN], b: &[u8; KEY_LEN]) -> subtle::Choice {
+    let words = |s: &[u8; KEY_LEN]| {
+        let mut w = [0u64; KEY_LEN / 8];
+        for (w, chunk) in w.iter_mut().zip(s.chunks_exact(8)) {
+            *w = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        }
+        w
+    };
+    words(a).ct_eq(&words(b))
+}
+
+impl fmt::Debug for MacaroonView<'_> {
+    /// Like a [`Macaroon`]'s, with the signature redacted.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MacaroonView")
+            .field("format", &self.format())
+            .field("location", &self.location().map(<[u8]>::escape_ascii))
+            .field("identifier", &self.identifier().escape_ascii())
+            .field("caveats", &self.caveat_count())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The caveats of a [`MacaroonView`], in order ([`MacaroonView::caveats`]).
+#[derive(Clone)]
+pub struct ViewCaveats<'a>(Inner<'a>);
+
+#[derive(Clone)]
+enum Inner<'a> {
+    Packed(Caveats<'a>),
+    Parsed(slice::Iter<'a, RawCaveat<'a>>),
+}
+
+impl<'a> Iterator for ViewCaveats<'a> {
+    type Item = RawCaveat<'a>;
+
+    fn next(&mut self) -> Option<RawCaveat<'a>> {
+        match &mut self.0 {
+            Inner::Packed(caveats) => caveats.next(),
+            Inner::Parsed(caveats) => caveats.next().map(|c| RawCaveat {
+                id: Cow::Borrowed(c.id()),
+                verification_id: c.verification_id().map(Cow::Borrowed),
+                location: c.location().map(Cow::Borrowed),
+            }),
+        }
+    }
+}

@@ -467,10 +467,26 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
             }
         }
 
-        // Authenticate, in place: everything below may be reported to the caller.
+        // Authenticate, in place, reading the typed caveats in the same walk over the bytes
+        // (the reader accepts every caveat, so only the signature decides here); nothing read
+        // is reported before the signature is found authentic. Reading stops at the first
+        // caveat Onezone does not know: the caveats before it are all `caveats` holds, at
+        // their indices in the token.
         let view = token.read.macaroon.view();
-        view.verify_signature(&key)?;
+        let mut caveats = Vec::with_capacity(view.caveat_count());
+        let mut unknown = None;
+        let mut read = |raw: &[u8]| {
+            if unknown.is_none() {
+                match TokenCaveat::read(raw) {
+                    TokenCaveat::Known(caveat) => caveats.push(caveat),
+                    TokenCaveat::Unknown { text, error } => unknown = Some((text, error)),
+                }
+            }
+            true
+        };
+        view.verify(&key, &mut read)?;
         drop(key);
+        // Authentic: everything below may be reported to the caller.
         if revocable_id.is_some_and(|id| self.secrets.is_revoked(id)) {
             return Err(TokenError::Revoked);
         }
@@ -482,23 +498,22 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
             return Err(TokenError::SubjectInvalid);
         }
 
+        // The caveats as written, read again only to report one.
+        let written = |index: usize| {
+            let raw = view.caveats().nth(index);
+            raw.map(|raw| String::from_utf8_lossy(raw.id()).into_owned()).unwrap_or_default()
+        };
         let kind = TokenKind::of(identifier);
-        let mut caveats = Vec::with_capacity(view.caveat_count());
-        for raw in view.caveats() {
-            let text = || String::from_utf8_lossy(raw.id()).into_owned();
-            let caveat = match TokenCaveat::read(raw.id()) {
-                TokenCaveat::Known(c) => c,
-                TokenCaveat::Unknown { text, error } => {
-                    return Err(TokenError::UnknownCaveat { caveat: text, error });
-                }
-            };
-            if !kind.accepts(caveat.kind(), ctx.identity_only) {
-                return Err(TokenError::CaveatNotAllowed {
-                    caveat: text(),
-                    token_type: kind.name(),
-                });
-            }
-            caveats.push(caveat);
+        if let Some(index) =
+            caveats.iter().position(|caveat| !kind.accepts(caveat.kind(), ctx.identity_only))
+        {
+            return Err(TokenError::CaveatNotAllowed {
+                caveat: written(index),
+                token_type: kind.name(),
+            });
+        }
+        if let Some((caveat, error)) = unknown {
+            return Err(TokenError::UnknownCaveat { caveat, error });
         }
 
         if generation.is_some() {
@@ -510,12 +525,9 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
         }
 
         for (index, caveat) in caveats.iter().enumerate() {
-            caveat.check(ctx).map_err(|failure| {
-                // The caveat as written, read again only to report it.
-                let raw = view.caveats().nth(index);
-                let text = raw.map(|raw| String::from_utf8_lossy(raw.id()).into_owned());
-                TokenError::CaveatFailed { caveat: text.unwrap_or_default(), failure }
-            })?;
+            caveat
+                .check(ctx)
+                .map_err(|failure| TokenError::CaveatFailed { caveat: written(index), failure })?;
         }
 
         let lossy_location = view

@@ -86,7 +86,10 @@ pub trait TokenSecrets {
 
     /// The root key of a named token: by default derived from [`TokenSecrets::named_secret`].
     /// A store that keeps each token's derived key (as [`MemorySecrets`] does) lends it
-    /// instead, and the verifier neither copies the secret nor derives the key again.
+    /// instead, and the verifier neither copies the secret nor derives the key again. A store
+    /// that overrides it (or [`TokenSecrets::temporary_key`], [`TokenSecrets::legacy_key`])
+    /// must answer the key of the secret the matching `_secret` method answers: the verifier
+    /// asks only for the key.
     fn named_key(&self, token_id: &str) -> Option<TokenKey<'_>> {
         self.named_secret(token_id).map(|secret| TokenKey::Derived(secret.derive_key()))
     }

@@ -14,9 +14,9 @@
 //!   token's base64 decoded into a buffer allocated once). The bench writes how many compressions each
 //!   verify group needs to `target/criterion/bounds.json`.
 //! - `token_access`, `token_invite` (and `_plain`): the Onezone layer (`UnverifiedToken::parse`,
-//!   then `token::Verifier::verify` with the secret from `MemorySecrets`) against the engine's
-//!   `verify_token` of the same text with the key derived from the same secret (`engine`) or
-//!   kept (`engine_kept`).
+//!   then `token::Verifier::verify` with the key `MemorySecrets` keeps, derived once when the
+//!   secret was stored) against the engine's `verify_token` of the same text with the key
+//!   derived from the same secret (`engine`) or kept (`engine_kept`, the like-for-like row).
 //!
 //! `python3 benches/report.py` turns the results into the ratio tables of the README.
 

@@ -163,6 +163,7 @@ fn verifying_a_v1_str_allocates_independently_of_the_caveat_count() {
     assert!(borrowed[0] <= borrowed[1]);
 
     verifying_in_place_allocates_nothing_up_to_4096_characters();
+    the_token_layer_copies_neither_secret_nor_identifier();
 
     // The owned path copies each caveat, so it does grow: shown for comparison.
     assert!(owned[3] > owned[2] && owned[2] > owned[1], "owned: {owned:?}");
@@ -190,4 +191,41 @@ fn verifying_in_place_allocates_nothing_up_to_4096_characters() {
             assert_eq!(allocations, expected, "{encoding:?}, {n} caveats, {} chars", text.len());
         }
     }
+}
+
+/// Run from the one `#[test]`. `token::Verifier::verify` of a named access token whose key
+/// `MemorySecrets` keeps: the secret is not copied, the key not derived again, and the
+/// `VerifiedToken` shares the token's identifier and bytes; what is left is its own caveat list
+/// and the ip caveat's list of masks.
+fn the_token_layer_copies_neither_secret_nor_identifier() {
+    use onezone_tokens::macaroon::Secret;
+    use onezone_tokens::token::{
+        Caveat, CaveatContext, Interface, MemorySecrets, TokenIdentifier, UnverifiedToken,
+        Verifier, mint,
+    };
+    let secret = b"a per-token secret of 32 bytes!!";
+    let mut secrets = MemorySecrets::new();
+    secrets.insert_named("HwUpk8jrwxKOe45uzLFX2GVC8lKEasj4", Secret::new(&secret[..]));
+    let id = TokenIdentifier::parse(
+        "2/nmd/usr-aa9c9cdc0e4bbd8d6b9a4a9a6e8bcd1f/act/HwUpk8jrwxKOe45uzLFX2GVC8lKEasj4",
+    )
+    .unwrap();
+    let caveats = [
+        Caveat::Time { valid_until: 1_800_003_600 },
+        Caveat::parse("ip = 10.0.0.0/8").unwrap(),
+        Caveat::parse("interface = rest").unwrap(),
+    ];
+    let text = mint(&Secret::new(&secret[..]), "onezone.example.org", &id, &caveats).unwrap();
+    let ctx = CaveatContext {
+        now: 1_800_000_000,
+        ip: Some("10.1.2.3".parse().unwrap()),
+        interface: Some(Interface::Rest),
+        ..Default::default()
+    };
+    let token = UnverifiedToken::parse(&text).unwrap();
+    let verify = || Verifier::new(&secrets).verify(&token, &ctx).unwrap();
+    assert_eq!(verify().caveats(), &caveats[..]);
+    let allocations = count(verify);
+    println!("token::Verifier::verify, named access token: {allocations} allocations");
+    assert_eq!(allocations, 2, "the caveat list and the ip caveat's masks");
 }

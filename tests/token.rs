@@ -154,6 +154,49 @@ fn unknown_caveats_never_pass_and_are_named() {
     );
 }
 
+/// The token layer reads the typed caveats in the walk that checks the signature: the first
+/// caveat that is refused, unknown or not allowed, is the one reported, whatever comes after
+/// it, and only once the signature is found authentic.
+#[test]
+fn the_first_refused_caveat_is_reported_in_token_order() {
+    let mut secrets = MemorySecrets::new();
+    secrets.insert_named("t1", secret("s"));
+    secrets.set_subject("t1", Subject::User("someone-else".into()));
+    let token_with = |key: &[u8], caveats: &[&str]| {
+        let mut m =
+            Macaroon::new(&RootKey::derive(key), named_invite("t1").to_string().into_bytes());
+        for c in caveats {
+            m.add_first_party_caveat(c.as_bytes());
+        }
+        UnverifiedToken::parse(&m.serialize(Format::V1, Encoding::Escaped).unwrap()).unwrap()
+    };
+    let (unknown, not_allowed) = ("favourite colour = blue", "interface = rest");
+    let verify = |token: &UnverifiedToken| Verifier::new(&secrets).verify(token, &ctx(0));
+    // Forged: nothing about the caveats is said.
+    assert_eq!(verify(&token_with(b"x", &[unknown])), Err(TokenError::InvalidSignature));
+    // Authentic, but the record names another subject: that comes before the caveats.
+    assert_eq!(verify(&token_with(b"s", &[unknown])), Err(TokenError::SubjectInvalid));
+    secrets.set_subject("t1", Subject::User("alice".into()));
+    let verify = |token: &UnverifiedToken| Verifier::new(&secrets).verify(token, &ctx(0));
+    let err = verify(&token_with(b"s", &["time < 2000000000", not_allowed, unknown])).unwrap_err();
+    assert_eq!(
+        err,
+        TokenError::CaveatNotAllowed { caveat: not_allowed.into(), token_type: "invite" }
+    );
+    let err = verify(&token_with(b"s", &["time < 2000000000", unknown, not_allowed])).unwrap_err();
+    assert!(
+        matches!(&err, TokenError::UnknownCaveat { caveat, .. } if caveat == unknown),
+        "{err:?}"
+    );
+    // Known and allowed, but failing: reported as written.
+    let failing = token_with(b"s", &["time < 2000000000", "time < 5"]);
+    let err = Verifier::new(&secrets).verify(&failing, &ctx(10)).unwrap_err();
+    assert!(
+        matches!(&err, TokenError::CaveatFailed { caveat, .. } if caveat == "time < 5"),
+        "{err:?}"
+    );
+}
+
 #[test]
 fn signature_errors_come_before_anything_else() {
     // A token with an expired caveat and a forged signature says only "invalid signature".

@@ -166,7 +166,7 @@ pub use identifier::{
 };
 pub use issue::{IssueError, IssuedToken, issue_named_token, issue_temporary_token};
 pub use kind::TokenKind;
-pub use secrets::{DerivedSecrets, MemorySecrets, TokenSecrets};
+pub use secrets::{DerivedSecrets, MemorySecrets, TokenKey, TokenSecrets};
 pub use verify::{
     DEFAULT_MAX_TEMPORARY_TTL, TokenCaveat, TokenError, UnverifiedToken, VerifiedToken, Verifier,
     mint, mint_as, mint_within,

@@ -5,6 +5,7 @@
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::{String, ToString};
 use core::fmt;
+use core::ops::Deref;
 
 use crate::macaroon::{RootKey, Secret};
 
@@ -82,6 +83,67 @@ pub trait TokenSecrets {
         let _ = token_id;
         None
     }
+
+    /// The root key of a named token: by default derived from [`TokenSecrets::named_secret`].
+    /// A store that keeps each token's derived key (as [`MemorySecrets`] does) lends it
+    /// instead, and the verifier neither copies the secret nor derives the key again. A store
+    /// that overrides it (or [`TokenSecrets::temporary_key`], [`TokenSecrets::legacy_key`])
+    /// must answer the key of the secret the matching `_secret` method answers: the verifier
+    /// asks only for the key.
+    fn named_key(&self, token_id: &str) -> Option<TokenKey<'_>> {
+        self.named_secret(token_id).map(|secret| TokenKey::Derived(secret.derive_key()))
+    }
+
+    /// The root key of a subject's temporary tokens and the subject's current generation: by
+    /// default derived from [`TokenSecrets::temporary_secret`] (see [`TokenSecrets::named_key`]).
+    fn temporary_key(&self, subject: &Subject) -> Option<(TokenKey<'_>, u64)> {
+        self.temporary_secret(subject)
+            .map(|(secret, generation)| (TokenKey::Derived(secret.derive_key()), generation))
+    }
+
+    /// The root key of a legacy token: by default derived from
+    /// [`TokenSecrets::legacy_secret`] (see [`TokenSecrets::named_key`]).
+    fn legacy_key(&self, identifier: &str) -> Option<TokenKey<'_>> {
+        self.legacy_secret(identifier).map(|secret| TokenKey::Derived(secret.derive_key()))
+    }
+}
+
+/// A token's root key as a [`TokenSecrets`] store hands it to the verifier: lent from the store
+/// when it keeps derived keys, or derived for this verify. It reads as a [`RootKey`].
+pub enum TokenKey<'a> {
+    /// A key the store keeps.
+    Kept(&'a RootKey),
+    /// A key derived for this lookup (wiped when dropped).
+    Derived(RootKey),
+}
+
+impl Deref for TokenKey<'_> {
+    type Target = RootKey;
+
+    fn deref(&self) -> &RootKey {
+        match self {
+            TokenKey::Kept(key) => key,
+            TokenKey::Derived(key) => key,
+        }
+    }
+}
+
+impl fmt::Debug for TokenKey<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenKey(***OMITTED***)")
+    }
+}
+
+/// A stored secret and the root key derived from it once, when it was stored.
+struct Kept {
+    secret: Secret,
+    key: RootKey,
+}
+
+impl Kept {
+    fn new(secret: Secret) -> Self {
+        Kept { key: secret.derive_key(), secret }
+    }
 }
 
 /// Secrets held in memory, for tests, examples and small tools.
@@ -105,11 +167,14 @@ pub trait TokenSecrets {
 /// assert!(matches!(err, TokenError::Revoked), "{err}");
 /// # Ok::<(), TokenError>(())
 /// ```
+///
+/// It derives each secret's root key once, when the secret is stored, and lends it to the
+/// verifier ([`TokenSecrets::named_key`]).
 #[derive(Default)]
 pub struct MemorySecrets {
-    named: BTreeMap<String, Secret>,
-    temporary: BTreeMap<String, (Secret, u64)>,
-    legacy: BTreeMap<String, Secret>,
+    named: BTreeMap<String, Kept>,
+    temporary: BTreeMap<String, (Kept, u64)>,
+    legacy: BTreeMap<String, Kept>,
     revoked: BTreeSet<String>,
     subjects: BTreeMap<String, Subject>,
 }
@@ -133,17 +198,17 @@ impl MemorySecrets {
 
     /// Stores the secret of a named token.
     pub fn insert_named(&mut self, token_id: impl Into<String>, secret: Secret) {
-        self.named.insert(token_id.into(), secret);
+        self.named.insert(token_id.into(), Kept::new(secret));
     }
 
     /// Stores a subject's temporary-token secret and current generation.
     pub fn insert_temporary(&mut self, subject: &Subject, secret: Secret, generation: u64) {
-        self.temporary.insert(subject.to_string(), (secret, generation));
+        self.temporary.insert(subject.to_string(), (Kept::new(secret), generation));
     }
 
     /// Stores the secret of a legacy token.
     pub fn insert_legacy(&mut self, identifier: impl Into<String>, secret: Secret) {
-        self.legacy.insert(identifier.into(), secret);
+        self.legacy.insert(identifier.into(), Kept::new(secret));
     }
 
     /// Stores the subject a named or legacy token was issued for ([`TokenSecrets::named_subject`]).
@@ -165,8 +230,8 @@ impl MemorySecrets {
     }
 }
 
-fn clone_secret(secret: &Secret) -> Secret {
-    Secret::new(secret.expose())
+fn clone_secret(kept: &Kept) -> Secret {
+    Secret::new(kept.secret.expose())
 }
 
 impl TokenSecrets for MemorySecrets {
@@ -175,7 +240,7 @@ impl TokenSecrets for MemorySecrets {
     }
 
     fn temporary_secret(&self, subject: &Subject) -> Option<(Secret, u64)> {
-        self.temporary.get(&subject.to_string()).map(|(s, g)| (clone_secret(s), *g))
+        self.temporary.get(&subject.to_string()).map(|(kept, g)| (clone_secret(kept), *g))
     }
 
     fn legacy_secret(&self, identifier: &str) -> Option<Secret> {
@@ -188,6 +253,18 @@ impl TokenSecrets for MemorySecrets {
 
     fn named_subject(&self, token_id: &str) -> Option<Subject> {
         self.subjects.get(token_id).cloned()
+    }
+
+    fn named_key(&self, token_id: &str) -> Option<TokenKey<'_>> {
+        self.named.get(token_id).map(|kept| TokenKey::Kept(&kept.key))
+    }
+
+    fn temporary_key(&self, subject: &Subject) -> Option<(TokenKey<'_>, u64)> {
+        self.temporary.get(&subject.to_string()).map(|(kept, g)| (TokenKey::Kept(&kept.key), *g))
+    }
+
+    fn legacy_key(&self, identifier: &str) -> Option<TokenKey<'_>> {
+        self.legacy.get(identifier).map(|kept| TokenKey::Kept(&kept.key))
     }
 }
 

@@ -2,6 +2,7 @@
 //! [`UnverifiedToken`]; only [`Verifier::verify`] turns it into a [`VerifiedToken`].
 
 use alloc::string::{String, ToString};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -203,10 +204,18 @@ impl TokenCaveat {
 
 /// A token read off the wire. Nothing in it is trusted until [`Verifier::verify`] says so.
 ///
-/// It keeps the token's decoded bytes (one allocation) and reads them in place
+/// It keeps the token's decoded bytes and parsed identifier (shared, so that the
+/// [`VerifiedToken`] made from it copies neither) and reads the bytes in place
 /// ([`macaroon::MacaroonView`]) when it is verified.
 #[derive(Debug, Clone)]
 pub struct UnverifiedToken {
+    read: Arc<Read>,
+}
+
+/// What parsing a token read: its decoded bytes, its identifier, the format it was read in and
+/// whether the text was escaped.
+#[derive(Debug)]
+struct Read {
     macaroon: MacaroonBytes,
     identifier: TokenIdentifier,
     format: Format,
@@ -251,7 +260,8 @@ impl UnverifiedToken {
         macaroon::with_token(text, limits, |view| {
             let identifier = TokenIdentifier::parse_bytes(view.identifier())?;
             let (format, escaped) = (view.format(), view.escaped());
-            Ok(UnverifiedToken { macaroon: view.to_bytes(), identifier, format, escaped })
+            let read = Read { macaroon: view.to_bytes(), identifier, format, escaped };
+            Ok(UnverifiedToken { read: Arc::new(read) })
         })
         .map_err(TokenError::Malformed)?
     }
@@ -268,48 +278,62 @@ impl UnverifiedToken {
         let identifier =
             TokenIdentifier::parse_bytes(macaroon.identifier()).map_err(TokenError::Identifier)?;
         let macaroon = macaroon::MacaroonView::of(&macaroon, format).to_bytes();
-        Ok(UnverifiedToken { macaroon, identifier, format, escaped })
+        Ok(UnverifiedToken { read: Arc::new(Read { macaroon, identifier, format, escaped }) })
     }
 
     /// The parsed identifier (unverified).
     pub fn identifier(&self) -> &TokenIdentifier {
-        &self.identifier
+        &self.read.identifier
     }
 
     /// The underlying macaroon, borrowing its fields from the token's bytes.
     pub fn macaroon(&self) -> Macaroon<'_> {
-        self.macaroon.view().to_macaroon()
+        self.read.macaroon.view().to_macaroon()
     }
 
     /// The format the token was read in.
     pub fn format(&self) -> Format {
-        self.format
+        self.read.format
     }
 
     /// Whether the text was Onezone-escaped.
     pub fn escaped(&self) -> bool {
-        self.escaped
+        self.read.escaped
     }
 
     /// The caveats, parsed where Onezone knows them (unverified).
     pub fn caveats(&self) -> Vec<TokenCaveat> {
-        self.macaroon.view().caveats().map(|c| TokenCaveat::read(c.id())).collect()
+        self.read.macaroon.view().caveats().map(|c| TokenCaveat::read(c.id())).collect()
     }
 }
 
 /// A token whose signature, revocation state and every caveat were checked. Only
 /// [`Verifier::verify`] makes one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// It shares the token's bytes and identifier with the [`UnverifiedToken`] it was verified from
+/// (no copy); two verified tokens are equal when their identifiers, caveats and locations are.
+#[derive(Debug, Clone)]
 pub struct VerifiedToken {
-    identifier: TokenIdentifier,
+    read: Arc<Read>,
     caveats: Vec<Caveat>,
-    location: Option<String>,
+    /// The location, when it is not UTF-8: read lossily once (else it is read from the bytes).
+    lossy_location: Option<String>,
 }
+
+impl PartialEq for VerifiedToken {
+    fn eq(&self, other: &Self) -> bool {
+        self.identifier() == other.identifier()
+            && self.caveats == other.caveats
+            && self.location() == other.location()
+    }
+}
+
+impl Eq for VerifiedToken {}
 
 impl VerifiedToken {
     /// The identifier: who issued the token and what it is for.
     pub fn identifier(&self) -> &TokenIdentifier {
-        &self.identifier
+        &self.read.identifier
     }
 
     /// The caveats, all of which held in the verification context.
@@ -319,7 +343,10 @@ impl VerifiedToken {
 
     /// The Onezone domain the token names as its location (not signed).
     pub fn location(&self) -> Option<&str> {
-        self.location.as_deref()
+        match &self.lossy_location {
+            Some(lossy) => Some(lossy),
+            None => self.read.macaroon.view().location().and_then(|l| core::str::from_utf8(l).ok()),
+        }
     }
 
     /// The earliest `time` caveat, if any: when the token stops being valid.
@@ -402,25 +429,25 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
         token: &UnverifiedToken,
         ctx: &CaveatContext,
     ) -> Result<VerifiedToken, TokenError> {
-        let (secret, generation, revocable_id) = match &token.identifier {
+        let identifier = token.identifier();
+        // The key as the store hands it: lent if it keeps derived keys, else derived here.
+        let (key, generation, revocable_id) = match identifier {
             TokenIdentifier::V2(v2) => match v2.persistence {
                 Persistence::Named => (
-                    self.secrets.named_secret(&v2.id).ok_or(TokenError::UnknownToken)?,
+                    self.secrets.named_key(&v2.id).ok_or(TokenError::UnknownToken)?,
                     None,
                     Some(v2.id.as_str()),
                 ),
                 Persistence::Temporary { generation } => {
-                    let (secret, current) = self
-                        .secrets
-                        .temporary_secret(&v2.subject)
-                        .ok_or(TokenError::UnknownToken)?;
-                    (secret, Some((generation, current)), None)
+                    let (key, current) =
+                        self.secrets.temporary_key(&v2.subject).ok_or(TokenError::UnknownToken)?;
+                    (key, Some((generation, current)), None)
                 }
                 #[allow(unreachable_patterns)] // `Persistence` is non-exhaustive
                 _ => return Err(TokenError::UnknownToken),
             },
             TokenIdentifier::Legacy(id) => (
-                self.secrets.legacy_secret(id).ok_or(TokenError::UnknownToken)?,
+                self.secrets.legacy_key(id).ok_or(TokenError::UnknownToken)?,
                 None,
                 Some(id.as_str()),
             ),
@@ -440,37 +467,53 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
             }
         }
 
-        // Authenticate, in place: everything below may be reported to the caller.
-        let view = token.macaroon.view();
-        view.verify_signature(&secret.derive_key())?;
+        // Authenticate, in place, reading the typed caveats in the same walk over the bytes
+        // (the reader accepts every caveat, so only the signature decides here); nothing read
+        // is reported before the signature is found authentic. Reading stops at the first
+        // caveat Onezone does not know: the caveats before it are all `caveats` holds, at
+        // their indices in the token.
+        let view = token.read.macaroon.view();
+        let mut caveats = Vec::with_capacity(view.caveat_count());
+        let mut unknown = None;
+        let mut read = |raw: &[u8]| {
+            if unknown.is_none() {
+                match TokenCaveat::read(raw) {
+                    TokenCaveat::Known(caveat) => caveats.push(caveat),
+                    TokenCaveat::Unknown { text, error } => unknown = Some((text, error)),
+                }
+            }
+            true
+        };
+        view.verify(&key, &mut read)?;
+        drop(key);
+        // Authentic: everything below may be reported to the caller.
         if revocable_id.is_some_and(|id| self.secrets.is_revoked(id)) {
             return Err(TokenError::Revoked);
         }
         // The subject stored with a named token's record must be the one its identifier names.
-        if let TokenIdentifier::V2(v2) = &token.identifier
+        if let TokenIdentifier::V2(v2) = identifier
             && v2.persistence == Persistence::Named
             && self.secrets.named_subject(&v2.id).is_some_and(|stored| stored != v2.subject)
         {
             return Err(TokenError::SubjectInvalid);
         }
 
-        let kind = TokenKind::of(&token.identifier);
-        let mut caveats = Vec::with_capacity(view.caveat_count());
-        for raw in view.caveats() {
-            let text = || String::from_utf8_lossy(raw.id()).into_owned();
-            let caveat = match TokenCaveat::read(raw.id()) {
-                TokenCaveat::Known(c) => c,
-                TokenCaveat::Unknown { text, error } => {
-                    return Err(TokenError::UnknownCaveat { caveat: text, error });
-                }
-            };
-            if !kind.accepts(caveat.kind(), ctx.identity_only) {
-                return Err(TokenError::CaveatNotAllowed {
-                    caveat: text(),
-                    token_type: kind.name(),
-                });
-            }
-            caveats.push(caveat);
+        // The caveats as written, read again only to report one.
+        let written = |index: usize| {
+            let raw = view.caveats().nth(index);
+            raw.map(|raw| String::from_utf8_lossy(raw.id()).into_owned()).unwrap_or_default()
+        };
+        let kind = TokenKind::of(identifier);
+        if let Some(index) =
+            caveats.iter().position(|caveat| !kind.accepts(caveat.kind(), ctx.identity_only))
+        {
+            return Err(TokenError::CaveatNotAllowed {
+                caveat: written(index),
+                token_type: kind.name(),
+            });
+        }
+        if let Some((caveat, error)) = unknown {
+            return Err(TokenError::UnknownCaveat { caveat, error });
         }
 
         if generation.is_some() {
@@ -482,22 +525,16 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
         }
 
         for (index, caveat) in caveats.iter().enumerate() {
-            caveat.check(ctx).map_err(|failure| {
-                // The caveat as written, read again only to report it.
-                let raw = view.caveats().nth(index);
-                let text = raw.map(|raw| String::from_utf8_lossy(raw.id()).into_owned());
-                TokenError::CaveatFailed { caveat: text.unwrap_or_default(), failure }
-            })?;
+            caveat
+                .check(ctx)
+                .map_err(|failure| TokenError::CaveatFailed { caveat: written(index), failure })?;
         }
 
-        Ok(VerifiedToken {
-            identifier: token.identifier.clone(),
-            caveats,
-            location: view.location().map(|l| match core::str::from_utf8(l) {
-                Ok(text) => String::from(text),
-                Err(_) => String::from_utf8_lossy(l).into_owned(),
-            }),
-        })
+        let lossy_location = view
+            .location()
+            .filter(|l| core::str::from_utf8(l).is_err())
+            .map(|l| String::from_utf8_lossy(l).into_owned());
+        Ok(VerifiedToken { read: Arc::clone(&token.read), caveats, lossy_location })
     }
 }
 

@@ -877,3 +877,26 @@ fn records_with_different_secrets_differ() {
     assert_ne!(SecretBytes::new(vec![1, 2]), SecretBytes::new(vec![1, 2, 3]));
     assert_eq!(SecretBytes::new(vec![1, 2]), SecretBytes::new(vec![1, 2]));
 }
+
+/// The detail a 5xx body leaves out stays reachable for the log through `source()`, and so
+/// does the cause of a refused link or request.
+#[test]
+fn errors_keep_their_cause_for_the_log() {
+    use std::error::Error as _;
+    let cycle = DirectoryError::WouldCreateCycle { parent: gid("p"), child: gid("p") };
+    let rows = RowsError::Cycle { group: gid("g") };
+    let cases = [
+        (InviteError::Refused(cycle.clone()), cycle.to_string()),
+        (InviteError::InconsistentRows(rows.clone()), rows.to_string()),
+        (
+            InviteError::InvalidRequest(RequestError::NothingToUpdate),
+            RequestError::NothingToUpdate.to_string(),
+        ),
+        (InviteError::TokenRejected(TokenError::Revoked), TokenError::Revoked.to_string()),
+        (InviteError::Mint(TokenError::InvalidSignature), TokenError::InvalidSignature.to_string()),
+    ];
+    for (error, cause) in cases {
+        assert_eq!(error.source().map(ToString::to_string), Some(cause), "{error:?}");
+    }
+    assert!(InviteError::InvalidToken.source().is_none());
+}

@@ -519,3 +519,18 @@ fn ctool_caveat_json_vectors() {
         );
     }
 }
+
+/// A request refusal rendered alone (a server that maps `RequestError` before it becomes an
+/// `InviteError`) answers as its `InviteError` does in both shapes.
+#[test]
+fn a_request_error_alone_answers_as_its_invite_error() {
+    for e in [RequestError::NothingToUpdate, RequestError::NotAnObject, RequestError::MissingBody] {
+        let wrapped = InviteError::InvalidRequest(e.clone());
+        for shape in [ErrorShape::Onezone1706, ErrorShape::Onezone2002] {
+            assert_eq!(error_response(&e, shape), error_response(&wrapped, shape), "{e:?}");
+        }
+        let (status, body) = error_response(&e, ErrorShape::Onezone1706);
+        assert_eq!(status, 400);
+        assert_eq!(body["error"], format!("Invalid request: {e}"));
+    }
+}

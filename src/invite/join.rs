@@ -33,13 +33,20 @@ use super::facts::{
 use super::issue::{invite_kind, invite_privilege};
 use super::record::{InviteRecord, InviteTarget};
 
+/// What [`InviteToken::identifier`] would answer for a token `parse` never admits.
+static NO_IDENTIFIER: IdentifierV2 = IdentifierV2 {
+    persistence: Persistence::Named,
+    subject: Subject::Nobody,
+    token_type: TokenType::Identity,
+    id: String::new(),
+};
+
 /// An invite token read from a request, not yet trusted: a named Onezone token whose
 /// [`token_id`](InviteToken::token_id) says which [`InviteRecord`] to load. It keeps the
-/// identifier it parsed.
+/// identifier it parsed (inside the unverified token, not copied).
 #[derive(Debug, Clone)]
 pub struct InviteToken {
     token: UnverifiedToken,
-    identifier: IdentifierV2,
 }
 
 impl InviteToken {
@@ -57,8 +64,7 @@ impl InviteToken {
         let token = UnverifiedToken::parse(text).map_err(|_| InviteError::InvalidToken)?;
         match token.identifier() {
             TokenIdentifier::V2(v2) if v2.persistence == Persistence::Named => {
-                let identifier = v2.clone();
-                Ok(InviteToken { token, identifier })
+                Ok(InviteToken { token })
             }
             _ => Err(InviteError::InvalidToken),
         }
@@ -66,12 +72,17 @@ impl InviteToken {
 
     /// The token id its identifier names: the key of its [`InviteRecord`].
     pub fn token_id(&self) -> &str {
-        &self.identifier.id
+        &self.identifier().id
     }
 
     /// The identifier it parsed (unverified).
     pub fn identifier(&self) -> &IdentifierV2 {
-        &self.identifier
+        match self.token.identifier() {
+            TokenIdentifier::V2(v2) => v2,
+            // Unreachable: `parse` admits only version 2 identifiers. An empty identifier names
+            // no record and verifies nothing.
+            _ => &NO_IDENTIFIER,
+        }
     }
 
     /// Checks the token against its record as an invite for a user to join the record's

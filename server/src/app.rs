@@ -10,6 +10,7 @@ use axum::http::HeaderMap;
 use onezone_tokens::group::{DirectoryLimits, Group, GroupId, GroupType, PrivilegeSet, UserId};
 use onezone_tokens::invite::{AdminAccess, InviteRecord, IssuePolicy, SecretBytes};
 use onezone_tokens::macaroon::Secret;
+use onezone_tokens::onezone_error::ErrorShape;
 use onezone_tokens::token::DerivedSecrets;
 use zeroize::Zeroizing;
 
@@ -18,9 +19,47 @@ use crate::error::Error;
 use crate::limits::{Limits, Logins};
 use crate::store::{self, Database, Durability, StoreError};
 
+/// Which Onezone REST line the server speaks: its credentials, error bodies, privilege names and
+/// token routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Api {
+    /// Onezone 17.06, the seed's API (the default): basic authentication, `{"error": "<text>"}`
+    /// bodies, the 12 privilege names of 17.06.
+    #[default]
+    V1706,
+    /// Onezone 20.02 (`--api 20.02`): access tokens as credentials (basic authentication kept
+    /// for users with a password), `{"error": {"id", "description", "details"}}` bodies, the 21
+    /// privilege names of 20.02, the token routes (SPEC section 8).
+    V2002,
+}
+
+impl Api {
+    /// Reads `17.06` or `20.02`.
+    ///
+    /// # Errors
+    /// A message naming the accepted values.
+    pub fn parse(text: &str) -> Result<Api, String> {
+        match text {
+            "17.06" => Ok(Api::V1706),
+            "20.02" => Ok(Api::V2002),
+            other => Err(format!("--api: expected 17.06 or 20.02, got {other:?}")),
+        }
+    }
+
+    /// The shape of this line's error bodies.
+    pub fn error_shape(self) -> ErrorShape {
+        match self {
+            Api::V1706 => ErrorShape::Onezone1706,
+            Api::V2002 => ErrorShape::Onezone2002,
+        }
+    }
+}
+
 /// What the server is started with.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The Onezone REST line spoken.
+    pub api: Api,
     /// The database: a SQLite file (created if missing) or a PostgreSQL URL.
     pub db: Database,
     /// The Onezone domain, written as the location of the tokens.
@@ -66,6 +105,7 @@ impl Config {
     /// Argon2id's default cost.
     pub fn new(db: Database) -> Self {
         Config {
+            api: Api::default(),
             db,
             domain: "localhost".to_owned(),
             users: Vec::new(),
@@ -82,6 +122,10 @@ impl Config {
 /// The server's state: the database, the password checks, how tokens are issued. Nothing of
 /// the data is held in memory: every request reads what it needs from the database.
 pub struct App {
+    /// The Onezone REST line spoken.
+    pub api: Api,
+    /// The Onezone domain (tokens' location, and the host of absolute `Location`s in 20.02).
+    pub domain: String,
     /// The database.
     pub store: store::Store,
     /// The password checks.
@@ -126,6 +170,8 @@ impl App {
             .map(|name| UserId::new(name.as_str()).map_err(|e| format!("admin {name:?}: {e}")))
             .collect::<Result<_, _>>()?;
         Ok(Arc::new(App {
+            api: config.api,
+            domain: config.domain.clone(),
             store,
             users: Arc::new(users),
             policy: IssuePolicy::new(config.domain.clone()).with_derived_secrets(secrets),

@@ -29,7 +29,7 @@ pub mod store;
 
 use std::sync::Arc;
 
-pub use app::{App, Config};
+pub use app::{Api, App, Config};
 pub use limits::Limits;
 pub use store::{Database, Durability};
 

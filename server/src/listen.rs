@@ -15,7 +15,6 @@ use axum::Router;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderValue, Request, Response, StatusCode, header};
-use axum::response::IntoResponse;
 use hyper::body::{Frame, Incoming};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -123,8 +122,8 @@ impl Guarded {
         if let Ok(Some((user, password))) = auth::basic_credentials(request.headers()) {
             let logins = &self.app.logins;
             if let Some(refusal) = logins.refused(&user, Some(peer)) {
-                let mut response =
-                    Error::new(StatusCode::TOO_MANY_REQUESTS, refusal.message()).into_response();
+                let mut response = Error::new(StatusCode::TOO_MANY_REQUESTS, refusal.message())
+                    .respond(self.app.api);
                 response.headers_mut().insert(header::RETRY_AFTER, refusal.retry_after().into());
                 return Ok(logged(&request, response, started));
             }
@@ -136,7 +135,7 @@ impl Guarded {
                         "Service unavailable: too many logins are being checked; try again \
                          in a moment",
                     )
-                    .into_response();
+                    .respond(self.app.api);
                     response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(1));
                     return Ok(logged(&request, response, started));
                 }

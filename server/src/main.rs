@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use std::time::Duration;
 
-use onezone_server::{App, Config, Database, Durability, Limits, serve};
+use onezone_server::{Api, App, Config, Database, Durability, Limits, serve};
 use serde::Deserialize;
 
 const USAGE: &str = "\
@@ -20,13 +20,16 @@ USAGE:
   onezone-server populate --db FILE|URL --owner NAME [--groups N] [--members M] [--master-key FILE]
 
 OPTIONS:
+  --api 17.06|20.02      the Onezone REST line to speak (default 17.06, the seed's): 20.02
+                         answers errors as {\"error\": {\"id\", \"description\",
+                         \"details\"}}
   --db FILE|URL          a SQLite file, created if missing (default onezone.db), or a
                          PostgreSQL URL postgres://USER[:PASSWORD]@HOST[:PORT]/NAME (the
                          schema is created if missing; prefer PGPASSWORD or --config to a
                          password on the command line)
   --user NAME:PASSWORD   create the user, or set its password (repeatable); users created
                          earlier stay in the database
-  --config FILE          a JSON file: {\"db\": ..., \"bind\": ..., \"port\": ..., \"domain\": ...,
+  --config FILE          a JSON file: {\"api\": ..., \"db\": ..., \"bind\": ..., \"port\": ..., \"domain\": ...,
                          \"durability\": ..., \"users\": {\"alice\": \"secret\", ...},
                          \"admins\": [...], \"master_key\": FILE, \"max_groups_per_user\": N,
                          \"max_open_invites_per_user\": N, and the LIMITS below, e.g.
@@ -83,6 +86,7 @@ must not be running on the same file; with PostgreSQL it may.
 #[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
+    api: Option<String>,
     db: Option<String>,
     bind: Option<IpAddr>,
     port: Option<u16>,
@@ -150,6 +154,7 @@ impl LimitOptions {
 }
 
 struct Options {
+    api: Option<Api>,
     db: Option<String>,
     bind: Option<IpAddr>,
     port: Option<u16>,
@@ -187,6 +192,7 @@ fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Command, String> {
     let mut parser = lexopt::Parser::from_args(args);
     let mut populate = false;
     let mut options = Options {
+        api: None,
         db: None,
         bind: None,
         port: None,
@@ -226,6 +232,7 @@ fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Command, String> {
                 )));
             }
             Long("db") => options.db = Some(value!()?),
+            Long("api") if !populate => options.api = Some(Api::parse(&value!()?)?),
             Long("master-key") => options.master_key = Some(PathBuf::from(value!()?)),
             Long("owner") if populate => owner = Some(value!()?),
             Long("groups") if populate => groups = number(&name, &value!()?)?,
@@ -298,6 +305,11 @@ fn resolve(options: Options) -> Result<(Config, SocketAddr), String> {
     };
     let db = options.db.or(file.db).unwrap_or_else(|| "onezone.db".to_owned());
     let mut config = Config::new(Database::parse(&db));
+    config.api = match (options.api, file.api) {
+        (Some(api), _) => api,
+        (None, Some(text)) => Api::parse(&text)?,
+        (None, None) => Api::default(),
+    };
     if let Some(domain) = options.domain.or(file.domain) {
         config.domain = domain;
     }
@@ -415,8 +427,12 @@ fn run(options: Options) -> Result<(), String> {
             let _ = out.flush();
         }
         eprintln!(
-            "onezone-server {}: database {}, {users} user(s), domain {}",
+            "onezone-server {}: Onezone {} API, database {}, {users} user(s), domain {}",
             env!("CARGO_PKG_VERSION"),
+            match config.api {
+                Api::V1706 => "17.06",
+                Api::V2002 => "20.02",
+            },
             config.db,
             config.domain
         );

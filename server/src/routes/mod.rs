@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -32,6 +32,7 @@ use onezone_tokens::invite::{
     Authorized, GroupAccess, InviteError, Operation, RequestError, authorize, group_from_path,
     read_json_object,
 };
+use onezone_tokens::onezone_error::OnezoneError;
 use onezone_tokens::token::CaveatContext;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -81,8 +82,8 @@ pub fn router(app: Arc<App>) -> Router {
         .nest(BASE, api)
         .fallback(unknown_route)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn(answer_late_body))
-        .layer(middleware::map_response(json_errors))
+        .layer(middleware::from_fn_with_state(Arc::clone(&app), answer_late_body))
+        .layer(middleware::map_response_with_state(Arc::clone(&app), json_errors))
         .layer(request_log())
         .with_state(app)
 }
@@ -156,7 +157,8 @@ impl LateBody {
 
 /// 408 (and the connection closed) for a request whose body missed its deadline, whatever the
 /// handler or its extractor made of the failed read.
-async fn answer_late_body(request: Request, next: Next) -> Response {
+async fn answer_late_body(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    let api = app.api;
     let late = request.extensions().get::<LateBody>().cloned();
     let response = next.run(request).await;
     match late {
@@ -165,7 +167,7 @@ async fn answer_late_body(request: Request, next: Next) -> Response {
                 "Request timeout: the request body was not received within {:?}",
                 late.timeout
             );
-            let mut response = Error::new(StatusCode::REQUEST_TIMEOUT, message).into_response();
+            let mut response = Error::new(StatusCode::REQUEST_TIMEOUT, message).respond(api);
             response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
             response
         }
@@ -189,10 +191,17 @@ impl FromRequestParts<Arc<App>> for Caller {
         match app.credentials(&parts.headers).await? {
             Credentials::Absent => Ok(Caller(None)),
             Credentials::Valid(user) => Ok(Caller(Some(user))),
+            // 20.02: `unauthorized` with `badBasicCredentials` as its `authError`
+            // (oz-worker release/20.02.20 `src/auth/basic_auth.erl`, ctool `errors.erl`).
             Credentials::Invalid => Err(Error::new(
                 StatusCode::UNAUTHORIZED,
                 "Provided basic authorization credentials are not valid",
-            )),
+            )
+            .with_onezone(OnezoneError::unauthorized(&OnezoneError::new(
+                "badBasicCredentials",
+                400,
+                "Invalid username or password.",
+            )))),
         }
     }
 }

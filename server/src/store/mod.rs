@@ -6,7 +6,7 @@
 //! A request runs in one transaction ([`Store::write`]): the closure gets a [`Tx`], whose methods
 //! are the few queries the requests need (each backed by a primary key or an index, none
 //! proportional to the size of the database), and its outcome commits or rolls back as a whole.
-//! The methods are written once (`tx.rs`) over a driver seam ([`tx::Driver`]: run a statement
+//! The methods are written once (`tx.rs`) over a driver seam (`tx::Driver`: run a statement
 //! with plain parameters, hand back plain columns); the backends differ only in connecting,
 //! classifying errors and the locks their dialect needs (`sqlite.rs`, `postgres.rs`).
 //! The store knows nothing of HTTP: its errors are [`StoreError`]s, which the API maps.

@@ -278,3 +278,82 @@ fn service_tokens_name_the_service() {
     assert_eq!(err.auth_error().id(), "badServiceToken");
     assert_eq!(err.auth_error().details().unwrap()["tokenError"]["id"], "tokenInvalid");
 }
+
+/// What a person reads of each refusal, and the token error kept as the `source()` (cargo
+/// mutants found these untested).
+#[test]
+fn auth_errors_read_for_people_and_keep_their_cause() {
+    use std::error::Error as _;
+
+    let mut secrets = MemorySecrets::new();
+    for id in ["i1", "v1", "t1"] {
+        secrets.insert_named(id, secret(id));
+    }
+    let ctx = rest("ozw/get/user.alice.instance:private");
+    let identity = token("2/nmd/usr-alice/idn/i1", "i1", &[]);
+    let err = auth(&secrets, &identity, &ctx).unwrap_err();
+    assert_eq!(err.to_string(), "expected an access token, but received an identity token");
+    let invite = token("2/nmd/usr-alice/ujg:g1:/v1", "v1", &[]);
+    let err = auth(&secrets, &invite, &ctx).unwrap_err();
+    assert_eq!(err.to_string(), "expected an access token, but received an invite token");
+    // A consumer token that is a user's access token: not an identity token.
+    let access = token("2/nmd/usr-alice/act/t1", "t1", &[]);
+    let headers = CredentialHeaders::from_headers([("X-Onedata-Consumer-Token", access.as_str())]);
+    let err = Authenticator::new(&secrets).consumer(&headers, &ctx).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the consumer token is not valid: expected an identity token, but received an access token"
+    );
+    assert!(err.source().is_none());
+
+    let err = AuthError::Token(TokenError::Revoked);
+    assert_eq!(err.to_string(), TokenError::Revoked.to_string());
+    let source = err.source().and_then(|s| s.downcast_ref::<TokenError>());
+    assert_eq!(source, Some(&TokenError::Revoked));
+    assert!(AuthError::SessionInvalid.source().is_none());
+
+    // Debug names what was found, never the token.
+    let shown = format!("{:?}", CredentialHeaders::from_headers([("x-auth-token", "t0k3n")]));
+    assert_eq!(
+        shown,
+        "CredentialHeaders { access_token: Some(\"<redacted>\"), service_token: None, \
+         consumer_token: None }"
+    );
+}
+
+/// A Oneprovider's access token as proof of identity is verified as Onezone verifies one used
+/// only for identity: `authorization = none` holds there (and only there), caveats beyond the
+/// identity ones do not (ctool release/20.02.20 `tokens.erl` `verify/3`).
+///
+/// A group is a subject only inside `consumer` caveats (ctool release/20.02.20 `aai.erl`: "used
+/// in cv_consumer caveats to allow token consumption for any member of specified group"); no
+/// token has one (oz-worker release/20.02.20 `token_auth.erl` `validate_subject` has clauses
+/// for users and Oneproviders only), so a token naming a group as its subject proves nobody:
+/// `tokenSubjectInvalid`, as a consumer token and as a credential. Failed before: the consumer
+/// token below proved the consumer `grp-g1` (cargo mutants found the arm untested).
+#[test]
+fn identity_proofs_are_verified_for_identity_only() {
+    let mut secrets = MemorySecrets::new();
+    for id in ["t1", "p1-act", "g1-idn", "g1-act"] {
+        secrets.insert_named(id, secret(id));
+    }
+    let ctx = rest("ozw/get/user.alice.instance:private");
+    let authenticator = Authenticator::new(&secrets);
+    let consumer_of = |proof: &str| {
+        let headers = CredentialHeaders::from_headers([("X-Onedata-Consumer-Token", proof)]);
+        authenticator.consumer(&headers, &ctx)
+    };
+    let provider = token("2/nmd/prv-p1/act/p1-act", "p1-act", &["authorization = none"]);
+    let consumer = consumer_of(&provider).unwrap().unwrap();
+    assert_eq!(consumer.to_string(), "prv-p1");
+    // The same token as a credential: `authorization = none` never authorizes a request.
+    assert!(auth(&secrets, &provider, &ctx).is_err());
+
+    let group = token("2/nmd/grp-g1/idn/g1-idn", "g1-idn", &[]);
+    let err = consumer_of(&group).unwrap_err();
+    assert_eq!(err, AuthError::BadConsumerToken(Box::new(TokenError::SubjectInvalid.into())));
+    assert_eq!(err.auth_error().details().unwrap()["tokenError"]["id"], "tokenSubjectInvalid");
+    let group_access = token("2/nmd/grp-g1/act/g1-act", "g1-act", &[]);
+    let err = auth(&secrets, &group_access, &ctx).unwrap_err();
+    assert_eq!(err, AuthError::Token(TokenError::SubjectInvalid));
+}

@@ -139,3 +139,33 @@ fn named_tokens_of_every_type() {
     .unwrap_err();
     assert!(matches!(err, IssueError::Token(TokenError::CaveatNotAllowed { .. })), "{err:?}");
 }
+
+/// What a person and a 17.06 client read of a refusal to issue, and the cause kept for
+/// `source()` (cargo mutants found these answers untested).
+#[test]
+fn issue_errors_read_for_people_in_both_shapes() {
+    use onezone_tokens::onezone_error::{ErrorShape, error_response};
+    use std::error::Error as _;
+
+    let err = IssueError::TimeCaveatRequired { max_ttl: 60 };
+    assert_eq!(
+        err.to_string(),
+        "a temporary token needs a time caveat with a lifetime of at most 60 s"
+    );
+    assert_eq!(
+        error_response(&err, ErrorShape::Onezone1706),
+        (
+            400,
+            json!({"error": "Invalid request: a temporary token needs a time caveat with a lifetime of at most 60 s"})
+        )
+    );
+    assert_eq!(
+        IssueError::SubjectInvalid.onezone_1706(),
+        (400, "Invalid request: tokens are issued for users and Oneproviders only".to_owned())
+    );
+    assert!(err.source().is_none());
+    let wrapped = IssueError::Token(TokenError::TimeCaveatRequired);
+    assert_eq!(wrapped.to_string(), TokenError::TimeCaveatRequired.to_string());
+    let source = wrapped.source().and_then(|s| s.downcast_ref::<TokenError>());
+    assert_eq!(source, Some(&TokenError::TimeCaveatRequired));
+}

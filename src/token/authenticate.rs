@@ -149,6 +149,16 @@ impl From<TokenError> for AuthError {
     }
 }
 
+/// The subject of a verified token, if it may be one: a user or a Oneprovider. A group is a
+/// subject only inside `consumer` caveats (ctool release/20.02.20 `aai.erl`); oz-worker
+/// release/20.02.20 `token_auth.erl` `validate_subject` knows users and Oneproviders only.
+fn token_subject(subject: Subject) -> Result<Subject, AuthError> {
+    match subject {
+        Subject::User(_) | Subject::Provider(_) => Ok(subject),
+        _ => Err(AuthError::Token(TokenError::SubjectInvalid)),
+    }
+}
+
 fn printable(token_type: &TokenType) -> &'static str {
     match TokenKind::of_type(token_type) {
         TokenKind::Identity => "identity token",
@@ -362,7 +372,7 @@ impl<'s, S: TokenSecrets + ?Sized> Authenticator<'s, S> {
                 .named_subject(other.id())
                 .ok_or(AuthError::Token(TokenError::SubjectInvalid))?,
         };
-        Ok(Some(Authenticated { subject, token: verified }))
+        Ok(Some(Authenticated { subject: token_subject(subject)?, token: verified }))
     }
 
     /// Who an identity token proves to be (oz-worker 20.02.20 `token_auth.erl`
@@ -392,7 +402,7 @@ impl<'s, S: TokenSecrets + ?Sized> Authenticator<'s, S> {
             .with_max_temporary_ttl(self.max_temporary_ttl)
             .verify(&token, &ctx)?;
         match verified.identifier() {
-            TokenIdentifier::V2(v2) => Ok(v2.subject.clone()),
+            TokenIdentifier::V2(v2) => token_subject(v2.subject.clone()),
             _ => Err(AuthError::Token(TokenError::SubjectInvalid)),
         }
     }
@@ -416,7 +426,6 @@ impl<'s, S: TokenSecrets + ?Sized> Authenticator<'s, S> {
         let subject = self.verify_identity(text, ctx).map_err(bad)?;
         let consumer = match &subject {
             Subject::User(id) => Consumer::new(ConsumerKind::User, id.as_str()),
-            Subject::Group(id) => Consumer::new(ConsumerKind::Group, id.as_str()),
             Subject::Provider(id) => Consumer::new(ConsumerKind::Provider, id.as_str()),
             _ => return Err(bad(AuthError::Token(TokenError::SubjectInvalid))),
         };

@@ -60,6 +60,7 @@ pub use manage::{
 };
 pub use record::{InviteRecord, InviteTarget, SecretBytes};
 pub use token_api::{
-    JsonObject, NamedTokenPatch, NamedTokenRecord, NamedTokenRequest, TemporaryTokenRequest,
-    TokenApiError, VerifyKind, VerifyRequest, bad_value_token, is_valid_name, verification_json,
+    ConfineRequest, JsonObject, NamedTokenPatch, NamedTokenRecord, NamedTokenRequest,
+    TemporaryTokenRequest, TokenApiError, VerifyKind, VerifyRequest, bad_value_token,
+    is_valid_name, read_token, verification_json,
 };

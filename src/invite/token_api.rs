@@ -24,7 +24,7 @@ use crate::group::{GroupId, Privilege, PrivilegeSet, UserId, Vocabulary};
 use crate::onezone_error::{OnezoneError, Refusal};
 use crate::token::{
     Caveat, IdentifierV2, Interface, InviteKind, Persistence, Subject, TokenError, TokenIdentifier,
-    TokenType,
+    TokenType, UnverifiedToken,
 };
 
 use super::api::UsageLimit;
@@ -855,6 +855,64 @@ impl NamedTokenRecord {
             "revoked": self.revoked,
             "token": token,
         })
+    }
+}
+
+/// A request's token under `key` (`token` of examine, confine and the verify routes), read:
+/// `missingRequiredValue`, `badValueEmpty`, or `badValueToken` with why it does not parse
+/// (oz-worker `entity_logic.erl` `check_type(token, ..)`).
+///
+/// ```
+/// use onezone_tokens::invite::read_token;
+/// use onezone_tokens::onezone_error::Refusal;
+/// let body = serde_json::json!({"token": "garbage"});
+/// let refused = read_token(body.as_object().unwrap(), "token").unwrap_err().onezone_2002();
+/// assert_eq!(refused.id(), "badValueToken");
+/// assert_eq!(refused.details().unwrap()["tokenError"]["id"], "badToken");
+/// ```
+///
+/// # Errors
+/// As above.
+pub fn read_token(body: &JsonObject, key: &'static str) -> Result<UnverifiedToken, TokenApiError> {
+    match body.get(key) {
+        None | Some(Value::Null) => Err(TokenApiError::MissingValue { key }),
+        Some(Value::String(text)) if text.is_empty() => Err(TokenApiError::Empty { key }),
+        Some(Value::String(text)) => {
+            UnverifiedToken::parse(text).map_err(|e| bad_value_token(key, &e))
+        }
+        Some(_) => Err(TokenApiError::BadToken {
+            key,
+            error: Box::new(OnezoneError::new(
+                "badToken",
+                400,
+                "Provided token could not be understood by the server.",
+            )),
+        }),
+    }
+}
+
+/// `POST /tokens/confine`, read: `token` and `caveats`, both required.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ConfineRequest {
+    /// The token to confine.
+    pub token: UnverifiedToken,
+    /// The caveats to add.
+    pub caveats: Vec<Caveat>,
+}
+
+impl ConfineRequest {
+    /// Reads the body.
+    ///
+    /// # Errors
+    /// As [`read_token`], then `missingRequiredValue` (`caveats`), `badData` or
+    /// `badValueCaveat`.
+    pub fn from_json(body: &JsonObject) -> Result<Self, TokenApiError> {
+        let token = read_token(body, "token")?;
+        if !body.contains_key("caveats") {
+            return Err(TokenApiError::MissingValue { key: "caveats" });
+        }
+        Ok(ConfineRequest { token, caveats: caveats(body)? })
     }
 }
 

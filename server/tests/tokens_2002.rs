@@ -626,3 +626,52 @@ async fn instances_agree_on_revocation_and_generations() {
             .await;
     expect_auth_error(&reply, "tokenRevoked");
 }
+
+/// A database of schema version 2 (before the token API) is brought to version 3 when a server
+/// opens it, on either backend: its groups stay, the token tables appear, tokens work.
+#[tokio::test]
+async fn a_version_2_database_is_migrated_to_3() {
+    let db = TempDb::new("t2002_migrate");
+    let group_id = {
+        let s = start_2002(&db, &["alice"]);
+        group(&s.router, Auth::Basic("alice"), "Kept").await
+    };
+    // Back to version 2: the token tables gone, the version says 2.
+    let downgrade = "DROP TABLE named_tokens; DROP TABLE temporary_token_generations;
+        UPDATE meta SET value = '2' WHERE key = 'schema';";
+    let version = "SELECT value FROM meta WHERE key = 'schema'";
+    let read_version = || -> String {
+        match (&db.postgres, db.file()) {
+            (Some(pg), _) => blocking(|| {
+                let mut client = postgres::Client::connect(&pg.url, postgres::NoTls).unwrap();
+                client.query_one(version, &[]).unwrap().get(0)
+            }),
+            (None, Some(file)) => {
+                let conn = rusqlite::Connection::open(file).unwrap();
+                conn.query_row(version, [], |r| r.get(0)).unwrap()
+            }
+            (None, None) => unreachable!(),
+        }
+    };
+    match (&db.postgres, db.file()) {
+        (Some(pg), _) => blocking(|| {
+            let mut client = postgres::Client::connect(&pg.url, postgres::NoTls).unwrap();
+            client.batch_execute(downgrade).unwrap();
+        }),
+        (None, Some(file)) => {
+            rusqlite::Connection::open(file).unwrap().execute_batch(downgrade).unwrap();
+        }
+        (None, None) => unreachable!(),
+    }
+    assert_eq!(read_version(), "2");
+    let s = start_2002(&db, &["alice"]);
+    let r = &s.router;
+    let path = format!("/groups/{group_id}");
+    let reply = call(r, Method::GET, &path, Auth::Basic("alice"), &[], None);
+    expect_ok(&reply.await, 200);
+    let (id, token) = named(r, Auth::Basic("alice"), json!({"name": "after migration"})).await;
+    let reply = call(r, Method::GET, "/user/tokens/named", Auth::Bearer(&token), &[], None).await;
+    assert_eq!(reply.body, json!({"tokens": [id]}));
+    drop(s);
+    assert_eq!(read_version(), "3");
+}

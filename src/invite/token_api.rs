@@ -12,7 +12,7 @@
 use alloc::borrow::ToOwned;
 use alloc::boxed::Box;
 use alloc::format;
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 use core::net::IpAddr;
@@ -391,7 +391,13 @@ fn caveats(body: &JsonObject) -> Result<Vec<Caveat>, TokenApiError> {
                 Value::String(text) => Caveat::parse(text).ok(),
                 other => serde_json::from_value(other.clone()).ok(),
             };
-            read.ok_or_else(|| TokenApiError::BadCaveat { caveat: Box::new(item.clone()) })
+            // Onezone echoes a caveat that is neither text nor an object as its text
+            // (`entity_logic.erl`: `str_utils:format_bin("~tp", [Term])`).
+            let echoed = match item {
+                Value::String(_) | Value::Object(_) => item.clone(),
+                other => Value::String(other.to_string()),
+            };
+            read.ok_or_else(|| TokenApiError::BadCaveat { caveat: Box::new(echoed) })
         })
         .collect()
 }
@@ -669,7 +675,8 @@ pub enum VerifyKind {
 ///
 /// ```
 /// use onezone_tokens::invite::{VerifyKind, VerifyRequest};
-/// let body = serde_json::json!({"token": "T", "peerIp": "10.0.0.1", "interface": "rest"});
+/// # let token = "MDAyMGxvY2F00aW9uIGRvbWFpbi5leGFtcGxlLmNvbQowMDU4aWRlbnRpZmllciAyL25tZC91c3ItaW52aXRhdGlvbi1zZW5kZXIvdWpnOkdyb3VwSWQ6LzEyMzQ1Njc4OTBleGFtcGxlLWlkMTIzNDU2Nzg5MGUKMDAyZnNpZ25hdHVyZSAZ9fnn2KhoiG2TYBxVhRllfTxiFK7wpdMQoJQaJNo4sQo";
+/// let body = serde_json::json!({"token": token, "peerIp": "10.0.0.1", "interface": "rest"});
 /// let read = VerifyRequest::from_json(body.as_object().unwrap(), false)?;
 /// assert_eq!(read.peer_ip, Some(Some("10.0.0.1".parse().unwrap())));
 /// assert_eq!(read.kind, VerifyKind::Access);
@@ -702,12 +709,7 @@ impl VerifyRequest {
     /// The first [`TokenApiError`] of `token`, `peerIp`, `interface`, `consumerToken`,
     /// `serviceToken`, `expectedInviteType`.
     pub fn from_json(body: &JsonObject, invite: bool) -> Result<Self, TokenApiError> {
-        let key = "token";
-        let token = match string(body, key)? {
-            None => return Err(TokenApiError::MissingValue { key }),
-            Some("") => return Err(TokenApiError::Empty { key }),
-            Some(token) => token.to_owned(),
-        };
+        let token = token_text(body, "token")?;
         let peer_ip = match body.get("peerIp") {
             None => None,
             Some(Value::Null) => Some(None),
@@ -727,11 +729,14 @@ impl VerifyRequest {
         let consumer_token = match body.get("consumerToken") {
             None => None,
             Some(Value::Null) => Some(None),
-            Some(Value::String(t)) if !t.is_empty() => Some(Some(t.clone())),
-            Some(Value::String(_)) => return Err(TokenApiError::Empty { key: "consumerToken" }),
-            Some(_) => return Err(TokenApiError::NotAString { key: "consumerToken" }),
+            Some(_) => Some(Some(token_text(body, "consumerToken")?)),
         };
-        let service_token = string(body, "serviceToken")?.map(str::to_owned);
+        let service_token = match body.get("serviceToken") {
+            None | Some(Value::Null) => None,
+            Some(_) => Some(token_text(body, "serviceToken")?),
+        };
+        // Read for its type only: data-access caveats are refused on the REST interface anyway.
+        boolean(body, "allowDataAccessCaveats")?;
         let kind = if invite {
             let key = "expectedInviteType";
             let expected = match string(body, key)? {
@@ -891,6 +896,15 @@ pub fn read_token(body: &JsonObject, key: &'static str) -> Result<UnverifiedToke
     }
 }
 
+/// The text of a token under `key`, checked to parse (as [`read_token`]).
+fn token_text(body: &JsonObject, key: &'static str) -> Result<String, TokenApiError> {
+    read_token(body, key)?;
+    match body.get(key) {
+        Some(Value::String(text)) => Ok(text.clone()),
+        _ => Err(TokenApiError::MissingValue { key }),
+    }
+}
+
 /// `POST /tokens/confine`, read: `token` and `caveats`, both required.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -924,6 +938,9 @@ pub fn bad_value_token(key: &'static str, error: &TokenError) -> TokenApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A token of the SPEC's examples (section 7): `2/nmd/usr-invitation-sender/ujg:GroupId:/..`.
+    const TOKEN: &str = "MDAyMGxvY2F00aW9uIGRvbWFpbi5leGFtcGxlLmNvbQowMDU4aWRlbnRpZmllciAyL25tZC91c3ItaW52aXRhdGlvbi1zZW5kZXIvdWpnOkdyb3VwSWQ6LzEyMzQ1Njc4OTBleGFtcGxlLWlkMTIzNDU2Nzg5MGUKMDAyZnNpZ25hdHVyZSAZ9fnn2KhoiG2TYBxVhRllfTxiFK7wpdMQoJQaJNo4sQo";
 
     fn body(value: Value) -> JsonObject {
         match value {
@@ -1027,11 +1044,102 @@ mod tests {
         );
     }
 
+    /// The bad values of oz-worker release/20.02.20 `test_distributed/token_api_test_SUITE.erl`
+    /// (`BAD_TYPE_VALUES`, `BAD_CAVEATS_VALUES`, `BAD_CUSTOM_METADATA_VALUES`,
+    /// `BAD_REVOKED_VALUES`, and the `bad_values` of confine and verify), as facts: the value
+    /// and the error Onezone answers.
+    #[test]
+    fn onezones_bad_values() {
+        let named = |key: &str, value: Value| {
+            let mut body = body(json!({"name": "ok name"}));
+            body.insert(key.into(), value);
+            NamedTokenRequest::from_json(&body, Vocabulary::Onezone2002)
+                .unwrap_err()
+                .onezone_2002()
+                .to_json()
+        };
+        let error = |id: &str, details: Value| json!({"id": id, "details": details});
+        let same = |got: Value, want: Value| {
+            assert_eq!(got["id"], want["id"], "{got}");
+            assert_eq!(got["details"], want["details"], "{got}");
+        };
+        for value in [json!(""), json!(123123), json!("dsfdsfasdf")] {
+            same(named("type", value), error("badValueTokenType", json!({"key": "type"})));
+        }
+        for value in [json!(""), json!(345345), json!(1.56), json!("string literal"), json!({})] {
+            same(named("caveats", value), error("badData", json!({"key": "caveats"})));
+        }
+        for (value, echoed) in [
+            (json!([{}]), json!({})),
+            (json!([{"a": "b"}]), json!({"a": "b"})),
+            (json!([{"type": "tiem"}]), json!({"type": "tiem"})),
+            (json!([1, 2, 3]), json!("1")),
+            (json!(["a", "b", "c"]), json!("a")),
+            (json!(["time > 1234"]), json!("time > 1234")),
+            (json!(["ip = 1.2.3.4.5"]), json!("ip = 1.2.3.4.5")),
+        ] {
+            same(named("caveats", value), error("badValueCaveat", json!({"caveat": echoed})));
+        }
+        for value in [json!(""), json!(345345), json!(1.56), json!("string literal")] {
+            let want = error("badValueJSON", json!({"key": "customMetadata"}));
+            same(named("customMetadata", value), want);
+        }
+        for value in [json!(""), json!(345345), json!(1.56), json!("string literal")] {
+            same(named("revoked", value), error("badValueBoolean", json!({"key": "revoked"})));
+        }
+        let bad_token = |key: &str| {
+            let token_error = json!({"id": "badToken", "description":
+                "Provided token could not be understood by the server."});
+            error("badValueToken", json!({"key": key, "tokenError": token_error}))
+        };
+        let confine = |value: Value| {
+            ConfineRequest::from_json(&body(value)).unwrap_err().onezone_2002().to_json()
+        };
+        for value in [json!("1234"), json!(1234), json!({"a": "b"})] {
+            let got = confine(json!({"token": value, "caveats": []}));
+            same(got.clone(), bad_token("token"));
+            assert_eq!(got["details"]["tokenError"]["id"], "badToken");
+        }
+        let token = TOKEN;
+        for value in [json!("1234"), json!(1234)] {
+            same(
+                confine(json!({"token": token, "caveats": value})),
+                error("badData", json!({"key": "caveats"})),
+            );
+        }
+        let verify = |key: &str, value: Value| {
+            let mut body = body(json!({"token": token}));
+            body.insert(key.into(), value);
+            VerifyRequest::from_json(&body, false).unwrap_err().onezone_2002().to_json()
+        };
+        for value in [json!("1234.6.78.19"), json!(1234), json!({"a": "b"})] {
+            same(verify("peerIp", value), error("badValueIPv4Address", json!({"key": "peerIp"})));
+        }
+        same(
+            verify("interface", json!({"a": "b"})),
+            error("badValueString", json!({"key": "interface"})),
+        );
+        let got = verify("interface", json!("graphSync"));
+        assert_eq!(
+            (got["id"].clone(), got["details"]["key"].clone()),
+            (json!("badValueNotAllowed"), json!("interface"))
+        );
+        for key in ["serviceToken", "consumerToken"] {
+            for value in [json!({"a": "b"}), json!("graphSync")] {
+                same(verify(key, value), bad_token(key));
+            }
+        }
+        for value in [json!("1234"), json!(1234), json!({"a": "b"})] {
+            let want = error("badValueBoolean", json!({"key": "allowDataAccessCaveats"}));
+            same(verify("allowDataAccessCaveats", value), want);
+        }
+    }
+
     #[test]
     fn invite_types_are_checked_when_verifying() {
         let read = |value: Value| VerifyRequest::from_json(&body(value), true).unwrap();
-        let any = read(json!({"token": "T"}));
-        let ujg = read(json!({"token": "T", "expectedInviteType": "userJoinGroup"}));
+        let any = read(json!({"token": TOKEN}));
+        let ujg = read(json!({"token": TOKEN, "expectedInviteType": "userJoinGroup"}));
         let invite = TokenIdentifier::parse("2/nmd/usr-a/gjg:g1:/t1").unwrap();
         let access = TokenIdentifier::parse("2/nmd/usr-a/act/t1").unwrap();
         assert_eq!(any.check_invite_type(&invite), Ok(()));
@@ -1047,7 +1155,7 @@ mod tests {
         let refused = VerifyRequest::from_json(&body(json!({"token": ""})), false).unwrap_err();
         assert_eq!(refused, TokenApiError::Empty { key: "token" });
         let refused =
-            VerifyRequest::from_json(&body(json!({"token": "T", "peerIp": "::1"})), false);
+            VerifyRequest::from_json(&body(json!({"token": TOKEN, "peerIp": "::1"})), false);
         assert_eq!(refused.unwrap_err(), TokenApiError::NotAnIpv4Address { key: "peerIp" });
     }
 }

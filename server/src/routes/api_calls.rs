@@ -33,6 +33,9 @@ type Route = (
     &'static str,
 );
 
+/// Built once: every request with an access token looks its route up here.
+static ROUTES: std::sync::LazyLock<Vec<Route>> = std::sync::LazyLock::new(routes);
+
 fn routes() -> Vec<Route> {
     use CrudOperation::{Create, Delete, Get, Update};
     let (get, post, patch, delete) = (Method::GET, Method::POST, Method::PATCH, Method::DELETE);
@@ -303,10 +306,12 @@ fn matches(route: &str, path: &str) -> Option<Vec<(String, String)>> {
 /// `None` for a route Onezone has no GRI for, or a part that is no GRI part (an `api` caveat
 /// then refuses the request).
 pub(crate) fn api_call(method: &Method, path: &str, client: Option<&str>) -> Option<ApiCall> {
-    let (params, (_, _, operation, entity_type, id, aspect, argument, scope)) = routes()
-        .into_iter()
+    let (params, (_, _, operation, entity_type, id, aspect, argument, scope)) = ROUTES
+        .iter()
         .filter(|r| r.0 == *method)
         .find_map(|r| matches(r.1, path).map(|params| (params, r)))?;
+    let (operation, id, argument) = (*operation, *id, *argument);
+    let (entity_type, aspect, scope): (&str, &str, &str) = (entity_type, aspect, scope);
     let part = |part: Part| -> Option<String> {
         match part {
             Fixed(text) => Some(text.to_owned()),

@@ -400,6 +400,18 @@ async fn temporary_tokens_need_a_time_caveat_and_are_revoked_all_at_once() {
     assert_eq!(reply.body, json!({"generation": 2}));
     let reply = call(r, Method::POST, "/tokens/verify_access_token", Auth::None, &[], Some(body));
     expect_error(&reply.await, 400, "tokenRevoked");
+    // A temporary invite is checked as a named one: alice's own group only.
+    let g = group(r, Auth::Basic("alice"), "Lab").await;
+    for (group_id, id) in [(g.as_str(), None), ("nosuchgroup", Some("inviteTokenTargetIdInvalid"))]
+    {
+        let body = json!({"type": {"inviteToken": {"inviteType": "userJoinGroup", "groupId": group_id}},
+                          "caveats": [{"type": "time", "validUntil": until}]});
+        let reply = post(body).await;
+        match id {
+            None => expect_ok(&reply, 201),
+            Some(id) => drop(expect_error(&reply, 400, id)),
+        }
+    }
     // A new one works.
     let reply = post(json!({"caveats": [{"type": "time", "validUntil": until}]})).await;
     let fresh = reply.body["token"].as_str().unwrap().to_owned();

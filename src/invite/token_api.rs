@@ -513,29 +513,13 @@ impl NamedTokenRequest {
     /// # Errors
     /// As above.
     pub fn check_invitation(&self, access: &GroupAccess) -> Result<(), TokenApiError> {
-        let TokenType::Invite { kind, target, .. } = &self.token_type else { return Ok(()) };
-        let invalid = || TokenApiError::TargetIdInvalid { id: target.clone() };
-        let target_kind = invite_target(*kind).ok_or_else(invalid)?;
-        if !access.group_exists || access.group.as_str() != target {
-            return Err(invalid());
-        }
-        if !access.privileges.allows(super::issue::invite_privilege(target_kind)) {
-            return Err(TokenApiError::SubjectNotAuthorized);
-        }
-        if self.privileges.is_some() && !access.privileges.allows(Privilege::GroupSetPrivileges) {
-            return Err(TokenApiError::SubjectNotAuthorized);
-        }
-        Ok(())
+        check_invitation(&self.token_type, self.privileges.is_some(), access)
     }
 
     /// The group an invite token of this request invites to, if it is one this crate keeps
     /// (user or group joins a group); check it with [`check_invitation`](Self::check_invitation).
     pub fn invite_group(&self) -> Option<Result<GroupId, TokenApiError>> {
-        let TokenType::Invite { target, .. } = &self.token_type else { return None };
-        Some(
-            GroupId::new(target.as_str())
-                .map_err(|_| TokenApiError::TargetIdInvalid { id: target.clone() }),
-        )
+        invite_group(&self.token_type)
     }
 
     /// The record a named token of this request is stored as, once issued with `token_id`
@@ -578,6 +562,37 @@ impl NamedTokenRequest {
     }
 }
 
+/// The group an invite type names, if it is one (see [`NamedTokenRequest::invite_group`]).
+fn invite_group(token_type: &TokenType) -> Option<Result<GroupId, TokenApiError>> {
+    let TokenType::Invite { target, .. } = token_type else { return None };
+    Some(
+        GroupId::new(target.as_str())
+            .map_err(|_| TokenApiError::TargetIdInvalid { id: target.clone() }),
+    )
+}
+
+/// See [`NamedTokenRequest::check_invitation`]; `custom_privileges` when the request names
+/// `privileges` (oz-worker `token_metadata.erl` `inspect_requested_privileges`).
+fn check_invitation(
+    token_type: &TokenType,
+    custom_privileges: bool,
+    access: &GroupAccess,
+) -> Result<(), TokenApiError> {
+    let TokenType::Invite { kind, target, .. } = token_type else { return Ok(()) };
+    let invalid = || TokenApiError::TargetIdInvalid { id: target.clone() };
+    let target_kind = invite_target(*kind).ok_or_else(invalid)?;
+    if !access.group_exists || access.group.as_str() != target {
+        return Err(invalid());
+    }
+    if !access.privileges.allows(super::issue::invite_privilege(target_kind)) {
+        return Err(TokenApiError::SubjectNotAuthorized);
+    }
+    if custom_privileges && !access.privileges.allows(Privilege::GroupSetPrivileges) {
+        return Err(TokenApiError::SubjectNotAuthorized);
+    }
+    Ok(())
+}
+
 fn time_caveat(caveat: &Caveat) -> Option<u64> {
     match caveat {
         Caveat::Time { valid_until } => Some(*valid_until),
@@ -612,6 +627,22 @@ impl TemporaryTokenRequest {
     /// [`TokenApiError::BadCaveat`].
     pub fn from_json(body: &JsonObject) -> Result<Self, TokenApiError> {
         Ok(TemporaryTokenRequest { token_type: token_type(body)?, caveats: caveats(body)? })
+    }
+
+    /// The group an invite token of this request invites to (see
+    /// [`NamedTokenRequest::invite_group`]).
+    pub fn invite_group(&self) -> Option<Result<GroupId, TokenApiError>> {
+        invite_group(&self.token_type)
+    }
+
+    /// The invitation checked as for a named token with the default privileges (oz-worker
+    /// `token_logic_plugin.erl` `validate_type(_, temporary, ..)`): a temporary invite carries
+    /// no privileges of its own.
+    ///
+    /// # Errors
+    /// As [`NamedTokenRequest::check_invitation`].
+    pub fn check_invitation(&self, access: &GroupAccess) -> Result<(), TokenApiError> {
+        check_invitation(&self.token_type, false, access)
     }
 }
 

@@ -291,6 +291,10 @@ pub(crate) async fn create_temporary(
     let user = signed_in(user)?;
     transaction(&app, move |app, tx| {
         let request = TemporaryTokenRequest::from_json(&object(&body)?).map_err(refused)?;
+        if let Some(group) = request.invite_group() {
+            let group = group.map_err(refused)?;
+            request.check_invitation(&access(app, tx, Some(&user), &group)?).map_err(refused)?;
+        }
         let generation = tx.temporary_generation(&subject(&user))?;
         let secret = app.token_secrets.temporary(&subject(&user));
         let mut rng = rand::rand_core::UnwrapErr(SysRng);

@@ -687,3 +687,44 @@ async fn a_version_2_database_is_migrated_to_3() {
     drop(s);
     assert_eq!(read_version(), "3");
 }
+
+/// `X-Onedata-Consumer-Token` proves the consumer an access token's `consumer` caveat names
+/// (an identity token, read from the database as the access token is);
+/// `X-Onedata-Service-Token` must prove a Oneprovider (a user's token is `badServiceToken`).
+#[tokio::test]
+async fn consumer_and_service_token_headers() {
+    let db = TempDb::new("t2002_consumer");
+    let s = start_2002(&db, &["alice", "bob"]);
+    let r = &s.router;
+    let body = json!({"name": "for bob", "caveats": ["consumer = usr-bob"]});
+    let (_, token) = named(r, Auth::Basic("alice"), body).await;
+    let identity = json!({"name": "bob id", "type": {"identityToken": {}}});
+    let (_, bob) = named(r, Auth::Basic("bob"), identity).await;
+    let (_, alice_id) =
+        named(r, Auth::Basic("alice"), json!({"name": "alice id", "type": {"identityToken": {}}}))
+            .await;
+
+    // No consumer: the caveat fails; bob's identity proves him; alice's does not.
+    let get = |extra: Vec<(&'static str, String)>| {
+        let token = token.clone();
+        async move {
+            let extra: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            call(r, Method::GET, "/user/tokens/named", Auth::Bearer(&token), &extra, None).await
+        }
+    };
+    let error = expect_auth_error(&get(vec![]).await, "tokenCaveatUnverified");
+    assert_eq!(error["details"]["caveat"], json!({"type": "consumer", "whitelist": ["usr-bob"]}));
+    let reply = get(vec![("X-Onedata-Consumer-Token", bob.clone())]).await;
+    expect_ok(&reply, 200);
+    assert_eq!(reply.body["tokens"].as_array().unwrap().len(), 2, "alice's own tokens");
+    let reply = get(vec![("X-Onedata-Consumer-Token", alice_id)]).await;
+    expect_auth_error(&reply, "tokenCaveatUnverified");
+    // An access token is no proof of a consumer's identity; garbage neither.
+    let reply = get(vec![("X-Onedata-Consumer-Token", token.clone())]).await;
+    let error = expect_auth_error(&reply, "badConsumerToken");
+    assert_eq!(error["details"]["tokenError"]["id"], "notAnIdentityToken");
+    // A user's identity token proves no service.
+    let reply =
+        get(vec![("X-Onedata-Consumer-Token", bob.clone()), ("X-Onedata-Service-Token", bob)]);
+    expect_auth_error(&reply.await, "badServiceToken");
+}

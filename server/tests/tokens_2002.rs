@@ -728,3 +728,62 @@ async fn consumer_and_service_token_headers() {
         get(vec![("X-Onedata-Consumer-Token", bob.clone()), ("X-Onedata-Service-Token", bob)]);
     expect_auth_error(&reply.await, "badServiceToken");
 }
+
+/// Every route names its operation and GRI: a token whose `api` caveat allows every operation
+/// on every resource passes the caveat on each of them (a route without a GRI would fail it),
+/// and one that allows only reads fails on every route that is not a `get`.
+#[tokio::test]
+async fn every_route_names_its_api_call() {
+    let db = TempDb::new("t2002_every_route");
+    let s = start_2002(&db, &["alice"]);
+    let r = &s.router;
+    let all = json!({"name": "everything", "caveats": ["api = ozw/all/*.*.*:*"]});
+    let (_, everything) = named(r, Auth::Basic("alice"), all).await;
+    let reads = json!({"name": "reads", "caveats": ["api = ozw/get/*.*.*:*"]});
+    let (_, reader) = named(r, Auth::Basic("alice"), reads).await;
+    let routes = [
+        (Method::POST, "/user/groups"),
+        (Method::POST, "/user/groups/join"),
+        (Method::GET, "/groups/g1"),
+        (Method::GET, "/groups/g1/users"),
+        (Method::POST, "/groups/g1/users/token"),
+        (Method::GET, "/groups/g1/users/u1/privileges"),
+        (Method::PATCH, "/groups/g1/users/u1/privileges"),
+        (Method::GET, "/groups/g1/effective_users"),
+        (Method::GET, "/groups/g1/effective_users/u1/privileges"),
+        (Method::GET, "/groups/g1/children"),
+        (Method::POST, "/groups/g1/children/token"),
+        (Method::GET, "/groups/g1/children/c1/privileges"),
+        (Method::PATCH, "/groups/g1/children/c1/privileges"),
+        (Method::GET, "/groups/g1/parents"),
+        (Method::POST, "/groups/g1/parents/join"),
+        (Method::POST, "/tokens/examine"),
+        (Method::POST, "/tokens/confine"),
+        (Method::POST, "/tokens/verify_access_token"),
+        (Method::POST, "/tokens/verify_identity_token"),
+        (Method::POST, "/tokens/verify_invite_token"),
+        (Method::GET, "/user/tokens/named"),
+        (Method::POST, "/user/tokens/named"),
+        (Method::GET, "/user/tokens/named/name/n1"),
+        (Method::GET, "/tokens/named/t1"),
+        (Method::PATCH, "/tokens/named/t1"),
+        (Method::DELETE, "/tokens/named/t1"),
+        (Method::GET, "/tokens/named/t1/status"),
+        (Method::GET, "/user/tokens/temporary"),
+        (Method::POST, "/user/tokens/temporary"),
+        (Method::DELETE, "/user/tokens/temporary"),
+        (Method::DELETE, "/user/tokens/named"),
+    ];
+    // The reader first: the last route deletes both tokens.
+    for (method, path) in routes {
+        let body = (method != Method::GET && method != Method::DELETE).then(|| json!({}));
+        let reply = call(r, method.clone(), path, Auth::Bearer(&reader), &[], body.clone()).await;
+        if method == Method::GET {
+            assert_ne!(reply.status.as_u16(), 401, "{method} {path}: {}", reply.body);
+        } else {
+            expect_auth_error(&reply, "tokenCaveatUnverified");
+        }
+        let reply = call(r, method.clone(), path, Auth::Bearer(&everything), &[], body).await;
+        assert_ne!(reply.status.as_u16(), 401, "{method} {path}: {}", reply.body);
+    }
+}

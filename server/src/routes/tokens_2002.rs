@@ -341,16 +341,18 @@ pub(crate) async fn revoke_temporary(
     .await
 }
 
-/// `POST /tokens/examine`: what a token says, unverified, in 20.02's shape.
-pub(crate) async fn examine(body: JsonBody) -> Result<Json<Value>, Error> {
+/// `POST /tokens/examine`: what a token says, unverified, in 20.02's shape. No caller is
+/// needed, but credentials that are given are checked first, as on every route.
+pub(crate) async fn examine(_: Caller, body: JsonBody) -> Result<Json<Value>, Error> {
     let token = read_token(&object(&body)?, "token").map_err(refused)?;
     let examined = examine_json(&token)
         .map_err(|e| refused(onezone_tokens::invite::bad_value_token("token", &e)))?;
     Ok(Json(examined))
 }
 
-/// `POST /tokens/confine`: `{"token"}`, the token with the caveats added.
-pub(crate) async fn confine_token(body: JsonBody) -> Result<Json<Value>, Error> {
+/// `POST /tokens/confine`: `{"token"}`, the token with the caveats added (credentials, if
+/// given, checked first).
+pub(crate) async fn confine_token(_: Caller, body: JsonBody) -> Result<Json<Value>, Error> {
     let request = ConfineRequest::from_json(&object(&body)?).map_err(refused)?;
     let token = confine(&request.token, &request.caveats)
         .map_err(|e| refused(onezone_tokens::invite::bad_value_token("token", &e)))?;

@@ -11,8 +11,9 @@
 use onezone_tokens::group::{
     ChildRow, DirectoryError, DirectoryLimits, GroupId, LinkShape, PrivilegeSet, UserId,
 };
-use onezone_tokens::invite::{InviteRecord, InviteTarget, TokenUse, UsageLimit};
+use onezone_tokens::invite::{InviteRecord, InviteTarget, NamedTokenRecord, TokenUse, UsageLimit};
 use onezone_tokens::storage::{self, ColumnError, Dialect, InviteRow, PrivilegeRows};
+use onezone_tokens::token::Subject;
 
 /// A value of the contract's plain column types.
 #[derive(Debug, Clone, PartialEq)]
@@ -448,6 +449,102 @@ fn every_statement(db: &mut dyn Db) {
     assert_eq!(db.exec(storage::INSERT_CHILD_LINK, &[t("solo"), t("old"), bits(member)]), 1);
     db.batch("COMMIT");
     assert_eq!(db.dialect().lock_user().is_some(), db.dialect() == Dialect::Postgres);
+    token_statements(db);
+}
+
+fn named_row(params: &storage::NamedTokenRow) -> Vec<V> {
+    vec![
+        t(&params.token_id),
+        t(&params.subject),
+        t(&params.name),
+        t(&params.token_type),
+        t(&params.caveats),
+        t(&params.custom_metadata),
+        V::Bool(params.revoked),
+        V::Int(params.created_at),
+    ]
+}
+
+fn read_named(db: &mut dyn Db, sql: &str, params: &[V]) -> Vec<NamedTokenRecord> {
+    db.query(sql, params)
+        .into_iter()
+        .map(|r| {
+            let row = storage::NamedTokenRow {
+                token_id: r[0].text(),
+                subject: r[1].text(),
+                name: r[2].text(),
+                token_type: r[3].text(),
+                caveats: r[4].text(),
+                custom_metadata: r[5].text(),
+                revoked: r[6].bool(),
+                created_at: r[7].int(),
+            };
+            NamedTokenRecord::try_from(row).unwrap()
+        })
+        .collect()
+}
+
+/// Onezone 20.02's named tokens and temporary-token generations (`TOKENS_SCHEMA`).
+fn token_statements(db: &mut dyn Db) {
+    db.batch(storage::TOKENS_SCHEMA);
+    db.batch(storage::TOKENS_SCHEMA); // idempotent
+    let alice = Subject::User("alice".into());
+    let record = |id: &str, name: &str, created_at: u64| NamedTokenRecord {
+        token_id: id.into(),
+        name: name.into(),
+        subject: alice.clone(),
+        token_type: "ujg:top:".parse().unwrap(),
+        caveats: vec!["time < 1900000000".parse().unwrap(), "interface = rest".parse().unwrap()],
+        custom_metadata: serde_json::json!({"app": {"x": 1}}).as_object().unwrap().clone(),
+        revoked: false,
+        created_at,
+    };
+    let (t1, t2) = (record("t1", "first", 10), record("t2", "second", 5));
+    for r in [&t1, &t2] {
+        let row = storage::NamedTokenRow::try_from(r).unwrap();
+        assert_eq!(db.exec(storage::INSERT_NAMED_TOKEN, &named_row(&row)), 1);
+    }
+    // The same name for the same subject, or the same id: nothing inserted, no error.
+    let mut clash = storage::NamedTokenRow::try_from(&record("t3", "first", 11)).unwrap();
+    assert_eq!(db.exec(storage::INSERT_NAMED_TOKEN, &named_row(&clash)), 0, "name taken");
+    clash.subject = "usr-bob".into();
+    assert_eq!(db.exec(storage::INSERT_NAMED_TOKEN, &named_row(&clash)), 1, "bob's own name");
+    clash.name = "other".into();
+    assert_eq!(db.exec(storage::INSERT_NAMED_TOKEN, &named_row(&clash)), 0, "id taken");
+
+    assert_eq!(read_named(db, storage::SELECT_NAMED_TOKEN, &[t("t1")]), vec![t1.clone()]);
+    assert!(read_named(db, storage::SELECT_NAMED_TOKEN, &[t("nope")]).is_empty());
+    let by_name = [t("usr-alice"), t("second")];
+    assert_eq!(read_named(db, storage::SELECT_NAMED_TOKEN_BY_NAME, &by_name), vec![t2.clone()]);
+    let ids: Vec<String> = db
+        .query(storage::SELECT_NAMED_TOKEN_IDS_OF, &[t("usr-alice")])
+        .into_iter()
+        .map(|r| r[0].text())
+        .collect();
+    assert_eq!(ids, ["t2", "t1"], "oldest first");
+    assert!(exists(db, storage::NAMED_TOKEN_NAME_TAKEN, &[t("usr-alice"), t("first"), t("t2")]));
+    assert!(!exists(db, storage::NAMED_TOKEN_NAME_TAKEN, &[t("usr-alice"), t("first"), t("t1")]));
+
+    let mut renamed = t1.clone();
+    renamed.name = "renamed".into();
+    renamed.revoked = true;
+    let row = storage::NamedTokenRow::try_from(&renamed).unwrap();
+    let update = [t(&row.name), t(&row.custom_metadata), V::Bool(true), t("t1")];
+    assert_eq!(db.exec(storage::UPDATE_NAMED_TOKEN, &update), 1);
+    assert_eq!(read_named(db, storage::SELECT_NAMED_TOKEN, &[t("t1")]), vec![renamed]);
+    assert_eq!(db.exec(storage::DELETE_NAMED_TOKEN, &[t("t1")]), 1);
+    assert_eq!(db.exec(storage::DELETE_NAMED_TOKEN, &[t("t1")]), 0);
+
+    // Generations: 1 without a row, then one more per revocation.
+    let generation = |db: &mut dyn Db| {
+        let rows = db.query(storage::SELECT_TEMPORARY_GENERATION, &[t("usr-alice")]);
+        storage::generation_from_column(rows.first().map(|r| r[0].int())).unwrap()
+    };
+    assert_eq!(generation(db), 1);
+    for expected in [2, 3] {
+        assert_eq!(db.exec(storage::NEXT_TEMPORARY_GENERATION, &[t("usr-alice")]), 1);
+        assert_eq!(generation(db), expected);
+    }
 }
 
 fn sqlite() -> Result<(), libtest_mimic::Failed> {
@@ -487,6 +584,15 @@ fn parameters_in_order() -> Result<(), libtest_mimic::Failed> {
         storage::GROUPS_CREATED_BY,
         storage::OPEN_INVITES_OF,
         storage::LOCK_USER_POSTGRES,
+        storage::INSERT_NAMED_TOKEN,
+        storage::SELECT_NAMED_TOKEN,
+        storage::SELECT_NAMED_TOKEN_BY_NAME,
+        storage::SELECT_NAMED_TOKEN_IDS_OF,
+        storage::NAMED_TOKEN_NAME_TAKEN,
+        storage::UPDATE_NAMED_TOKEN,
+        storage::DELETE_NAMED_TOKEN,
+        storage::SELECT_TEMPORARY_GENERATION,
+        storage::NEXT_TEMPORARY_GENERATION,
         storage::EFFECTIVE_PRIVILEGES_SQL,
         storage::LINK_SHAPE_SQL,
     ] {

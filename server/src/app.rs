@@ -81,7 +81,14 @@ pub struct Config {
     pub quotas: Quotas,
     /// Timeouts, connections, failed logins and waiting password checks allowed.
     pub server_limits: Limits,
+    /// The longest lifetime of a temporary token (seconds): 2,592,000 (30 days), Onezone
+    /// 20.02's shipped `rel/files/app.config` (`max_temporary_token_ttl`).
+    pub max_temporary_ttl: u64,
 }
+
+/// Onezone 20.02's shipped maximum lifetime of temporary tokens: 30 days (oz-worker
+/// release/20.02.20 `rel/files/app.config`; the code's fallback is 7 days).
+pub const MAX_TEMPORARY_TTL: u64 = 30 * 24 * 3600;
 
 /// Per-user quotas, answered with 429 when reached; 0 is no quota. Checking one reads at most
 /// that many rows.
@@ -115,6 +122,7 @@ impl Config {
             master_key_file: None,
             quotas: Quotas::default(),
             server_limits: Limits::default(),
+            max_temporary_ttl: MAX_TEMPORARY_TTL,
         }
     }
 }
@@ -140,6 +148,11 @@ pub struct App {
     pub quotas: Quotas,
     /// The server's [`Limits`], and the per-process counters of failed logins.
     pub logins: Arc<Logins>,
+    /// The secrets of named and temporary tokens, derived from the master key (the same key
+    /// as the invite records').
+    pub token_secrets: DerivedSecrets,
+    /// The longest lifetime of a temporary token (seconds).
+    pub max_temporary_ttl: u64,
 }
 
 impl App {
@@ -164,6 +177,7 @@ impl App {
         let users = auth::Users::new(&config.password_params)?;
         let master = master_key(config)?;
         let secrets = DerivedSecrets::new(&Secret::new(master.as_slice()));
+        let token_secrets = DerivedSecrets::new(&Secret::new(master.as_slice()));
         let admins = config
             .admins
             .iter()
@@ -179,6 +193,8 @@ impl App {
             admins,
             quotas: config.quotas,
             logins: Arc::new(Logins::new(&config.server_limits)),
+            token_secrets,
+            max_temporary_ttl: config.max_temporary_ttl,
         }))
     }
 

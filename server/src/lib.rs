@@ -11,6 +11,8 @@
 //! - [`auth`]: Argon2id password hashes and their checks;
 //! - [`error`]: the one error type every failure becomes (the library's refusals, the store's
 //!   faults, the HTTP layer's), and the `{"error": "..."}` answers;
+//! - [`token_auth`]: access tokens as credentials under `--api 20.02`, over the token records
+//!   of the database;
 //! - [`app`]: the [`Config`] and the shared [`App`];
 //! - [`routes`]: the routes, one file per resource; [`routes::router`] builds the service;
 //! - `listen`: the accept loop behind [`serve`], with the connection limits and the login guard.
@@ -26,6 +28,7 @@ pub mod limits;
 mod listen;
 pub mod routes;
 pub mod store;
+pub mod token_auth;
 
 use std::sync::Arc;
 

@@ -22,7 +22,11 @@ USAGE:
 OPTIONS:
   --api 17.06|20.02      the Onezone REST line to speak (default 17.06, the seed's): 20.02
                          answers errors as {\"error\": {\"id\", \"description\",
-                         \"details\"}}
+                         \"details\"}}, takes access tokens as credentials (X-Auth-Token,
+                         Authorization: Bearer, Macaroon; basic auth still works) and
+                         serves the token routes (/user/tokens/named, /user/tokens/temporary,
+                         /tokens/named/{id}, /tokens/examine, /tokens/confine,
+                         /tokens/verify_*_token)
   --db FILE|URL          a SQLite file, created if missing (default onezone.db), or a
                          PostgreSQL URL postgres://USER[:PASSWORD]@HOST[:PORT]/NAME (the
                          schema is created if missing; prefer PGPASSWORD or --config to a

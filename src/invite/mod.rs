@@ -37,6 +37,7 @@ mod join;
 mod manage;
 mod onezone_error;
 mod record;
+mod token_api;
 
 pub use api::read_json_object;
 pub use api::{ErrorBody, GroupInviteToken, GroupInviteTokenRequest, JoinRequest, UsageLimit};
@@ -58,3 +59,8 @@ pub use manage::{
     list_named_tokens, update_named_token,
 };
 pub use record::{InviteRecord, InviteTarget, SecretBytes};
+pub use token_api::{
+    ConfineRequest, JsonObject, NamedTokenPatch, NamedTokenRecord, NamedTokenRequest,
+    TemporaryTokenRequest, TokenApiError, VerifyKind, VerifyRequest, bad_value_token,
+    is_valid_name, read_token, verification_json,
+};

@@ -12,13 +12,18 @@
 //!   ([`EFFECTIVE_PRIVILEGES_SQL`]), invite records ([`INSERT_INVITE`], [`SELECT_INVITE`],
 //!   [`SELECT_INVITES_OF_ISSUER`], [`SELECT_INVITES_IN_GROUP`], the conditional use
 //!   [`USE_INVITE`], [`SET_INVITE_REVOKED`], [`DELETE_INVITE`]), quotas
-//!   ([`GROUPS_CREATED_BY`], [`OPEN_INVITES_OF`]).
+//!   ([`GROUPS_CREATED_BY`], [`OPEN_INVITES_OF`]); Onezone 20.02's named tokens
+//!   ([`TOKENS_SCHEMA`]: [`INSERT_NAMED_TOKEN`], [`SELECT_NAMED_TOKEN`],
+//!   [`SELECT_NAMED_TOKEN_BY_NAME`], [`SELECT_NAMED_TOKEN_IDS_OF`], [`NAMED_TOKEN_NAME_TAKEN`],
+//!   [`UPDATE_NAMED_TOKEN`], [`DELETE_NAMED_TOKEN`]) and temporary-token generations
+//!   ([`SELECT_TEMPORARY_GENERATION`], [`NEXT_TEMPORARY_GENERATION`]).
 //! - The locks, the one place the databases differ ([`Dialect`]): a new child link locks the
 //!   links ([`Dialect::lock_child_links`]), a quota count locks the user
 //!   ([`Dialect::lock_user`]); on SQLite a transaction begun `IMMEDIATE` already holds the one
 //!   write lock.
 //! - Rows in plain column types with checked conversions both ways: [`InviteRow`]
-//!   (`TryFrom<&InviteRecord>` and back), [`MembershipRow::from_columns`](crate::group::MembershipRow::from_columns),
+//!   (`TryFrom<&InviteRecord>` and back), [`NamedTokenRow`] (`TryFrom<&NamedTokenRecord>` and
+//!   back, with [`generation_from_column`]), [`MembershipRow::from_columns`](crate::group::MembershipRow::from_columns),
 //!   [`ChildRow::from_columns`](crate::group::ChildRow::from_columns), [`PrivilegeRows`]; a value
 //!   that does not fit is a [`ColumnError`] naming the column.
 //!
@@ -33,6 +38,7 @@
 
 mod columns;
 mod invite_row;
+mod named_token_row;
 mod schema;
 mod statements;
 
@@ -42,11 +48,15 @@ pub use columns::{
     privileges_to_column,
 };
 pub use invite_row::InviteRow;
-pub use schema::SCHEMA;
+pub use named_token_row::{NamedTokenRow, generation_from_column};
+pub use schema::{SCHEMA, TOKENS_SCHEMA};
 pub use statements::{
-    CHILD_COUNT, CHILD_LINK_EXISTS, DELETE_INVITE, Dialect, GROUP_EXISTS, GROUPS_CREATED_BY,
-    INSERT_CHILD_LINK, INSERT_GROUP, INSERT_INVITE, INSERT_MEMBERSHIP, LOCK_CHILD_LINKS_POSTGRES,
-    LOCK_USER_POSTGRES, MEMBER_COUNT, MEMBERSHIP_EXISTS, OPEN_INVITES_OF, SELECT_CHILD_LINK,
-    SELECT_GROUP, SELECT_INVITE, SELECT_INVITES_IN_GROUP, SELECT_INVITES_OF_ISSUER,
-    SELECT_MEMBERSHIP, SET_INVITE_REVOKED, USE_INVITE,
+    CHILD_COUNT, CHILD_LINK_EXISTS, DELETE_INVITE, DELETE_NAMED_TOKEN, Dialect, GROUP_EXISTS,
+    GROUPS_CREATED_BY, INSERT_CHILD_LINK, INSERT_GROUP, INSERT_INVITE, INSERT_MEMBERSHIP,
+    INSERT_NAMED_TOKEN, LOCK_CHILD_LINKS_POSTGRES, LOCK_USER_POSTGRES, MEMBER_COUNT,
+    MEMBERSHIP_EXISTS, NAMED_TOKEN_NAME_TAKEN, NEXT_TEMPORARY_GENERATION, OPEN_INVITES_OF,
+    SELECT_CHILD_LINK, SELECT_GROUP, SELECT_INVITE, SELECT_INVITES_IN_GROUP,
+    SELECT_INVITES_OF_ISSUER, SELECT_MEMBERSHIP, SELECT_NAMED_TOKEN, SELECT_NAMED_TOKEN_BY_NAME,
+    SELECT_NAMED_TOKEN_IDS_OF, SELECT_TEMPORARY_GENERATION, SET_INVITE_REVOKED, UPDATE_NAMED_TOKEN,
+    USE_INVITE,
 };

@@ -18,3 +18,16 @@
 #[doc = include_str!("schema.sql")]
 /// ```
 pub const SCHEMA: &str = include_str!("schema.sql");
+
+/// The tables of Onezone 20.02's token API, beside [`SCHEMA`] (the same SQL on SQLite and
+/// PostgreSQL, `IF NOT EXISTS`): `named_tokens` (one [`NamedTokenRow`](super::NamedTokenRow)
+/// each, a name unique per subject) and `temporary_token_generations` (each subject's current
+/// generation of temporary tokens; a subject without a row is at generation 1). Neither holds a
+/// secret: both kinds of secret are derived from a master key
+/// ([`DerivedSecrets`](crate::token::DerivedSecrets)). An invite token's usage lives in its
+/// `invite_tokens` row, under the same token id.
+///
+/// ```sql
+#[doc = include_str!("tokens_schema.sql")]
+/// ```
+pub const TOKENS_SCHEMA: &str = include_str!("tokens_schema.sql");

@@ -248,6 +248,105 @@ pub const SET_INVITE_REVOKED: &str = "UPDATE invite_tokens SET revoked = $1 WHER
 /// Deletes a token's record: `$1` token id. Changes 0 rows if there was none.
 pub const DELETE_INVITE: &str = "DELETE FROM invite_tokens WHERE token_id = $1";
 
+// ----- named tokens (Onezone 20.02's token API) -----
+
+/// The columns of a [`NamedTokenRow`](super::NamedTokenRow), in its fields' order, as every
+/// `SELECT_NAMED_TOKEN*` statement returns them.
+macro_rules! select_named_tokens_where {
+    ($cond:literal) => {
+        concat!(
+            "SELECT token_id, subject, name, token_type, caveats, custom_metadata, revoked,
+    created_at
+FROM named_tokens WHERE ",
+            $cond,
+            " ORDER BY created_at, token_id"
+        )
+    };
+}
+
+/// Inserts a named token: `$1` to `$8`, the fields of a
+/// [`NamedTokenRow`](super::NamedTokenRow) in order. Changes 0 rows if the id is taken or the
+/// subject already has a token of that name (answer `badValueIdentifierOccupied`, key `name`);
+/// take [`Dialect::lock_user`] on the subject first so that a concurrent rename cannot take the
+/// name in between.
+///
+/// ```
+/// use onezone_tokens::storage::{INSERT_NAMED_TOKEN, SCHEMA, SELECT_NAMED_TOKEN, TOKENS_SCHEMA};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let db = rusqlite::Connection::open_in_memory()?;
+/// db.execute_batch(SCHEMA)?;
+/// db.execute_batch(TOKENS_SCHEMA)?;
+/// let row = ("t1", "usr-alice", "my token", "act", "[]", "{}", false, 7i64);
+/// assert_eq!(db.execute(INSERT_NAMED_TOKEN, row)?, 1);
+/// let same_name = ("t2", "usr-alice", "my token", "act", "[]", "{}", false, 8i64);
+/// assert_eq!(db.execute(INSERT_NAMED_TOKEN, same_name)?, 0); // occupied
+/// let name: String = db.query_row(SELECT_NAMED_TOKEN, ["t1"], |r| r.get(2))?;
+/// assert_eq!(name, "my token");
+/// # Ok(()) }
+/// ```
+pub const INSERT_NAMED_TOKEN: &str = "INSERT INTO named_tokens (token_id, subject, name,
+    token_type, caveats, custom_metadata, revoked, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, CAST($8 AS BIGINT)) ON CONFLICT DO NOTHING";
+
+/// The named token `$1` (token id). Columns as the fields of
+/// [`NamedTokenRow`](super::NamedTokenRow); no row if there is none.
+pub const SELECT_NAMED_TOKEN: &str = select_named_tokens_where!("token_id = $1");
+
+/// A subject's named token by name: `$1` subject (`usr-<id>`), `$2` name. Columns as
+/// [`SELECT_NAMED_TOKEN`]'s.
+pub const SELECT_NAMED_TOKEN_BY_NAME: &str =
+    select_named_tokens_where!("subject = $1 AND name = $2");
+
+/// The ids of a subject's named tokens, oldest first: `$1` subject.
+pub const SELECT_NAMED_TOKEN_IDS_OF: &str =
+    "SELECT token_id FROM named_tokens WHERE subject = $1 ORDER BY created_at, token_id";
+
+/// Whether a subject has a named token of a name other than token `$3`'s (one row, one
+/// `bool`): `$1` subject, `$2` name, `$3` token id. Read before a rename, under
+/// [`Dialect::lock_user`].
+pub const NAMED_TOKEN_NAME_TAKEN: &str = "SELECT EXISTS (SELECT 1 FROM named_tokens
+WHERE subject = $1 AND name = $2 AND token_id <> $3)";
+
+/// Rewrites what `PATCH /tokens/named/{id}` changes: `$1` name, `$2` custom metadata, `$3`
+/// revoked, `$4` token id. Changes 0 rows if there is no such token.
+pub const UPDATE_NAMED_TOKEN: &str =
+    "UPDATE named_tokens SET name = $1, custom_metadata = $2, revoked = $3 WHERE token_id = $4";
+
+/// Deletes a named token: `$1` token id. Changes 0 rows if there was none. (An invite token's
+/// `invite_tokens` row goes with [`DELETE_INVITE`].)
+pub const DELETE_NAMED_TOKEN: &str = "DELETE FROM named_tokens WHERE token_id = $1";
+
+// ----- temporary tokens -----
+
+/// A subject's current generation of temporary tokens (one `i64`): `$1` subject. No row: the
+/// first generation (see [`generation_from_column`](super::generation_from_column)).
+pub const SELECT_TEMPORARY_GENERATION: &str =
+    "SELECT generation FROM temporary_token_generations WHERE subject = $1";
+
+/// Revokes all of a subject's temporary tokens by raising its generation by one (from the
+/// first, 1, to 2 when it has no row yet): `$1` subject. The database adds, so two instances
+/// revoking at once raise it twice, never lose one; read the new generation with
+/// [`SELECT_TEMPORARY_GENERATION`] in the same transaction.
+///
+/// ```
+/// use onezone_tokens::storage::{
+///     NEXT_TEMPORARY_GENERATION, SCHEMA, SELECT_TEMPORARY_GENERATION, TOKENS_SCHEMA,
+/// };
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let db = rusqlite::Connection::open_in_memory()?;
+/// db.execute_batch(SCHEMA)?;
+/// db.execute_batch(TOKENS_SCHEMA)?;
+/// for expected in [2i64, 3] {
+///     assert_eq!(db.execute(NEXT_TEMPORARY_GENERATION, ["usr-alice"])?, 1);
+///     let g: i64 = db.query_row(SELECT_TEMPORARY_GENERATION, ["usr-alice"], |r| r.get(0))?;
+///     assert_eq!(g, expected);
+/// }
+/// # Ok(()) }
+/// ```
+pub const NEXT_TEMPORARY_GENERATION: &str =
+    "INSERT INTO temporary_token_generations (subject, generation) VALUES ($1, 2)
+ON CONFLICT (subject) DO UPDATE SET generation = temporary_token_generations.generation + 1";
+
 // ----- quotas -----
 
 /// The number of groups a user created, counted up to a bound (one row, one `i64`): `$1` user

@@ -150,6 +150,7 @@ mod identifier;
 mod issue;
 mod kind;
 mod onezone_error;
+mod onezone_json;
 mod secrets;
 mod verify;
 
@@ -166,6 +167,7 @@ pub use identifier::{
 };
 pub use issue::{IssueError, IssuedToken, issue_named_token, issue_temporary_token};
 pub use kind::TokenKind;
+pub use onezone_json::{confine, examine_json};
 pub use secrets::{DerivedSecrets, MemorySecrets, TokenKey, TokenSecrets};
 pub use verify::{
     DEFAULT_MAX_TEMPORARY_TTL, TokenCaveat, TokenError, UnverifiedToken, VerifiedToken, Verifier,

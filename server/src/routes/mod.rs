@@ -8,10 +8,12 @@
 //! there is a caller (401), the caller holds the privilege (403), the request is valid (415,
 //! 400).
 
+mod api_calls;
 mod groups;
 mod invites;
 mod named_tokens;
 mod tokens;
+mod tokens_2002;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -39,10 +41,11 @@ use serde::de::DeserializeOwned;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
-use crate::app::App;
+use crate::app::{Api, App};
 use crate::auth::Credentials;
 use crate::error::{BODY_LIMIT, Error, json_errors};
 use crate::store::Tx;
+use crate::token_auth::{self, RequestContext, RequestTokens};
 
 /// The base path of every route.
 pub const BASE: &str = "/api/v3/onezone";
@@ -71,13 +74,17 @@ pub fn router(app: Arc<App>) -> Router {
             get(groups::child_privileges).patch(groups::set_child_privileges),
         )
         .route("/groups/{id}/parents", get(groups::parents))
-        .route("/groups/{id}/parents/join", post(invites::join_parent))
-        .route("/tokens/examine", post(tokens::examine))
-        .route("/user/tokens/named", get(named_tokens::list))
-        .route(
-            "/tokens/named/{id}",
-            get(named_tokens::get).patch(named_tokens::update).delete(named_tokens::delete),
-        );
+        .route("/groups/{id}/parents/join", post(invites::join_parent));
+    let api = match app.api {
+        Api::V1706 => api
+            .route("/tokens/examine", post(tokens::examine))
+            .route("/user/tokens/named", get(named_tokens::list))
+            .route(
+                "/tokens/named/{id}",
+                get(named_tokens::get).patch(named_tokens::update).delete(named_tokens::delete),
+            ),
+        Api::V2002 => token_routes_2002(api),
+    };
     Router::new()
         .nest(BASE, api)
         .fallback(unknown_route)
@@ -86,6 +93,30 @@ pub fn router(app: Arc<App>) -> Router {
         .layer(middleware::map_response_with_state(Arc::clone(&app), json_errors))
         .layer(request_log())
         .with_state(app)
+}
+
+/// The token routes of Onezone 20.02 (`tokens_2002`).
+fn token_routes_2002(api: Router<Arc<App>>) -> Router<Arc<App>> {
+    use tokens_2002 as t;
+    api.route("/tokens/examine", post(t::examine))
+        .route("/tokens/confine", post(t::confine_token))
+        .route("/tokens/verify_access_token", post(t::verify_access_token))
+        .route("/tokens/verify_identity_token", post(t::verify_identity_token))
+        .route("/tokens/verify_invite_token", post(t::verify_invite_token))
+        .route(
+            "/user/tokens/named",
+            get(t::list_named).post(t::create_named).delete(t::delete_all_named),
+        )
+        .route("/user/tokens/named/name/{name}", get(t::get_named_by_name))
+        .route(
+            "/tokens/named/{id}",
+            get(t::get_named).patch(t::update_named).delete(t::delete_named),
+        )
+        .route("/tokens/named/{id}/status", get(t::named_status))
+        .route(
+            "/user/tokens/temporary",
+            get(t::temporary_generation).post(t::create_temporary).delete(t::revoke_temporary),
+        )
 }
 
 /// tower-http's `TraceLayer` with a span per request and one event when it is answered.
@@ -188,6 +219,12 @@ impl FromRequestParts<Arc<App>> for Caller {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Error> {
+        if app.api == Api::V2002 {
+            let tokens = RequestTokens::from_headers(&parts.headers);
+            if tokens.access.is_some() {
+                return token_caller(parts, app, tokens).await;
+            }
+        }
         match app.credentials(&parts.headers).await? {
             Credentials::Absent => Ok(Caller(None)),
             Credentials::Valid(user) => Ok(Caller(Some(user))),
@@ -204,6 +241,31 @@ impl FromRequestParts<Arc<App>> for Caller {
             )))),
         }
     }
+}
+
+/// The caller an access token proves (`--api 20.02`): the library's `Authenticator` over the
+/// database's token records, with the route's API call for `api` caveats; 401 `unauthorized`
+/// with `details.authError` on any failure.
+async fn token_caller(
+    parts: &mut Parts,
+    app: &Arc<App>,
+    tokens: RequestTokens,
+) -> Result<Caller, Error> {
+    // Nested under the base, the router sees the path below it; the full path otherwise.
+    let path = parts.uri.path();
+    let path = path.strip_prefix(BASE).unwrap_or(path);
+    let client = tokens.claimed_user();
+    let api_call = api_calls::api_call(&parts.method, path, client.as_deref());
+    let PeerIp(ip) = PeerIp::from_request_parts(parts, app).await.unwrap_or(PeerIp(None));
+    let ctx = RequestContext { now: now(), ip, api_call, max_ttl: app.max_temporary_ttl };
+    transaction(app, move |app, tx| {
+        match token_auth::authenticate(&app.token_secrets, tx, &tokens, ctx) {
+            Ok(user) => Ok(Caller(user)),
+            Err(Ok(refused)) => Err(Error::refused(&refused)),
+            Err(Err(failed)) => Err(failed.into()),
+        }
+    })
+    .await
 }
 
 /// The client's address, when the server runs with connection info (not in-process tests).

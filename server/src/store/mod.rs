@@ -20,17 +20,26 @@ use std::fmt;
 use std::path::PathBuf;
 
 use onezone_tokens::group::{ChildRow, Group, GroupId, MembershipRow, PrivilegeSet, UserId};
-use onezone_tokens::invite::{InviteRecord, TokenUse};
+use onezone_tokens::invite::{InviteRecord, NamedTokenRecord, TokenUse};
 use onezone_tokens::storage::ColumnError;
+use onezone_tokens::token::Subject;
 
 pub use sqlite::Durability;
 
 /// The schema version this server writes (see `migrations/README.md`).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
-/// Creates the schema of [`SCHEMA_VERSION`] (idempotent): the library's tables, then the
-/// server's own.
+/// Creates the schema of [`SCHEMA_VERSION`] (idempotent): version 2 ([`create_schema_v2`]), then
+/// version 3's tables of Onezone 20.02's token API (the library's `storage::TOKENS_SCHEMA`).
 fn create_schema(batch: &mut dyn FnMut(&str) -> Result<(), StoreError>) -> Result<(), StoreError> {
+    create_schema_v2(batch)?;
+    batch(onezone_tokens::storage::TOKENS_SCHEMA)
+}
+
+/// Creates the schema of version 2 (idempotent): the library's tables, then the server's own.
+fn create_schema_v2(
+    batch: &mut dyn FnMut(&str) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
     batch(onezone_tokens::storage::SCHEMA)?;
     batch(sql::USERS_SCHEMA)
 }
@@ -250,6 +259,35 @@ pub trait Tx {
     fn set_revoked(&mut self, token_id: &str, revoked: bool) -> Result<bool, StoreError>;
     /// Deletes a token's record; false if there was none.
     fn delete_invite(&mut self, token_id: &str) -> Result<bool, StoreError>;
+
+    /// The named token `token_id` (Onezone 20.02's token API).
+    fn named_token(&mut self, token_id: &str) -> Result<Option<NamedTokenRecord>, StoreError>;
+    /// `subject`'s named token called `name`.
+    fn named_token_by_name(
+        &mut self,
+        subject: &Subject,
+        name: &str,
+    ) -> Result<Option<NamedTokenRecord>, StoreError>;
+    /// The ids of `subject`'s named tokens, oldest first.
+    fn named_token_ids(&mut self, subject: &Subject) -> Result<Vec<String>, StoreError>;
+    /// Inserts a named token; false if its id or its name (for its subject) is taken. Take
+    /// [`Tx::lock_user`] on the subject first.
+    fn insert_named_token(&mut self, record: &NamedTokenRecord) -> Result<bool, StoreError>;
+    /// Whether `subject` has a named token called `name` other than `token_id`.
+    fn named_token_name_taken(
+        &mut self,
+        subject: &Subject,
+        name: &str,
+        token_id: &str,
+    ) -> Result<bool, StoreError>;
+    /// Writes a named token's name, custom metadata and revocation; false if there is none.
+    fn update_named_token(&mut self, record: &NamedTokenRecord) -> Result<bool, StoreError>;
+    /// Deletes a named token; false if there was none.
+    fn delete_named_token(&mut self, token_id: &str) -> Result<bool, StoreError>;
+    /// `subject`'s current generation of temporary tokens (1 until first revoked).
+    fn temporary_generation(&mut self, subject: &Subject) -> Result<u64, StoreError>;
+    /// Revokes all of `subject`'s temporary tokens: its generation plus one, answered.
+    fn next_temporary_generation(&mut self, subject: &Subject) -> Result<u64, StoreError>;
 }
 
 /// The database, open.

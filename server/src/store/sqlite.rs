@@ -111,6 +111,8 @@ fn migrate(tx: &Transaction<'_>) -> Result<(), StoreError> {
             create_schema(&mut batch)?;
             migrate_from_1(tx)?;
         }
+        // Version 3 adds the tables of the token API; nothing of version 2 changes.
+        Some("2") => batch(onezone_tokens::storage::TOKENS_SCHEMA)?,
         Some(v) if v == SCHEMA_VERSION.to_string() => return Ok(()),
         Some(v) => {
             return Err(StoreError::Failed(format!(
@@ -292,8 +294,52 @@ mod tests {
         let old = include_str!("../../tests/fixtures/schema_v2_before_storage_contract.sql");
         before.execute_batch(old).unwrap();
         let now = Connection::open_in_memory().unwrap();
-        super::create_schema(&mut |sql| now.execute_batch(sql).map_err(super::failed)).unwrap();
+        crate::store::create_schema_v2(&mut |sql| now.execute_batch(sql).map_err(super::failed))
+            .unwrap();
         assert_eq!(shape(&now), shape(&before));
         assert!(shape(&now).len() > 20, "{:?}", shape(&now));
+    }
+
+    /// A version-2 database (made before the token API) opens as version 3: its rows stay,
+    /// the token tables are added, and the version says 3; opening it again changes nothing.
+    #[test]
+    fn version_2_migrates_to_3() {
+        let dir = std::env::temp_dir().join(format!("onezone_v2_to_v3_{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("v2.db");
+        {
+            let old = Connection::open(&path).unwrap();
+            old.execute_batch(include_str!(
+                "../../tests/fixtures/schema_v2_before_storage_contract.sql"
+            ))
+            .unwrap();
+            old.execute_batch(
+                "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                 INSERT INTO meta VALUES ('schema', '2');
+                 INSERT INTO groups VALUES ('g1', 'Lab', 'team', 'alice');",
+            )
+            .unwrap();
+        }
+        for _ in 0..2 {
+            let store = super::SqliteStore::open(&path, super::Durability::Full).unwrap();
+            let conn = store.lock();
+            let version: String = conn
+                .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(version, "3");
+            let tables: i64 = conn
+                .query_row(
+                    "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'
+                     AND name IN ('named_tokens', 'temporary_token_generations')",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(tables, 2);
+            let name: String = conn.query_row("SELECT name FROM groups", [], |r| r.get(0)).unwrap();
+            assert_eq!(name, "Lab");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -6,8 +6,11 @@
 use onezone_tokens::group::{
     ChildRow, Group, GroupId, GroupType, MembershipRow, PrivilegeSet, UserId,
 };
-use onezone_tokens::invite::{InviteRecord, TokenUse};
-use onezone_tokens::storage::{self, ColumnError, Dialect, InviteRow, PrivilegeRows};
+use onezone_tokens::invite::{InviteRecord, NamedTokenRecord, TokenUse};
+use onezone_tokens::storage::{
+    self, ColumnError, Dialect, InviteRow, NamedTokenRow, PrivilegeRows,
+};
+use onezone_tokens::token::Subject;
 
 use super::sql;
 use super::{StoreError, Tx};
@@ -126,6 +129,20 @@ fn invite_row(mut r: Row) -> Result<InviteRecord, StoreError> {
         revoked: boolean(&mut r, 10)?,
     };
     Ok(InviteRecord::try_from(row)?)
+}
+
+fn named_token_row(mut r: Row) -> Result<NamedTokenRecord, StoreError> {
+    let row = NamedTokenRow {
+        token_id: text(&mut r, 0)?,
+        subject: text(&mut r, 1)?,
+        name: text(&mut r, 2)?,
+        token_type: text(&mut r, 3)?,
+        caveats: text(&mut r, 4)?,
+        custom_metadata: text(&mut r, 5)?,
+        revoked: boolean(&mut r, 6)?,
+        created_at: int(&mut r, 7)?,
+    };
+    Ok(NamedTokenRecord::try_from(row)?)
 }
 
 fn group_id(text: String) -> Result<GroupId, StoreError> {
@@ -438,5 +455,89 @@ impl<D: Driver> Tx for D {
 
     fn delete_invite(&mut self, token_id: &str) -> Result<bool, StoreError> {
         self.changed_one(storage::DELETE_INVITE, &[Param::Text(token_id)])
+    }
+
+    fn named_token(&mut self, token_id: &str) -> Result<Option<NamedTokenRecord>, StoreError> {
+        let Some(row) = self.first(storage::SELECT_NAMED_TOKEN, &[Param::Text(token_id)])? else {
+            return Ok(None);
+        };
+        named_token_row(row).map(Some)
+    }
+
+    fn named_token_by_name(
+        &mut self,
+        subject: &Subject,
+        name: &str,
+    ) -> Result<Option<NamedTokenRecord>, StoreError> {
+        let subject = subject.to_string();
+        let params = [Param::Text(&subject), Param::Text(name)];
+        let Some(row) = self.first(storage::SELECT_NAMED_TOKEN_BY_NAME, &params)? else {
+            return Ok(None);
+        };
+        named_token_row(row).map(Some)
+    }
+
+    fn named_token_ids(&mut self, subject: &Subject) -> Result<Vec<String>, StoreError> {
+        self.ids(storage::SELECT_NAMED_TOKEN_IDS_OF, &subject.to_string(), Ok)
+    }
+
+    fn insert_named_token(&mut self, record: &NamedTokenRecord) -> Result<bool, StoreError> {
+        let row = NamedTokenRow::try_from(record)?;
+        let params = [
+            Param::Text(&row.token_id),
+            Param::Text(&row.subject),
+            Param::Text(&row.name),
+            Param::Text(&row.token_type),
+            Param::Text(&row.caveats),
+            Param::Text(&row.custom_metadata),
+            Param::Bool(row.revoked),
+            Param::Int(row.created_at),
+        ];
+        self.changed_one(storage::INSERT_NAMED_TOKEN, &params)
+    }
+
+    fn named_token_name_taken(
+        &mut self,
+        subject: &Subject,
+        name: &str,
+        token_id: &str,
+    ) -> Result<bool, StoreError> {
+        let subject = subject.to_string();
+        let params = [Param::Text(&subject), Param::Text(name), Param::Text(token_id)];
+        let mut row = self
+            .first(storage::NAMED_TOKEN_NAME_TAKEN, &params)?
+            .ok_or_else(|| corrupt("exists"))?;
+        boolean(&mut row, 0)
+    }
+
+    fn update_named_token(&mut self, record: &NamedTokenRecord) -> Result<bool, StoreError> {
+        let row = NamedTokenRow::try_from(record)?;
+        let params = [
+            Param::Text(&row.name),
+            Param::Text(&row.custom_metadata),
+            Param::Bool(row.revoked),
+            Param::Text(&row.token_id),
+        ];
+        self.changed_one(storage::UPDATE_NAMED_TOKEN, &params)
+    }
+
+    fn delete_named_token(&mut self, token_id: &str) -> Result<bool, StoreError> {
+        self.changed_one(storage::DELETE_NAMED_TOKEN, &[Param::Text(token_id)])
+    }
+
+    fn temporary_generation(&mut self, subject: &Subject) -> Result<u64, StoreError> {
+        let subject = subject.to_string();
+        let row = self.first(storage::SELECT_TEMPORARY_GENERATION, &[Param::Text(&subject)])?;
+        let column = match row {
+            Some(mut row) => Some(int(&mut row, 0)?),
+            None => None,
+        };
+        Ok(storage::generation_from_column(column)?)
+    }
+
+    fn next_temporary_generation(&mut self, subject: &Subject) -> Result<u64, StoreError> {
+        let text = subject.to_string();
+        self.execute(storage::NEXT_TEMPORARY_GENERATION, &[Param::Text(&text)])?;
+        self.temporary_generation(subject)
     }
 }

@@ -12,6 +12,7 @@ mod groups;
 mod invites;
 mod named_tokens;
 mod tokens;
+mod v2002;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -39,7 +40,7 @@ use serde::de::DeserializeOwned;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
-use crate::app::App;
+use crate::app::{Api, App};
 use crate::auth::Credentials;
 use crate::error::{BODY_LIMIT, Error, json_errors};
 use crate::store::Tx;
@@ -49,10 +50,22 @@ pub const BASE: &str = "/api/v3/onezone";
 
 /// The router of the API, with its request log, body limit and JSON errors.
 pub fn router(app: Arc<App>) -> Router {
+    // Where 20.02 answers otherwise, its handler (`v2002`); its routes 17.06 lacks, only then.
+    let v2002 = app.api == Api::V2002;
     let api = Router::new()
-        .route("/user/groups", post(groups::create))
-        .route("/user/groups/join", post(invites::join_group))
-        .route("/groups/{id}", get(groups::get))
+        .route(
+            "/user/groups",
+            if v2002 {
+                post(v2002::create_group).get(v2002::user_groups)
+            } else {
+                post(groups::create)
+            },
+        )
+        .route(
+            "/user/groups/join",
+            if v2002 { post(v2002::join_group) } else { post(invites::join_group) },
+        )
+        .route("/groups/{id}", if v2002 { get(v2002::get_group) } else { get(groups::get) })
         .route("/groups/{id}/users", get(groups::users))
         .route("/groups/{id}/users/token", post(invites::user_token))
         .route(
@@ -71,13 +84,17 @@ pub fn router(app: Arc<App>) -> Router {
             get(groups::child_privileges).patch(groups::set_child_privileges),
         )
         .route("/groups/{id}/parents", get(groups::parents))
-        .route("/groups/{id}/parents/join", post(invites::join_parent))
+        .route(
+            "/groups/{id}/parents/join",
+            if v2002 { post(v2002::join_parent) } else { post(invites::join_parent) },
+        )
         .route("/tokens/examine", post(tokens::examine))
         .route("/user/tokens/named", get(named_tokens::list))
         .route(
             "/tokens/named/{id}",
             get(named_tokens::get).patch(named_tokens::update).delete(named_tokens::delete),
         );
+    let api = if v2002 { api.route("/user", get(v2002::user)) } else { api };
     Router::new()
         .nest(BASE, api)
         .fallback(unknown_route)

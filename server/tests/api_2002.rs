@@ -258,10 +258,12 @@ async fn legacy_invites_and_joins_as_2002_answers_them() {
     assert_eq!(record.privileges, onezone_tokens::group::PrivilegeSet::member());
     assert_eq!(record.valid_until, onezone_tokens::invite::InviteRecord::NO_EXPIRY);
     assert!(UnverifiedToken::parse(&token).unwrap().caveats().is_empty(), "no caveats");
-    // No body at all, and a body 20.02's router would refuse before reading it (not JSON).
+    // No body at all; a body not declared JSON (415), or no JSON object (400), is refused.
     let other = legacy_invite(r, "alice", &path, None).await;
     let reply = send(r, Method::POST, &path, Some("alice"), Some("x"), Some("text/plain")).await;
     expect_error(&reply, 415, "malformedData");
+    expect_error(&post(r, &path, Some("alice"), Some("[1]")).await, 400, "malformedData");
+    expect_error(&post(r, &path, Some("alice"), Some("{")).await, 400, "malformedData");
 
     // Joining: 201, the absolute Location, no body; then 409, and the spent token is refused.
     let reply = join(r, "bob", &token).await;

@@ -41,15 +41,16 @@ async fn issue(
         let (policy, at) = (&app.policy, now());
         // 404, 401, 403 first (the proof); then the body: 415 if it is not declared JSON, 400
         // (the library's) if it is no valid request.
-        // 20.02 reads nothing of the body: a named invite, usage limit 1, no caveats
-        // (oz-worker release/20.02.20 `token_logic.erl` `create_legacy_invite_token`).
+        // 20.02 reads none of the body's keys (a JSON object, or none): a named invite, usage
+        // limit 1, no caveats (oz-worker release/20.02.20 `token_logic.erl`
+        // `create_legacy_invite_token`).
         let legacy = app.api == Api::V2002;
         let issued = match kind {
             Invite::User => {
                 let caller = authorize_in(app, tx, &id, user.as_ref(), InviteUser)?;
                 let body = body.optional()?;
                 if legacy {
-                    issue_legacy_invite_token(&caller, policy, at, &mut rng)?
+                    issue_legacy_invite_token(&caller, body, policy, at, &mut rng)?
                 } else {
                     issue_invite_token(&caller, body, policy, at, &mut rng)?
                 }
@@ -58,7 +59,7 @@ async fn issue(
                 let caller = authorize_in(app, tx, &id, user.as_ref(), InviteGroup)?;
                 let body = body.optional()?;
                 if legacy {
-                    issue_legacy_child_invite_token(&caller, policy, at, &mut rng)?
+                    issue_legacy_child_invite_token(&caller, body, policy, at, &mut rng)?
                 } else {
                     issue_child_invite_token(&caller, body, policy, at, &mut rng)?
                 }

@@ -274,6 +274,11 @@ mod tests {
         // JSON's atoms are strings to Onezone, named by no privilege.
         assert_eq!(id(r#"{"grant": [true]}"#), "badValueListNotAllowed");
         assert_eq!(id(r#"{"grant": [null]}"#), "badValueListNotAllowed");
+        for atom in ["true", "false", "null"] {
+            let e = parse(&format!(r#"{{"grant": ["group_view", {atom}]}}"#)).unwrap_err();
+            let PrivilegeUpdateError::NotAllowed { name, .. } = e else { panic!("{e:?}") };
+            assert_eq!(name.name(), atom);
+        }
         // `grant` is validated before `revoke`, whatever the order in the body.
         let e = parse(r#"{"revoke": ["group_join_group"], "grant": ["group_invite_group"]}"#);
         let PrivilegeUpdateError::NotAllowed { key, name, .. } = e.unwrap_err() else { panic!() };

@@ -13,13 +13,18 @@
 //!   ([`PrivilegeSet::parse_in`], [`PrivilegeSet::in_vocabulary`]), and authorization under
 //!   either name ([`PrivilegeSet::allows`], which the [`Directory`] checks with).
 //! - [`PrivilegeChange`]: Onezone's `{"operation": "set" | "grant" | "revoke", "privileges": [...]}`.
+//!   [`PrivilegeUpdate`]: Onezone 20.02's `{"grant": [...], "revoke": [...]}`, read in one
+//!   vocabulary's names, refused as 20.02 refuses it ([`PrivilegeUpdateError`]).
 //! - [`GroupId`], [`UserId`]: validated identifiers; [`Group`], [`GroupType`]: the group record.
+//!   [`GroupCreation`]: the body of `POST /user/groups` as Onezone 20.02 reads it (its type
+//!   names, [`GroupType::name_2002`]), refused as 20.02 refuses it ([`GroupCreationError`]).
 //! - [`Directory`], [`DirectoryLimits`], [`DirectoryError`]: the model, its bounds, its refusals.
 //! - For groups kept in the caller's own database: [`effective_privileges_from_rows`] and
 //!   [`LinkShape::from_rows`] apply the same rules to the rows one recursive query returns
 //!   ([`MembershipRow`], [`ChildRow`]), refusing inconsistent rows with a [`RowsError`]. The
 //!   schema and statements they run on are [`crate::storage`]'s.
 
+mod create;
 mod directory;
 mod error;
 mod index;
@@ -27,8 +32,10 @@ mod model;
 mod onezone_error;
 mod privilege;
 mod rows;
+mod update;
 mod vocabulary;
 
+pub use create::{GroupCreation, GroupCreationError};
 pub use directory::{Directory, DirectoryLimits, MAX_INDEXED};
 pub use error::DirectoryError;
 pub use model::{
@@ -42,6 +49,7 @@ pub use rows::{
     ChildRow, EFFECTIVE_PRIVILEGES_SQL, LINK_SHAPE_SQL, LinkShape, MembershipRow, RowsError,
     effective_privileges_from_rows,
 };
+pub use update::{PrivilegeUpdate, PrivilegeUpdateError};
 pub use vocabulary::Vocabulary;
 
 #[cfg(test)]

@@ -323,7 +323,7 @@ impl PrivilegeSet {
 }
 
 /// The names of other vocabularies that give the power of `privilege`.
-fn equivalents(privilege: Privilege) -> PrivilegeSet {
+pub(super) fn equivalents(privilege: Privilege) -> PrivilegeSet {
     let mut out = PrivilegeSet::EMPTY;
     for (old, new) in UPGRADE {
         if old == Privilege::GroupView {

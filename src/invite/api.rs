@@ -137,7 +137,9 @@ pub fn read_json_object<T: DeserializeOwned>(body: &[u8]) -> Result<T, RequestEr
 }
 
 /// A body that may be absent: absent, empty or only JSON white space is `T::default()`.
-fn read_optional<T: DeserializeOwned + Default>(body: Option<&[u8]>) -> Result<T, RequestError> {
+pub(super) fn read_optional<T: DeserializeOwned + Default>(
+    body: Option<&[u8]>,
+) -> Result<T, RequestError> {
     match body {
         Some(body) if !json::is_blank(body) => read_json_object(body),
         _ => Ok(T::default()),

@@ -240,7 +240,7 @@ fn issue<Op, R: CryptoRng + ?Sized>(
     rng: &mut R,
     target: InviteTarget,
 ) -> Result<IssuedInvite, InviteError> {
-    let (group, caller, held) = (authorized.group(), authorized.caller(), authorized.privileges());
+    let held = authorized.privileges();
     // 404, 401, 403 were checked by `authorize`.
     // 400: the request is valid.
     let request = GroupInviteTokenRequest::from_body(body)?;
@@ -283,7 +283,30 @@ fn issue<Op, R: CryptoRng + ?Sized>(
         }
     };
     caveats.extend(request.caveats);
+    let usage_limit = request.usage_limit.unwrap_or(policy.default_usage_limit);
+    let grant = Grant { target, privileges, usage_limit, valid_until };
+    mint_named_invite(authorized, grant, &caveats, policy, now, rng)
+}
 
+/// What a named invite grants, as its record keeps it.
+pub(super) struct Grant {
+    pub(super) target: InviteTarget,
+    pub(super) privileges: PrivilegeSet,
+    pub(super) usage_limit: UsageLimit,
+    pub(super) valid_until: u64,
+}
+
+/// Mints a named invite of `grant` with these caveats, for the checked caller, and its record.
+pub(super) fn mint_named_invite<Op, R: CryptoRng + ?Sized>(
+    authorized: &Authorized<Op>,
+    grant: Grant,
+    caveats: &[Caveat],
+    policy: &IssuePolicy,
+    now: u64,
+    rng: &mut R,
+) -> Result<IssuedInvite, InviteError> {
+    let (group, caller) = (authorized.group(), authorized.caller());
+    let Grant { target, privileges, usage_limit, valid_until } = grant;
     let mut id_bytes = [0u8; TOKEN_ID_BYTES];
     rng.fill_bytes(&mut id_bytes);
     let token_id = hex(&id_bytes);
@@ -308,7 +331,7 @@ fn issue<Op, R: CryptoRng + ?Sized>(
     )
     .map_err(|e| InviteError::Mint(TokenError::Identifier(e)))?;
     let token =
-        mint(&secret.to_secret(), &policy.domain, &TokenIdentifier::V2(identifier), &caveats)
+        mint(&secret.to_secret(), &policy.domain, &TokenIdentifier::V2(identifier), caveats)
             .map_err(|e| match e {
                 // The request asked for more than a token can carry: the token would never parse.
                 e @ TokenError::ExceedsLimit { .. } => RequestError::TokenTooLarge(e).into(),
@@ -323,7 +346,7 @@ fn issue<Op, R: CryptoRng + ?Sized>(
             group_id: group.clone(),
             issuer: caller.clone(),
             target,
-            usage_limit: request.usage_limit.unwrap_or(policy.default_usage_limit),
+            usage_limit,
             usage_count: 0,
             privileges,
             created_at: now,

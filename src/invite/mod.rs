@@ -2,7 +2,10 @@
 //! (`POST /groups/{id}/users/token`, `POST /groups/{id}/children/token`), joining with one
 //! (`POST /user/groups/join`, `POST /groups/{id}/parents/join`), and managing issued ones
 //! (`GET /user/tokens/named`, `GET`/`PATCH`/`DELETE /tokens/named/{id}`: [`list_named_tokens`],
-//! [`authorize_named_token`], [`update_named_token`]).
+//! [`authorize_named_token`], [`update_named_token`]). Onezone 20.02's answers to the deprecated
+//! invite routes: [`issue_legacy_invite_token`], [`issue_legacy_child_invite_token`] (body
+//! ignored, usage limit 1, no caveats) and the name it stores them under,
+//! [`legacy_invite_name`].
 //!
 //! The library decides; the caller does the I/O. Each operation takes the facts it needs of the
 //! caller's storage ([`GroupAccess`], [`UserJoinFacts`], [`ChildJoinFacts`], read from any
@@ -34,6 +37,7 @@ mod facts;
 pub mod in_memory;
 mod issue;
 mod join;
+mod legacy;
 mod manage;
 mod onezone_error;
 mod record;
@@ -53,6 +57,10 @@ pub use issue::{IssuePolicy, IssuedInvite, issue_child_invite_token, issue_invit
 pub use join::{
     ChildJoin, InviteToken, PendingChildJoin, PendingUserJoin, TokenUse, UserJoin, VerifiedInvite,
     join_group_with_token, join_parent_group_with_token,
+};
+pub use legacy::{
+    MAX_LEGACY_NAME_LEN, issue_legacy_child_invite_token, issue_legacy_invite_token,
+    legacy_invite_name,
 };
 pub use manage::{
     AdminAccess, InviteFilter, InviteSummary, NamedTokenUpdate, TokenUpdate, authorize_named_token,

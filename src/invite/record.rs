@@ -90,7 +90,8 @@ pub struct InviteRecord {
     pub privileges: PrivilegeSet,
     /// When it was issued (Unix seconds).
     pub created_at: u64,
-    /// When it expires (Unix seconds): its earliest `time` caveat.
+    /// When it expires (Unix seconds): its earliest `time` caveat, or
+    /// [`InviteRecord::NO_EXPIRY`] if it has none.
     pub valid_until: u64,
     /// Whether it was revoked.
     #[serde(default)]
@@ -98,6 +99,10 @@ pub struct InviteRecord {
 }
 
 impl InviteRecord {
+    /// The [`valid_until`](InviteRecord::valid_until) of a token without a `time` caveat
+    /// (Onezone 20.02's legacy invites): `i64::MAX`, the latest time a `BIGINT` column keeps.
+    pub const NO_EXPIRY: u64 = i64::MAX as u64;
+
     /// The record with its secret put back, for a server that stores records without it
     /// ([`IssuePolicy::with_derived_secrets`](super::IssuePolicy::with_derived_secrets)): derived
     /// from the master secret when the stored one is empty, else unchanged (a record that keeps

@@ -6,14 +6,14 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use onezone_tokens::group::{
-    DirectoryError, Group, GroupId, GroupType, Privilege, PrivilegeChange, PrivilegeSet, UserId,
+    DirectoryError, Group, GroupId, GroupType, Privilege, PrivilegeSet, UserId,
     effective_privileges_from_rows,
 };
 use onezone_tokens::invite::InviteError;
 use serde::{Deserialize, Serialize};
 
 use super::Caller;
-use super::{Created, JsonBody, authorize_in, transaction};
+use super::{Created, JsonBody, authorize_in, transaction, v2002};
 use crate::app::{App, random_group_id};
 use crate::error::Error;
 
@@ -34,7 +34,19 @@ pub(crate) async fn create(
 ) -> Result<Created<Group>, Error> {
     let user = user.ok_or(InviteError::Unauthenticated)?;
     let request: CreateGroup = body.parse()?;
-    let group = transaction(&app, move |app, tx| {
+    let group = insert(&app, user, request.name, request.group_type).await?;
+    Ok(Created(format!("/groups/{}", group.id), group))
+}
+
+/// Creates a group of `user`, who gets the creator's privileges of the server's API line,
+/// within the user's quota.
+pub(crate) async fn insert(
+    app: &Arc<App>,
+    user: UserId,
+    name: String,
+    group_type: GroupType,
+) -> Result<Group, Error> {
+    transaction(app, move |app, tx| {
         let quota = app.quotas.groups_per_user;
         if quota > 0 {
             tx.lock_user(&user)?;
@@ -49,17 +61,15 @@ pub(crate) async fn create(
         }
         // A collision of 190-bit random ids is only a theoretical case, yet handled.
         for _ in 0..8 {
-            let group = Group::new(random_group_id(), request.name.clone(), request.group_type)
-                .map_err(refused)?;
+            let group = Group::new(random_group_id(), name.clone(), group_type).map_err(refused)?;
             if tx.insert_group(&group, Some(&user))? {
-                tx.insert_membership(&group.id, &user, PrivilegeSet::admin())?;
+                tx.insert_membership(&group.id, &user, v2002::creator_privileges(app.api))?;
                 return Ok(group);
             }
         }
         Err(Error::internal("no free group id"))
     })
-    .await?;
-    Ok(Created(format!("/groups/{}", group.id), group))
+    .await
 }
 
 /// A refusal of the group model, as the API answers it.
@@ -144,12 +154,12 @@ pub(crate) async fn user_privileges(
     Path((id, uid)): Path<(String, String)>,
 ) -> Result<Json<Privileges>, Error> {
     transaction(&app, move |app, tx| {
-        let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupView)?;
-        let group = group.group();
+        let needed = v2002::to_view_privileges(app.api, user.as_ref(), Some(&uid));
+        let group = &v2002::authorize_view(app, tx, &id, user.as_ref(), needed)?;
         let member = UserId::new(uid.as_str()).map_err(|_| no_member(&uid, group, false))?;
         let privileges =
             tx.membership(group, &member)?.ok_or_else(|| no_member(&uid, group, false))?;
-        Ok(Json(Privileges { privileges }))
+        Ok(Json(Privileges { privileges: v2002::listed(app.api, privileges) }))
     })
     .await
 }
@@ -161,8 +171,8 @@ pub(crate) async fn effective_user_privileges(
     Path((id, uid)): Path<(String, String)>,
 ) -> Result<Json<Privileges>, Error> {
     transaction(&app, move |app, tx| {
-        let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupView)?;
-        let group = group.group();
+        let needed = v2002::to_view_privileges(app.api, user.as_ref(), Some(&uid));
+        let group = &v2002::authorize_view(app, tx, &id, user.as_ref(), needed)?;
         let member = UserId::new(uid.as_str()).map_err(|_| no_member(&uid, group, true))?;
         let (memberships, links) = tx.privilege_rows(&member, group, app.limits.max_depth)?;
         // The rows are the user's memberships in the group and below it: any one makes the user
@@ -172,7 +182,7 @@ pub(crate) async fn effective_user_privileges(
         }
         let privileges = effective_privileges_from_rows(&member, group, &memberships, &links)
             .map_err(InviteError::from)?;
-        Ok(Json(Privileges { privileges }))
+        Ok(Json(Privileges { privileges: v2002::listed(app.api, privileges) }))
     })
     .await
 }
@@ -210,8 +220,8 @@ pub(crate) async fn child_privileges(
     Path((id, cid)): Path<(String, String)>,
 ) -> Result<Json<Privileges>, Error> {
     transaction(&app, move |app, tx| {
-        let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupView)?;
-        let group = group.group();
+        let needed = v2002::to_view_privileges(app.api, user.as_ref(), None);
+        let group = &v2002::authorize_view(app, tx, &id, user.as_ref(), needed)?;
         let no_child = || {
             Error::not_found(format!(
                 "The resource could not be found: no child group {} in group {group}",
@@ -221,7 +231,7 @@ pub(crate) async fn child_privileges(
         };
         let child = GroupId::new(cid.as_str()).map_err(|_| no_child())?;
         let privileges = tx.child_link(group, &child)?.ok_or_else(no_child)?;
-        Ok(Json(Privileges { privileges }))
+        Ok(Json(Privileges { privileges: v2002::listed(app.api, privileges) }))
     })
     .await
 }
@@ -235,7 +245,7 @@ pub(crate) async fn set_user_privileges(
 ) -> Result<StatusCode, Error> {
     transaction(&app, move |app, tx| {
         let group = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupSetPrivileges)?;
-        let change: PrivilegeChange = body.parse()?;
+        let change = v2002::Change::read(app.api, &body)?;
         let member = UserId::new(uid.as_str()).map_err(|_| {
             Error::not_found("The resource could not be found: no member with that id")
         })?;
@@ -261,7 +271,7 @@ pub(crate) async fn set_child_privileges(
 ) -> Result<StatusCode, Error> {
     transaction(&app, move |app, tx| {
         let parent = authorize_in(app, tx, &id, user.as_ref(), Privilege::GroupSetPrivileges)?;
-        let change: PrivilegeChange = body.parse()?;
+        let change = v2002::Change::read(app.api, &body)?;
         let child = GroupId::new(cid.as_str()).map_err(|_| {
             Error::not_found("The resource could not be found: no child group with that id")
         })?;

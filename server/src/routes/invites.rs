@@ -11,14 +11,14 @@ use onezone_tokens::group::{GroupId, LinkShape};
 use onezone_tokens::invite::{
     ChildJoinFacts, ChildLink, GroupInviteToken, InviteError, InviteGroup, InviteToken, InviteUser,
     JoinParent, JoinRequest, Membership, UserJoinFacts, issue_child_invite_token,
-    issue_invite_token,
+    issue_invite_token, issue_legacy_child_invite_token, issue_legacy_invite_token,
 };
 use rand::rngs::SysRng;
 use serde::Serialize;
 
 use super::Caller;
 use super::{Created, JsonBody, PeerIp, access, authorize_in, caveat_context, now, transaction};
-use crate::app::App;
+use crate::app::{Api, App};
 use crate::error::Error;
 
 #[derive(Clone, Copy)]
@@ -41,14 +41,28 @@ async fn issue(
         let (policy, at) = (&app.policy, now());
         // 404, 401, 403 first (the proof); then the body: 415 if it is not declared JSON, 400
         // (the library's) if it is no valid request.
+        // 20.02 reads none of the body's keys (a JSON object, or none): a named invite, usage
+        // limit 1, no caveats (oz-worker release/20.02.20 `token_logic.erl`
+        // `create_legacy_invite_token`).
+        let legacy = app.api == Api::V2002;
         let issued = match kind {
             Invite::User => {
                 let caller = authorize_in(app, tx, &id, user.as_ref(), InviteUser)?;
-                issue_invite_token(&caller, body.optional()?, policy, at, &mut rng)?
+                let body = body.optional()?;
+                if legacy {
+                    issue_legacy_invite_token(&caller, body, policy, at, &mut rng)?
+                } else {
+                    issue_invite_token(&caller, body, policy, at, &mut rng)?
+                }
             }
             Invite::Child => {
                 let caller = authorize_in(app, tx, &id, user.as_ref(), InviteGroup)?;
-                issue_child_invite_token(&caller, body.optional()?, policy, at, &mut rng)?
+                let body = body.optional()?;
+                if legacy {
+                    issue_legacy_child_invite_token(&caller, body, policy, at, &mut rng)?
+                } else {
+                    issue_child_invite_token(&caller, body, policy, at, &mut rng)?
+                }
             }
         };
         let issuer = &issued.record.issuer;

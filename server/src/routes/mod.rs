@@ -14,6 +14,7 @@ mod invites;
 mod named_tokens;
 mod tokens;
 mod tokens_2002;
+mod v2002;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -52,10 +53,22 @@ pub const BASE: &str = "/api/v3/onezone";
 
 /// The router of the API, with its request log, body limit and JSON errors.
 pub fn router(app: Arc<App>) -> Router {
+    // Where 20.02 answers otherwise, its handler (`v2002`); its routes 17.06 lacks, only then.
+    let v2002 = app.api == Api::V2002;
     let api = Router::new()
-        .route("/user/groups", post(groups::create))
-        .route("/user/groups/join", post(invites::join_group))
-        .route("/groups/{id}", get(groups::get))
+        .route(
+            "/user/groups",
+            if v2002 {
+                post(v2002::create_group).get(v2002::user_groups)
+            } else {
+                post(groups::create)
+            },
+        )
+        .route(
+            "/user/groups/join",
+            if v2002 { post(v2002::join_group) } else { post(invites::join_group) },
+        )
+        .route("/groups/{id}", if v2002 { get(v2002::get_group) } else { get(groups::get) })
         .route("/groups/{id}/users", get(groups::users))
         .route("/groups/{id}/users/token", post(invites::user_token))
         .route(
@@ -74,7 +87,10 @@ pub fn router(app: Arc<App>) -> Router {
             get(groups::child_privileges).patch(groups::set_child_privileges),
         )
         .route("/groups/{id}/parents", get(groups::parents))
-        .route("/groups/{id}/parents/join", post(invites::join_parent));
+        .route(
+            "/groups/{id}/parents/join",
+            if v2002 { post(v2002::join_parent) } else { post(invites::join_parent) },
+        );
     let api = match app.api {
         Api::V1706 => api
             .route("/tokens/examine", post(tokens::examine))
@@ -83,7 +99,7 @@ pub fn router(app: Arc<App>) -> Router {
                 "/tokens/named/{id}",
                 get(named_tokens::get).patch(named_tokens::update).delete(named_tokens::delete),
             ),
-        Api::V2002 => token_routes_2002(api),
+        Api::V2002 => token_routes_2002(api).route("/user", get(v2002::user)),
     };
     Router::new()
         .nest(BASE, api)

@@ -222,6 +222,11 @@ pub trait Tx {
     fn child_count(&mut self, parent: &GroupId, at_most: u64) -> Result<u64, StoreError>;
     /// The parents of `group`, sorted.
     fn parents(&mut self, group: &GroupId) -> Result<Vec<GroupId>, StoreError>;
+    /// The groups `user` is a direct member of, sorted (`GET /user/groups` of 20.02). No index
+    /// serves it (see the schema on `group_users`): it reads every membership.
+    fn groups_of(&mut self, user: &UserId) -> Result<Vec<GroupId>, StoreError>;
+    /// The user who created `group`, if known (`creator` of 20.02's `GET /groups/{id}`).
+    fn group_creator(&mut self, group: &GroupId) -> Result<Option<UserId>, StoreError>;
     /// The rows of `LinkShape::from_rows` for a new link (`group::LINK_SHAPE_SQL`).
     fn link_rows(
         &mut self,

@@ -30,6 +30,9 @@ pub const CHILDREN: &str =
     "SELECT child_id FROM group_children WHERE parent_id = $1 ORDER BY child_id";
 pub const PARENTS: &str =
     "SELECT parent_id FROM group_children WHERE child_id = $1 ORDER BY parent_id";
+pub const USER_GROUPS: &str =
+    "SELECT group_id FROM group_users WHERE user_id = $1 ORDER BY group_id";
+pub const GROUP_CREATOR: &str = "SELECT created_by FROM groups WHERE group_id = $1";
 
 pub const INVITE_COUNT: &str = "SELECT COUNT(*) FROM invite_tokens";
 
@@ -48,6 +51,8 @@ mod tests {
             super::UPDATE_CHILD_LINK,
             super::CHILDREN,
             super::PARENTS,
+            super::USER_GROUPS,
+            super::GROUP_CREATOR,
         ] {
             let mut next = 1;
             let mut rest = sql;

@@ -367,6 +367,17 @@ impl<D: Driver> Tx for D {
         self.ids(sql::PARENTS, group.as_str(), group_id)
     }
 
+    fn groups_of(&mut self, user: &UserId) -> Result<Vec<GroupId>, StoreError> {
+        self.ids(sql::USER_GROUPS, user.as_str(), group_id)
+    }
+
+    fn group_creator(&mut self, group: &GroupId) -> Result<Option<UserId>, StoreError> {
+        let Some(mut row) = self.first(sql::GROUP_CREATOR, &[Param::Text(group.as_str())])? else {
+            return Ok(None);
+        };
+        opt_text(&mut row, 0)?.map(user_id).transpose()
+    }
+
     fn link_rows(
         &mut self,
         parent: &GroupId,

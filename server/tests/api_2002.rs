@@ -308,6 +308,57 @@ async fn legacy_invites_and_joins_as_2002_answers_them() {
     assert_eq!(privileges(r, &child, "alice").await, json!(["group_view"]));
 }
 
+/// A legacy invite is a named token in 20.02 (oz-worker release/20.02.20 `token_logic.erl`
+/// `create_legacy_invite_token` creates it through the named-token logic): listed among the
+/// issuer's named tokens, read by id under its generated name, revoked like any other. Failed
+/// before: 404 at `/tokens/named/{id}`, absent from the list.
+#[tokio::test]
+async fn legacy_invites_are_named_tokens() {
+    let db = TempDb::new("legacy_named_2002");
+    let s = start_2002(&db, &["alice", "bob"]);
+    let r = &s.router;
+    let lab = create_group_2002(r, "alice", json!({"name": "Lab"})).await;
+    let path = format!("/groups/{lab}/users/token");
+    let token = legacy_invite(r, "alice", &path, None).await;
+    let other = legacy_invite(r, "alice", &path, None).await;
+    let id = stored_record(&s, &token).token_id;
+
+    let listed = get(r, "/user/tokens/named", Some("alice")).await;
+    assert_eq!(listed.status.as_u16(), 200, "{}", listed.body);
+    let ids = listed.body["tokens"].as_array().unwrap();
+    assert!(ids.contains(&json!(id)), "{}", listed.body);
+    assert_eq!(ids.len(), 2, "{}", listed.body);
+
+    let named = get(r, &format!("/tokens/named/{id}"), Some("alice")).await;
+    assert_eq!(named.status.as_u16(), 200, "{}", named.body);
+    let b = &named.body;
+    let name = b["name"].as_str().unwrap();
+    let suffix = name.strip_prefix("user invite to group - Lab ").expect(name);
+    assert!(suffix.len() == 6 && suffix.bytes().all(|c| c.is_ascii_hexdigit()), "{name}");
+    assert_eq!(b["subject"], json!({"type": "user", "id": "alice"}));
+    assert_eq!(
+        b["type"],
+        json!({"inviteToken": {"inviteType": "userJoinGroup", "groupId": lab, "parameters": {}}})
+    );
+    assert_eq!(b["caveats"], json!([]));
+    assert_eq!(b["metadata"]["usageLimit"], 1);
+    assert_eq!(b["metadata"]["privileges"], json!(["group_view"]));
+    assert_eq!(b["token"], token.as_str());
+    // By name too, and the two invites have names of their own.
+    let encoded = name.replace(' ', "%20");
+    let by_name = get(r, &format!("/user/tokens/named/name/{encoded}"), Some("alice")).await;
+    assert_eq!(by_name.body["id"], id.as_str());
+    let other_id = stored_record(&s, &other).token_id;
+    let other_named = get(r, &format!("/tokens/named/{other_id}"), Some("alice")).await;
+    assert_ne!(other_named.body["name"], name);
+
+    // Revoked through the token routes: the join fails with the token's revocation.
+    let reply = patch(r, &format!("/tokens/named/{id}"), "alice", json!({"revoked": true})).await;
+    assert_eq!(reply.status.as_u16(), 204, "{}", reply.body);
+    let error = expect_error(&join(r, "bob", &token).await, 400, "badValueToken");
+    assert_eq!(error["details"]["tokenError"]["id"], "tokenRevoked");
+}
+
 #[test]
 fn legacy_invite_names_are_onezones() {
     use onezone_tokens::invite::{InviteTarget, legacy_invite_name};

@@ -12,12 +12,14 @@ use rand_core::CryptoRng;
 use serde::de::IgnoredAny;
 
 use crate::group::PrivilegeSet;
+use crate::token::{Subject, TokenType};
 
 use super::api::{UsageLimit, read_optional};
 use super::authorize::{Authorized, InviteGroup, InviteUser};
 use super::error::InviteError;
-use super::issue::{Grant, IssuePolicy, IssuedInvite, mint_named_invite};
+use super::issue::{Grant, IssuePolicy, IssuedInvite, invite_kind, mint_named_invite};
 use super::record::{InviteRecord, InviteTarget};
+use super::token_api::NamedTokenRecord;
 
 /// The longest name Onezone 20.02 generates for a legacy invite, in bytes.
 pub const MAX_LEGACY_NAME_LEN: usize = 50;
@@ -100,6 +102,59 @@ fn legacy<Op, R: CryptoRng + ?Sized>(
         valid_until: InviteRecord::NO_EXPIRY,
     };
     mint_named_invite(caller, grant, &[], policy, now, rng)
+}
+
+/// The named-token record Onezone 20.02 keeps of a legacy invite (its `od_token`, beside the
+/// invite's usage in [`IssuedInvite::record`]): named [`legacy_invite_name`] after the group's
+/// `group_name` with the random `suffix`, the issuer as subject, the invite's type, no caveat,
+/// no custom metadata, not revoked, created when the invite was. Store it with the invite
+/// record, so that the token routes list, read, revoke and delete the legacy invite as any
+/// named token (oz-worker release/20.02.20 `token_logic.erl` `create_legacy_invite_token`
+/// creates it through the named-token logic). If its name is taken among the issuer's
+/// tokens, draw another suffix.
+///
+/// ```
+/// use onezone_tokens::group::{GroupId, UserId, Vocabulary};
+/// use onezone_tokens::invite::{
+///     GroupAccess, InviteUser, IssuePolicy, authorize, issue_legacy_invite_token,
+///     legacy_named_record,
+/// };
+/// use onezone_tokens::token::{Subject, UnverifiedToken};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (group, alice) = (GroupId::new("g1")?, UserId::new("alice")?);
+/// let admin = GroupAccess::new(Some(&alice), &group, true, Vocabulary::Onezone2002.admin());
+/// let caller = authorize(InviteUser, &group, Some(&alice), &admin)?;
+/// let policy = IssuePolicy::new("onezone.example.org");
+/// let issued = issue_legacy_invite_token(&caller, None, &policy, 1_800_000_000, &mut rand::rng())?;
+/// let named = legacy_named_record(&issued, "Physicists", [0xab, 0x01, 0xff]);
+/// assert_eq!(named.name, "user invite to group - Physicists ab01ff");
+/// assert_eq!(named.subject, Subject::User("alice".into()));
+/// assert!(named.caveats.is_empty() && !named.revoked);
+/// // The record names the token the route answered: the same identifier.
+/// let token = UnverifiedToken::parse(&issued.response.token)?;
+/// assert_eq!(&named.identifier(), token.identifier());
+/// # Ok(()) }
+/// ```
+pub fn legacy_named_record(
+    issued: &IssuedInvite,
+    group_name: &str,
+    suffix: [u8; 3],
+) -> NamedTokenRecord {
+    let record = &issued.record;
+    NamedTokenRecord {
+        token_id: record.token_id.clone(),
+        name: legacy_invite_name(record.target, group_name, suffix),
+        subject: Subject::User(record.issuer.as_str().into()),
+        token_type: TokenType::Invite {
+            kind: invite_kind(record.target),
+            target: record.group_id.as_str().into(),
+            params: String::new(),
+        },
+        caveats: alloc::vec::Vec::new(),
+        custom_metadata: serde_json::Map::new(),
+        revoked: record.revoked,
+        created_at: record.created_at,
+    }
 }
 
 /// The name Onezone 20.02 gives a legacy invite token: `user invite to group - <group name>

@@ -60,7 +60,7 @@ pub use join::{
 };
 pub use legacy::{
     MAX_LEGACY_NAME_LEN, issue_legacy_child_invite_token, issue_legacy_invite_token,
-    legacy_invite_name,
+    legacy_invite_name, legacy_named_record,
 };
 pub use manage::{
     AdminAccess, InviteFilter, InviteSummary, NamedTokenUpdate, TokenUpdate, authorize_named_token,

@@ -10,8 +10,9 @@ use axum::http::StatusCode;
 use onezone_tokens::group::{GroupId, LinkShape};
 use onezone_tokens::invite::{
     ChildJoinFacts, ChildLink, GroupInviteToken, InviteError, InviteGroup, InviteToken, InviteUser,
-    JoinParent, JoinRequest, Membership, UserJoinFacts, issue_child_invite_token,
+    IssuedInvite, JoinParent, JoinRequest, Membership, UserJoinFacts, issue_child_invite_token,
     issue_invite_token, issue_legacy_child_invite_token, issue_legacy_invite_token,
+    legacy_named_record,
 };
 use rand::rngs::SysRng;
 use serde::Serialize;
@@ -20,6 +21,7 @@ use super::Caller;
 use super::{Created, JsonBody, PeerIp, access, authorize_in, caveat_context, now, transaction};
 use crate::app::{Api, App};
 use crate::error::Error;
+use crate::store::Tx;
 
 #[derive(Clone, Copy)]
 enum Invite {
@@ -82,9 +84,36 @@ async fn issue(
         // Stored without its secret: that is derived from the master key kept outside the
         // database.
         tx.insert_invite(&app.stored(&issued.record))?;
+        if legacy {
+            store_named(tx, &issued, &mut rng)?;
+        }
         Ok(Json(issued.response))
     })
     .await
+}
+
+/// 20.02 keeps a legacy invite as a named token too, under a generated name (the library's
+/// `legacy_named_record`; oz-worker release/20.02.20 `token_logic.erl`
+/// `create_legacy_invite_token`): the token routes list, read, revoke and delete it as any
+/// other. A name already taken among the issuer's tokens draws another suffix.
+fn store_named(
+    tx: &mut dyn Tx,
+    issued: &IssuedInvite,
+    rng: &mut impl rand::Rng,
+) -> Result<(), Error> {
+    let group = tx
+        .group(&issued.record.group_id)?
+        .ok_or_else(|| Error::internal("the group of a legacy invite is gone"))?;
+    // Names are unique per subject: the subject's creations and renames take turns.
+    tx.lock_user(&issued.record.issuer)?;
+    for _ in 0..8 {
+        let mut suffix = [0u8; 3];
+        rng.fill_bytes(&mut suffix);
+        if tx.insert_named_token(&legacy_named_record(issued, &group.name, suffix))? {
+            return Ok(());
+        }
+    }
+    Err(Error::internal("no free name for a legacy invite token"))
 }
 
 pub(crate) async fn user_token(

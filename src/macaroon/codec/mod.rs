@@ -2,6 +2,7 @@
 
 pub(crate) mod base64;
 mod json;
+mod json_view;
 pub(crate) mod layout;
 mod reader;
 pub(crate) mod v1;
@@ -320,8 +321,10 @@ const LARGE_TOKEN: usize = 4096;
 /// not, plain or Onezone-escaped) and decides the same way, but decodes once into a stack buffer
 /// (for tokens of up to 4096 characters; longer ones take one allocation) and parses once: an
 /// ambiguous text (valid as escaped and as plain) is read as escaped when that reading parses,
-/// and only otherwise decoded again as plain. JSON is parsed into a [`Macaroon`] (its fields
-/// may be base64 or escaped text) and viewed.
+/// and only otherwise decoded again as plain. JSON is read in place too, its fields (escaped
+/// text or base64) decoded into the stack buffer as the V2 bytes they stand for; JSON in a shape
+/// that reader does not take (`null` fields, escaped keys ...) is parsed by `serde_json` into a
+/// [`Macaroon`] and viewed, so JSON is accepted and refused exactly as by [`Macaroon::from_json`].
 ///
 /// ```
 /// use onezone_tokens::macaroon::{Encoding, Format, Limits, Macaroon, RootKey, with_token};
@@ -351,8 +354,17 @@ pub fn with_token<R>(
         return Err(Error::Empty);
     }
     if text.starts_with('{') {
-        let m = json::parse(text, limits)?;
-        return Ok(f(MacaroonView::of(&m, Format::V2Json)));
+        return if text.len() <= SMALL_TOKEN / 2 {
+            json_on_stack::<{ SMALL_TOKEN / 2 }, R>(text, limits, f)
+        } else if text.len() <= SMALL_TOKEN {
+            json_on_stack::<SMALL_TOKEN, R>(text, limits, f)
+        } else if text.len() <= LARGE_TOKEN {
+            json_on_stack::<LARGE_TOKEN, R>(text, limits, f)
+        } else {
+            let mut buffer = alloc::vec![0; 2 * text.len()];
+            let (scratch, out) = buffer.split_at_mut(text.len());
+            read_json(text, scratch, out, limits, f)
+        };
     }
     let text = text.as_bytes();
     if text.len() <= SMALL_TOKEN {
@@ -399,6 +411,34 @@ fn on_stack<const N: usize, R>(
         }
         None => read(text, None, &mut buffer, limits, f),
     }
+}
+
+/// [`with_token`] for JSON of at most `N` bytes: its buffers on the stack.
+fn json_on_stack<const N: usize, R>(
+    text: &str,
+    limits: &Limits,
+    f: impl FnOnce(MacaroonView<'_>) -> R,
+) -> Result<R, Error> {
+    let (mut scratch, mut out) = ([0u8; N], [0u8; N]);
+    read_json(text, &mut scratch, &mut out, limits, f)
+}
+
+/// Reads JSON text in place into `out` (V2 bytes; `scratch` holds the decoded fields) and views
+/// it; text the in-place reader does not take is parsed by `serde_json`, which accepts it (then
+/// it is viewed as parsed) or refuses it with its error (see `json_view`).
+fn read_json<R>(
+    text: &str,
+    scratch: &mut [u8],
+    out: &mut [u8],
+    limits: &Limits,
+    f: impl FnOnce(MacaroonView<'_>) -> R,
+) -> Result<R, Error> {
+    if let Some((len, layout)) = json_view::read(text.as_bytes(), scratch, out, limits) {
+        let bytes = out.get(..len).unwrap_or_default();
+        return Ok(f(MacaroonView::packed(bytes, Format::V2Json, layout)));
+    }
+    let m = json::parse(text, limits)?;
+    Ok(f(MacaroonView::of(&m, Format::V2Json)))
 }
 
 /// Decodes `text` into `out` and views it; for escaped text (`unescaped` is its unescaped

@@ -100,6 +100,18 @@ impl<'t> Cursor<'t> {
         rest.get(..len)
     }
 
+    /// A member's key and its colon.
+    fn key(&mut self) -> Option<&'t [u8]> {
+        // Most keys are one letter, written without whitespace: `"i":`.
+        if let Some(&[b'"', _, b'"', b':']) = self.text.get(self.pos..self.pos + 4) {
+            self.pos += 4;
+            return self.text.get(self.pos - 3..self.pos - 2);
+        }
+        let key = self.raw_string(true)?;
+        self.expect(b':')?;
+        Some(key)
+    }
+
     /// A string with its escapes undone, written to `out` at `at`: where it lies there.
     fn string_into(&mut self, out: &mut [u8], at: usize) -> Option<Span> {
         self.expect(b'"')?;
@@ -174,7 +186,11 @@ impl<'t> Cursor<'t> {
             return self.string_into(out, at);
         }
         let text = self.raw_string(false)?;
-        let len = base64::decode_into(text, out.get_mut(at..)?).ok()?;
+        let out = out.get_mut(at..)?;
+        let len = match url_unpadded(text, out) {
+            Some(len) => len,
+            None => base64::decode_into(text, out).ok()?,
+        };
         Some(Span { start: at, end: at + len })
     }
 
@@ -215,6 +231,69 @@ fn plain_run(text: &[u8]) -> Option<usize> {
         rest = tail;
     }
     rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).map(|at| done + at)
+}
+
+/// The value of each base64url character (`X` for any other byte), as a table: a lookup is
+/// what makes decoding a signature here cheaper than through the `base64` crate.
+#[rustfmt::skip]
+const URL_VALUES: [u8; 256] = {
+    const X: u8 = 0xff;
+    [
+        X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+        X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+        X, X, X, X, X, X, X, X, X, X, X, X, X, 62, X, X,
+        52, 53, 54, 55, 56, 57, 58, 59, 60, 61, X, X, X, X, X, X,
+        X, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+        15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, X, X, X, X, 63,
+        X, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+        41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, X, X, X, X, X,
+        X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+        X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+        X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+        X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+        X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+        X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+        X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+        X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    ]
+};
+
+fn sextet(c: u8) -> u32 {
+    u32::from(URL_VALUES.get(usize::from(c)).copied().unwrap_or(0xff))
+}
+
+/// Decodes base64url without padding (as every writer gives a signature) into `out`: the
+/// decoded length, or `None` for anything else (another alphabet, padding, stray bits in the
+/// last character, a length no base64 has, too small an `out`), which `base64::decode_into`
+/// then decides. What it decodes, the `base64` crate decodes to the same bytes.
+fn url_unpadded(text: &[u8], out: &mut [u8]) -> Option<usize> {
+    let mut w = 0;
+    let mut groups = text.chunks_exact(4);
+    for group in &mut groups {
+        let &[a, b, c, d] = group else { return None };
+        let (a, b, c, d) = (sextet(a), sextet(b), sextet(c), sextet(d));
+        if (a | b | c | d) >= 64 {
+            return None;
+        }
+        let n = a << 18 | b << 12 | c << 6 | d;
+        let [_, x, y, z] = n.to_be_bytes();
+        out.get_mut(w..w + 3)?.copy_from_slice(&[x, y, z]);
+        w += 3;
+    }
+    let (a, b, c, bytes) = match *groups.remainder() {
+        [] => return Some(w),
+        [a, b] => (sextet(a), sextet(b), 0, 1),
+        [a, b, c] => (sextet(a), sextet(b), sextet(c), 2),
+        _ => return None,
+    };
+    let n = a << 18 | b << 12 | c << 6;
+    // Every character in the alphabet, and no bits past the last byte.
+    if (a | b | c) >= 64 || n & (0xff_ffff >> (8 * bytes)) != 0 {
+        return None;
+    }
+    let [_, x, y, _] = n.to_be_bytes();
+    out.get_mut(w..w + bytes)?.copy_from_slice([x, y].get(..bytes)?);
+    Some(w + bytes)
 }
 
 /// Writes into `out` at `*w`, bounds-checked.
@@ -260,8 +339,7 @@ pub(crate) fn read(
     let mut seen = Seen::default();
     c.expect(b'{')?;
     loop {
-        let key = c.raw_string(true)?;
-        c.expect(b':')?;
+        let key = c.key()?;
         let (bit, slot) = match key {
             b"v" => {
                 seen.mark(0)?;
@@ -415,8 +493,7 @@ fn caveat(
     let mut used = at;
     c.expect(b'{')?;
     loop {
-        let key = c.raw_string(true)?;
-        c.expect(b':')?;
+        let key = c.key()?;
         let (bit, slot, base64) = match key {
             b"i" => (0, &mut id, false),
             b"i64" => (1, &mut id, true),
@@ -769,8 +846,64 @@ mod tests {
         ])
     }
 
+    #[test]
+    fn the_url_table_is_the_base64url_alphabet() {
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        for b in 0..=255u8 {
+            let expected = alphabet.iter().position(|&a| a == b).map_or(0xff, |v| v as u32);
+            assert_eq!(sextet(b), expected, "{b:#x}");
+        }
+    }
+
+    #[test]
+    fn the_url_decoder_takes_only_what_base64_takes_alike() {
+        for text in
+            [&b""[..], b"QQ", b"QUI", b"QUJD", b"QR", b"QUJ", b"Q", b"QUJDR", b"QQ==", b"+/+/"]
+        {
+            let (mut fast, mut crate_out) = ([0u8; 8], [0u8; 8]);
+            let decoded = base64::decode_into(text, &mut crate_out);
+            if let Some(len) = url_unpadded(text, &mut fast) {
+                assert_eq!(decoded, Ok(len), "{}", text.escape_ascii());
+                assert_eq!(fast[..len], crate_out[..len]);
+            }
+            // Canonical unpadded base64url is decoded here, the rest left to the crate.
+            let canonical = matches!(text, b"" | b"QQ" | b"QUI" | b"QUJD");
+            assert_eq!(
+                url_unpadded(text, &mut fast).is_some(),
+                canonical,
+                "{}",
+                text.escape_ascii()
+            );
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// What the base64url decoder decodes, the `base64` crate decodes to the same bytes; and
+        /// it decodes every value written as unpadded base64url.
+        #[test]
+        fn the_url_decoder_agrees_with_the_base64_crate(
+            value in proptest::collection::vec(any::<u8>(), 0..40),
+            noise in proptest::collection::vec(
+                prop_oneof![Just(b'A'), Just(b'_'), Just(b'-'), Just(b'+'), Just(b'/'), Just(b'='), any::<u8>()],
+                0..48,
+            ),
+        ) {
+            use ::base64::Engine;
+            let written = ::base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&value);
+            let mut out = [0u8; 64];
+            prop_assert_eq!(url_unpadded(written.as_bytes(), &mut out), Some(value.len()));
+            prop_assert_eq!(&out[..value.len()], &value[..]);
+            for text in [&noise[..], written.as_bytes()] {
+                let (mut fast, mut crate_out) = ([0u8; 64], [0u8; 64]);
+                let decoded = base64::decode_into(text, &mut crate_out);
+                if let Some(len) = url_unpadded(text, &mut fast) {
+                    prop_assert_eq!(decoded, Ok(len));
+                    prop_assert_eq!(&fast[..len], &crate_out[..len]);
+                }
+            }
+        }
 
         /// A well-formed macaroon JSON in any writer's shape is read in place, as serde reads it.
         #[test]

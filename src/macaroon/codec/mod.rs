@@ -432,9 +432,10 @@ enum Escaped {
 /// Onezone's escaped text unescaped and decoded from base64url in one pass, into `out`: the
 /// form every Onezone token takes (its base64url holds no `/`, `+` or `=`, so only the escapes
 /// `00`, `01` and `02`). Eight or four characters at a time through a table where none is a
-/// `0`; the few groups around an escape a character at a time. It answers [`Escaped::Plain`] exactly
-/// when [`unescape_checked`] answers `None`, and decodes only what `base64::decode_into` of
-/// the unescaped text decodes to the same bytes; anything else is [`Escaped::Unsure`].
+/// `0`; the few groups around an escape a character at a time. It answers [`Escaped::Plain`]
+/// only where [`unescape_checked`] answers `None`, and decodes only escaped text, to the bytes
+/// `base64::decode_into` makes of its unescaped reading; anything else is [`Escaped::Unsure`]
+/// (then the caller asks `unescape_checked`).
 fn decode_escaped(text: &[u8], out: &mut [u8]) -> Escaped {
     let (mut rest, mut written, mut seen_zero) = (text, 0, false);
     // Sextets read since the last whole group (after an escape, groups start anywhere).

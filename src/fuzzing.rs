@@ -238,9 +238,14 @@ pub fn v2(data: &[u8]) {
     assert_eq!(again.to_v2(), encoded, "V2 re-encoding is not a fixed point");
 }
 
-/// V2 JSON text (any dialect in, libmacaroons' form out): as [`v1`], with JSON.
+/// V2 JSON text (any dialect in, libmacaroons' form out): as [`v1`], with JSON; and read in
+/// place ([`with_token`]) as `serde_json` reads it: the same macaroon, or the same error.
 pub fn json(data: &[u8]) {
     let Ok(text) = str::from_utf8(data) else { return };
+    // JSON read in place accepts and refuses as `serde_json` does, and reads the same macaroon.
+    if text.starts_with('{') {
+        view_agrees(text, &Limits::default());
+    }
     let Ok(m) = Macaroon::from_json(text, &Limits::default()) else { return };
     let encoded = m.to_json().unwrap_or_else(|e| panic!("a parsed macaroon has no JSON: {e}"));
     let again = Macaroon::from_json(&encoded, &limits_for(encoded.len()))

@@ -1,8 +1,8 @@
 //! Heap allocations needed to verify a V1 token given as `&str`.
 //!
 //! The in-place path (`verify_token`: the text decoded into a stack buffer, read as a
-//! `MacaroonView`) allocates nothing for tokens of up to 4096 characters, plain or escaped, and
-//! one buffer above that. The zero-copy path (`decode_text` -> `DecodedToken::macaroon` ->
+//! `MacaroonView`) allocates nothing for tokens of up to 4096 characters, plain or escaped, V1
+//! or V2 JSON, and one buffer above that. The zero-copy path (`decode_text` -> `DecodedToken::macaroon` ->
 //! `verify`) must not allocate per caveat: the count is the same for 1, 10 and 100 caveats. The
 //! owned path (`Macaroon::deserialize`) is measured for comparison; it copies every field.
 //!
@@ -163,6 +163,7 @@ fn verifying_a_v1_str_allocates_independently_of_the_caveat_count() {
     assert!(borrowed[0] <= borrowed[1]);
 
     verifying_in_place_allocates_nothing_up_to_4096_characters();
+    verifying_json_in_place_allocates_nothing_up_to_4096_characters();
     the_token_layer_copies_neither_secret_nor_identifier();
 
     // The owned path copies each caveat, so it does grow: shown for comparison.
@@ -228,4 +229,39 @@ fn the_token_layer_copies_neither_secret_nor_identifier() {
     let allocations = count(verify);
     println!("token::Verifier::verify, named access token: {allocations} allocations");
     assert_eq!(allocations, 2, "the caveat list and the ip caveat's masks");
+}
+
+/// Run from the one `#[test]`. V2 JSON is read in place too (its fields decoded into the stack
+/// buffer as V2 bytes): nothing allocated up to 4096 characters, whether its fields are base64
+/// (`i64`, `s64`, as the writer puts a binary identifier or a caveat with `"`) or text with
+/// JSON escapes, in the writer's key order or not.
+fn verifying_json_in_place_allocates_nothing_up_to_4096_characters() {
+    let key = RootKey::derive(b"this is our super secret key; only we should know it");
+    let limits = Limits::default();
+    for n in [0usize, 1, 10, 100, 200] {
+        let caveats: Vec<String> =
+            (0..n).map(|i| format!("time < \"{}\"", 1_900_000_000 + i)).collect();
+        let mut m = Macaroon::new(&key, &b"id \xff 2/nmd/usr-invitation-sender"[..])
+            .with_location(&b"onezone.example.org"[..]);
+        for c in &caveats {
+            m.add_first_party_caveat(c.as_bytes());
+        }
+        let written = m.to_json().expect("encodes");
+        // The caveats as escaped text instead, the keys in serde_json's order (`c` first).
+        let mut value: serde_json::Value = serde_json::from_str(&written).expect("JSON");
+        value["c"] = caveats.iter().map(|c| serde_json::json!({ "i": c })).collect();
+        let escaped = serde_json::to_string(&value).expect("JSON");
+        assert!(written.contains("\"i64\"") && (n == 0 || escaped.contains("\\\"")));
+        let caveats: Vec<Vec<u8>> = caveats.into_iter().map(String::into_bytes).collect();
+        for text in [written, escaped] {
+            verify_in_place(&text, &key, &caveats, &limits);
+            let allocations = count(|| verify_in_place(&text, &key, &caveats, &limits));
+            println!(
+                "V2 JSON, {n:>3} caveats ({:>5} chars): verify_token {allocations} allocations",
+                text.len()
+            );
+            let expected = usize::from(text.len() > 4096);
+            assert_eq!(allocations, expected, "JSON, {n} caveats, {} chars: {text}", text.len());
+        }
+    }
 }

@@ -222,6 +222,8 @@ impl MacaroonView<'_> {
     pub fn to_bytes(&self) -> MacaroonBytes {
         match self.repr {
             Repr::Packed { data, format, layout } => {
+                // JSON read in place lies in its V2 bytes, and is kept as V2 (as a parsed one).
+                let format = if format == Format::V2Json { Format::V2 } else { format };
                 MacaroonBytes { bytes: data.into(), format, layout, escaped: self.escaped }
             }
             Repr::Parsed { macaroon, .. } => {

@@ -2,6 +2,7 @@
 
 pub(crate) mod base64;
 mod json;
+mod json_view;
 pub(crate) mod layout;
 mod reader;
 pub(crate) mod v1;
@@ -308,7 +309,8 @@ pub fn decode_text<'t>(text: &'t str, limits: &Limits) -> Result<DecodedToken<'t
 }
 
 /// Tokens of up to this many characters are decoded on the stack (a 512-byte buffer, and another
-/// for the unescaped text of an escaped token); Onezone's tokens are 200 to 400 characters.
+/// for the unescaped text of an escaped token that is not read in one pass); Onezone's tokens
+/// are 200 to 400 characters.
 const SMALL_TOKEN: usize = 512;
 /// Up to this many on a larger stack buffer; longer tokens in one heap allocation.
 const LARGE_TOKEN: usize = 4096;
@@ -320,8 +322,10 @@ const LARGE_TOKEN: usize = 4096;
 /// not, plain or Onezone-escaped) and decides the same way, but decodes once into a stack buffer
 /// (for tokens of up to 4096 characters; longer ones take one allocation) and parses once: an
 /// ambiguous text (valid as escaped and as plain) is read as escaped when that reading parses,
-/// and only otherwise decoded again as plain. JSON is parsed into a [`Macaroon`] (its fields
-/// may be base64 or escaped text) and viewed.
+/// and only otherwise decoded again as plain. JSON is read in place too, its fields (escaped
+/// text or base64) decoded into the stack buffer as the V2 bytes they stand for; JSON in a shape
+/// that reader does not take (`null` fields, escaped keys ...) is parsed by `serde_json` into a
+/// [`Macaroon`] and viewed, so JSON is accepted and refused exactly as by [`Macaroon::from_json`].
 ///
 /// ```
 /// use onezone_tokens::macaroon::{Encoding, Format, Limits, Macaroon, RootKey, with_token};
@@ -351,8 +355,17 @@ pub fn with_token<R>(
         return Err(Error::Empty);
     }
     if text.starts_with('{') {
-        let m = json::parse(text, limits)?;
-        return Ok(f(MacaroonView::of(&m, Format::V2Json)));
+        return if text.len() <= SMALL_TOKEN / 2 {
+            json_on_stack::<{ SMALL_TOKEN / 2 }, R>(text, limits, f)
+        } else if text.len() <= SMALL_TOKEN {
+            json_on_stack::<SMALL_TOKEN, R>(text, limits, f)
+        } else if text.len() <= LARGE_TOKEN {
+            json_on_stack::<LARGE_TOKEN, R>(text, limits, f)
+        } else {
+            let mut buffer = alloc::vec![0; 2 * text.len()];
+            let (scratch, out) = buffer.split_at_mut(text.len());
+            read_json(text, scratch, out, limits, f)
+        };
     }
     let text = text.as_bytes();
     if text.len() <= SMALL_TOKEN {
@@ -388,17 +401,191 @@ fn on_stack<const N: usize, R>(
     limits: &Limits,
     f: impl FnOnce(MacaroonView<'_>) -> R,
 ) -> Result<R, Error> {
-    // `N` characters decode to at most `3 * N / 4` bytes, and unescape to at most `N`. The
-    // unescaping is tried in the one buffer a plain token needs (it fails within a few
-    // characters of plain text); only escaped text takes the second.
+    // `N` characters decode to at most `3 * N / 4` bytes, and unescape to at most `N`. Escaped
+    // text is decoded in one pass into the one buffer a plain token needs (the pass fails
+    // within a few characters of plain text); only escaped text of another shape takes the
+    // second, for its unescaped text.
     let mut buffer = [0u8; N];
-    match unescape_checked(text, &mut buffer) {
-        Some(len) => {
-            let mut out = [0u8; N];
-            read(text, buffer.get(..len), &mut out, limits, f)
+    match decode_escaped(text, &mut buffer) {
+        Escaped::Plain => read(text, None, &mut buffer, limits, f),
+        Escaped::Decoded(len) => read_decoded_escaped(text, len, &mut buffer, limits, f),
+        Escaped::Unsure => {
+            let mut unescaped = [0u8; N];
+            let len = unescape_checked(text, &mut unescaped);
+            read(text, len.and_then(|len| unescaped.get(..len)), &mut buffer, limits, f)
         }
-        None => read(text, None, &mut buffer, limits, f),
     }
+}
+
+/// What [`decode_escaped`] made of a text.
+#[derive(Debug, PartialEq, Eq)]
+enum Escaped {
+    /// Not escaped text ([`unescape_checked`] would say `None`): read it as plain.
+    Plain,
+    /// Escaped text whose unescaped reading is canonical base64url, decoded: its length.
+    Decoded(usize),
+    /// Escaped text of another shape (`03`..`05` escapes, padding, stray bits ...), or `out`
+    /// too small: [`unescape_checked`] and the `base64` crate decide.
+    Unsure,
+}
+
+/// Onezone's escaped text unescaped and decoded from base64url in one pass, into `out`: the
+/// form every Onezone token takes (its base64url holds no `/`, `+` or `=`, so only the escapes
+/// `00`, `01` and `02`). Eight or four characters at a time through a table where none is a
+/// `0`; the few groups around an escape a character at a time. It answers [`Escaped::Plain`]
+/// only where [`unescape_checked`] answers `None`, and decodes only escaped text, to the bytes
+/// `base64::decode_into` makes of its unescaped reading; anything else is [`Escaped::Unsure`]
+/// (then the caller asks `unescape_checked`).
+fn decode_escaped(text: &[u8], out: &mut [u8]) -> Escaped {
+    let (mut rest, mut written, mut seen_zero) = (text, 0, false);
+    // Sextets read since the last whole group (after an escape, groups start anywhere).
+    let (mut pending, mut bits) = (0u32, 0u32);
+    loop {
+        // Eight characters (six bytes, written as eight: the next two are overwritten).
+        if bits == 0
+            && let Some((chunk, tail)) = rest.split_first_chunk::<8>()
+            && let Some(slot) = out.get_mut(written..written + 8)
+        {
+            let v = |c: u8| u64::from(escaped_value(c));
+            let &[a, b, c, d, e, f, g, h] = chunk;
+            let (a, b, c, d, e, f, g, h) = (v(a), v(b), v(c), v(d), v(e), v(f), v(g), v(h));
+            if (a | b | c | d | e | f | g | h) < 64 {
+                let n =
+                    a << 58 | b << 52 | c << 46 | d << 40 | e << 34 | f << 28 | g << 22 | h << 16;
+                slot.copy_from_slice(&n.to_be_bytes());
+                written += 6;
+                rest = tail;
+                continue;
+            }
+        }
+        if bits == 0
+            && let Some((&[a, b, c, d], tail)) = rest.split_first_chunk::<4>()
+        {
+            let (a, b, c, d) =
+                (escaped_value(a), escaped_value(b), escaped_value(c), escaped_value(d));
+            if (a | b | c | d) < 64 {
+                let [_, x, y, z] = (a << 18 | b << 12 | c << 6 | d).to_be_bytes();
+                let Some(slot) = out.get_mut(written..written + 3) else { return Escaped::Unsure };
+                slot.copy_from_slice(&[x, y, z]);
+                written += 3;
+                rest = tail;
+                continue;
+            }
+        }
+        // A character at a time, up to and through an escape.
+        let Some((&c, tail)) = rest.split_first() else { break };
+        rest = tail;
+        let value = match escaped_value(c) {
+            v if v < 64 => v,
+            ZERO => {
+                seen_zero = true;
+                let Some((&code, tail)) = rest.split_first() else { return Escaped::Plain };
+                rest = tail;
+                match code {
+                    b'0' => 52,
+                    b'1' => 63,
+                    b'2' => 62,
+                    b'3'..=b'5' => return Escaped::Unsure,
+                    _ => return Escaped::Plain,
+                }
+            }
+            _ => return Escaped::Plain,
+        };
+        pending = pending << 6 | value;
+        bits += 6;
+        if bits == 24 {
+            let [_, x, y, z] = pending.to_be_bytes();
+            let Some(slot) = out.get_mut(written..written + 3) else { return Escaped::Unsure };
+            slot.copy_from_slice(&[x, y, z]);
+            written += 3;
+            (pending, bits) = (0, 0);
+        }
+    }
+    if !seen_zero {
+        return Escaped::Plain;
+    }
+    // The last group: 2 or 3 characters (1 or 2 bytes) whose leftover bits are 0, as base64
+    // requires; 1 character is no base64.
+    let bytes = match bits {
+        0 => return Escaped::Decoded(written),
+        12 => 1,
+        18 => 2,
+        _ => return Escaped::Unsure,
+    };
+    let extra = bits - 8 * bytes;
+    if pending & ((1 << extra) - 1) != 0 {
+        return Escaped::Unsure;
+    }
+    let [.., x, y] = (pending >> extra << (16 - 8 * bytes)).to_be_bytes();
+    match (out.get_mut(written..written + bytes as usize), [x, y].get(..bytes as usize)) {
+        (Some(slot), Some(value)) => {
+            slot.copy_from_slice(value);
+            Escaped::Decoded(written + bytes as usize)
+        }
+        _ => Escaped::Unsure,
+    }
+}
+
+/// [`ESCAPED_VALUES`]' mark of the character `0`, which starts an escape.
+const ZERO: u32 = 0xfe;
+
+fn escaped_value(c: u8) -> u32 {
+    u32::from(ESCAPED_VALUES.get(usize::from(c)).copied().unwrap_or(0xff))
+}
+
+/// The base64url value of each alphanumeric character but `0`, which escaped text has in place
+/// of every base64url character; `Z` for `0` (an escape follows), `X` for any other byte (no
+/// escaped text has it).
+#[rustfmt::skip]
+const ESCAPED_VALUES: [u8; 256] = {
+    const X: u8 = 0xff;
+    const Z: u8 = 0xfe;
+    [
+        X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+        X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+        X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+        Z, 53, 54, 55, 56, 57, 58, 59, 60, 61, X, X, X, X, X, X,
+        X, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+        15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, X, X, X, X, X,
+        X, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+        41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, X, X, X, X, X,
+        X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+        X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+        X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+        X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+        X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+        X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+        X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+        X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    ]
+};
+
+/// [`with_token`] for JSON of at most `N` bytes: its buffers on the stack.
+fn json_on_stack<const N: usize, R>(
+    text: &str,
+    limits: &Limits,
+    f: impl FnOnce(MacaroonView<'_>) -> R,
+) -> Result<R, Error> {
+    let (mut scratch, mut out) = ([0u8; N], [0u8; N]);
+    read_json(text, &mut scratch, &mut out, limits, f)
+}
+
+/// Reads JSON text in place into `out` (V2 bytes; `scratch` holds the decoded fields) and views
+/// it; text the in-place reader does not take is parsed by `serde_json`, which accepts it (then
+/// it is viewed as parsed) or refuses it with its error (see `json_view`).
+fn read_json<R>(
+    text: &str,
+    scratch: &mut [u8],
+    out: &mut [u8],
+    limits: &Limits,
+    f: impl FnOnce(MacaroonView<'_>) -> R,
+) -> Result<R, Error> {
+    if let Some((len, layout)) = json_view::read(text.as_bytes(), scratch, out, limits) {
+        let bytes = out.get(..len).unwrap_or_default();
+        return Ok(f(MacaroonView::packed(bytes, Format::V2Json, layout)));
+    }
+    let m = json::parse(text, limits)?;
+    Ok(f(MacaroonView::of(&m, Format::V2Json)))
 }
 
 /// Decodes `text` into `out` and views it; for escaped text (`unescaped` is its unescaped
@@ -416,13 +603,34 @@ fn read<R, F: FnOnce(MacaroonView<'_>) -> R>(
         return view_bytes(out.get(..len).unwrap_or_default(), false, limits, f)
             .map_err(|(e, _)| e);
     };
-    let (escaped_error, f) = match base64::decode_into(unescaped, out) {
-        Ok(len) => match view_bytes(out.get(..len).unwrap_or_default(), true, limits, f) {
-            Ok(result) => return Ok(result),
-            Err(failed) => failed,
-        },
-        Err(e) => (e, f),
-    };
+    match base64::decode_into(unescaped, out) {
+        Ok(len) => read_decoded_escaped(text, len, out, limits, f),
+        Err(escaped_error) => read_plain_after(text, escaped_error, out, limits, f),
+    }
+}
+
+/// [`read`] for escaped text whose unescaped reading is already decoded into `out[..len]`.
+fn read_decoded_escaped<R, F: FnOnce(MacaroonView<'_>) -> R>(
+    text: &[u8],
+    len: usize,
+    out: &mut [u8],
+    limits: &Limits,
+    f: F,
+) -> Result<R, Error> {
+    match view_bytes(out.get(..len).unwrap_or_default(), true, limits, f) {
+        Ok(result) => Ok(result),
+        Err((escaped_error, f)) => read_plain_after(text, escaped_error, out, limits, f),
+    }
+}
+
+/// [`read`] once the escaped reading of `text` failed with `escaped_error`: the plain reading.
+fn read_plain_after<R, F: FnOnce(MacaroonView<'_>) -> R>(
+    text: &[u8],
+    escaped_error: Error,
+    out: &mut [u8],
+    limits: &Limits,
+    f: F,
+) -> Result<R, Error> {
     let Ok(len) = base64::decode_into(text, out) else { return Err(escaped_error) };
     let plain = out.get(..len).unwrap_or_default();
     match view_bytes(plain, false, limits, f) {
@@ -635,7 +843,77 @@ mod tests {
         assert_eq!(zero_chars(u64::from_le_bytes(*b"a0b00c0d")).trailing_zeros() / 8, 1);
     }
 
+    /// `decode_escaped` against `unescape_checked` then the `base64` crate: the same answer
+    /// for plain text, the same bytes when it decodes.
+    fn decode_escaped_agrees(text: &[u8]) -> Result<Escaped, TestCaseError> {
+        let mut out = alloc::vec![0; text.len()];
+        let answer = decode_escaped(text, &mut out);
+        let unescaped = one_pass(text);
+        match &answer {
+            Escaped::Plain => prop_assert_eq!(unescaped, None, "{}", text.escape_ascii()),
+            Escaped::Decoded(len) => {
+                let unescaped = unescaped.expect("escaped text");
+                prop_assert_eq!(base64::decode(&unescaped), Ok(out[..*len].to_vec()));
+            }
+            // No claim: the caller unescapes and decodes as before.
+            Escaped::Unsure => {}
+        }
+        Ok(answer)
+    }
+
+    #[test]
+    fn the_one_pass_decoder_reads_escaped_tokens_and_leaves_the_rest() {
+        for (text, expected) in [
+            (&b""[..], Escaped::Plain),
+            (b"QUJD", Escaped::Plain),
+            (b"QU-D", Escaped::Plain),
+            (b"0", Escaped::Plain),
+            (b"06QQ", Escaped::Plain),
+            (b"0100", Escaped::Unsure),
+            (b"01A", Escaped::Decoded(1)),
+            (b"030a-", Escaped::Unsure),
+            (b"00QUJD", Escaped::Unsure),
+            (b"QQ0505", Escaped::Unsure),
+            (b"0300", Escaped::Unsure),
+            (b"QR01", Escaped::Unsure),
+            (b"QUJD00", Escaped::Unsure),
+            (b"QUJDQQ01", Escaped::Unsure),
+            (b"QUJDQU01", Escaped::Unsure),
+            (b"QUJDQ01A", Escaped::Decoded(5)),
+            (b"00AA", Escaped::Decoded(2)),
+            (b"00AAQUJD", Escaped::Unsure),
+            (b"00AAQ01A", Escaped::Decoded(4)),
+        ] {
+            assert_eq!(decode_escaped_agrees(text).unwrap(), expected, "{}", text.escape_ascii());
+        }
+    }
+
     proptest! {
+        /// Onezone's escaped text of any bytes is decoded in one pass, as unescaping then
+        /// decoding it does; and on any text, the one pass agrees with the two.
+        #[test]
+        fn the_one_pass_decoder_is_unescaping_then_decoding(
+            value in proptest::collection::vec(any::<u8>(), 0..200),
+            text in prop_oneof![
+                proptest::collection::vec(
+                    prop_oneof![
+                        4 => proptest::char::range('a', 'z').prop_map(|c| c as u8),
+                        2 => proptest::char::range('0', '9').prop_map(|c| c as u8),
+                        1 => Just(b'-'),
+                    ],
+                    0..80,
+                ),
+                proptest::collection::vec(any::<u8>(), 0..40),
+            ]
+        ) {
+            let escaped = escape(&base64::encode_url(&value));
+            let answer = decode_escaped_agrees(escaped.as_bytes())?;
+            if is_escaped(escaped.as_bytes()) {
+                prop_assert_eq!(answer, Escaped::Decoded(value.len()));
+            }
+            decode_escaped_agrees(&text)?;
+        }
+
         /// `unescape_checked` is `is_escaped` then `unescape`, on text that is mostly
         /// alphanumeric with escapes (the interesting case) and on any bytes.
         #[test]

@@ -11,11 +11,11 @@ use super::reader::Reader;
 use crate::macaroon::{Error, KEY_LEN, Limits, Macaroon, RawCaveat};
 
 pub(crate) const VERSION: u8 = 2;
-const EOS: u8 = 0;
-const LOCATION: u8 = 1;
-const IDENTIFIER: u8 = 2;
-const VID: u8 = 4;
-const SIGNATURE: u8 = 6;
+pub(crate) const EOS: u8 = 0;
+pub(crate) const LOCATION: u8 = 1;
+pub(crate) const IDENTIFIER: u8 = 2;
+pub(crate) const VID: u8 = 4;
+pub(crate) const SIGNATURE: u8 = 6;
 
 /// Reads a protobuf varint, rejecting overlong encodings so every value has one encoding and
 /// re-encoding is byte-exact. Values that do not fit `usize` are malformed.

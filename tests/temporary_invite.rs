@@ -169,6 +169,14 @@ fn forged_and_foreign_temporary_invites_are_invalid() {
         InviteError::InvalidToken
     );
 
+    // A record without its secret verifies nothing, not even a token minted with none.
+    let empty = Secret::new(Vec::new());
+    let text = mint(&empty, "x", &TokenIdentifier::V2(token.identifier().clone()), &an_hour());
+    let unsigned = InviteToken::parse_any(&text.unwrap()).unwrap();
+    let record = InviteRecord::temporary(&unsigned, &empty, 3).unwrap();
+    let err = unsigned.user_join(&uid("bob"), &record, &ctx()).unwrap_err();
+    assert_eq!(err, InviteError::InvalidToken);
+
     // Only temporary group invites of a user have such a record.
     let named = InviteToken::parse(
         &mint(

@@ -863,4 +863,21 @@ async fn temporary_invites_join_until_revoked_all_at_once() {
     let reply = call(r, Method::PATCH, &bob_in_g, Auth::Basic("alice"), &[], Some(revoke)).await;
     assert!(reply.status.is_success(), "{}", reply.body);
     expect_error(&join("frank", &bobs).await, 400, "inviteTokenSubjectNotAuthorized");
+
+    // A temporary child invite: two of frank's groups join as children (revoked at generation 2).
+    let body = json!({"type": {"inviteToken": {"inviteType": "groupJoinGroup", "groupId": g}},
+                      "caveats": [{"type": "time", "validUntil": now() + 3600}]});
+    let reply =
+        call(r, Method::POST, "/user/tokens/temporary", Auth::Basic("alice"), &[], Some(body));
+    let child_invite = reply.await.body["token"].as_str().unwrap().to_owned();
+    assert!(child_invite.len() > 20);
+    for name in ["Team A", "Team B"] {
+        let child = group(r, Auth::Basic("frank"), name).await;
+        let path = format!("/groups/{child}/parents/join");
+        let body = json!({"token": child_invite});
+        let reply = call(r, Method::POST, &path, Auth::Basic("frank"), &[], Some(body)).await;
+        expect_ok(&reply, 201);
+        let location = format!("https://onezone.test/api/v3/onezone/groups/{child}/parents/{g}");
+        assert_eq!(reply.location.as_deref(), Some(location.as_str()));
+    }
 }

@@ -21,7 +21,7 @@ onezone="https://$domain/api/v3/onezone"
 json='Content-Type: application/json'
 
 start_server --api 20.02 --domain "$domain" --user alice:secret --user bob:secret \
-  --user carol:secret
+  --user carol:secret --user dave:secret --user erin:secret
 echo "server $server_pid at $base (Onezone 20.02)"
 
 # error_is ID [PYTHON_EXPR]: the last body is a 20.02 error with this id (and the expression,
@@ -183,7 +183,19 @@ temporary=$(json_field token)
 call 200 "... authenticates" -H "X-Auth-Token: $temporary" "$base/user"
 call 200 "the temporary tokens' generation" "${A[@]}" "$base/user/tokens/temporary"
 generation=$(json_field generation)
+call 201 "a temporary invite for an hour" "${A[@]}" -X POST -H "$json" \
+  -d "{\"type\": $invite_type, \"caveats\": [{\"type\": \"time\", \"validUntil\": $soon}]}" \
+  "$base/user/tokens/temporary"
+temp_invite=$(json_field token)
+rm -f "$work/headers"
+call 201 "dave joins with the temporary invite" -u dave:secret -X POST -D "$work/headers" \
+  -H "$json" -d "{\"token\": \"$temp_invite\"}" "$base/user/groups/join"
+expect_json "... absolute Location of the group, no body" \
+  "h.get('location') == '$onezone/user/groups/$group' and b is None"
 call 204 "alice revokes all her temporary tokens" "${A[@]}" -X DELETE "$base/user/tokens/temporary"
+call 400 "the temporary invite no longer lets anyone in" -u erin:secret -X POST -H "$json" \
+  -d "{\"token\": \"$temp_invite\"}" "$base/user/groups/join"
+error_is badValueToken "e['details']['tokenError']['id'] == 'tokenRevoked'"
 call 401 "the temporary token no longer authenticates" -H "X-Auth-Token: $temporary" "$base/user"
 error_is unauthorized "e['details']['authError']['id'] == 'tokenRevoked'"
 call 200 "the generation" "${A[@]}" "$base/user/tokens/temporary"
@@ -229,7 +241,7 @@ wait "$server_pid" || status=$?
 server_pid=""
 [[ "$status" == 0 ]] || fail "the server exited with $status on SIGTERM"
 ok "the server stops on SIGTERM"
-for secret in "$alice_token" "$invite" "$temporary" "$confined" "secret"; do
+for secret in "$alice_token" "$invite" "$temporary" "$temp_invite" "$confined" "secret"; do
   if grep -qF -- "$secret" "$work/server.err"; then
     fail "the server log contains a token or a password"
   fi

@@ -213,7 +213,7 @@ fn the_join_decision_says_what_to_write() {
     assert_eq!(join.group, gid("g1"));
     assert_eq!(join.user, uid("carol"));
     assert_eq!(join.privileges, PrivilegeSet::member());
-    assert_eq!(join.token_use.token_id, record.token_id);
+    assert_eq!(join.token_use.as_ref().unwrap().token_id, record.token_id);
     assert_eq!(join.location(), "/user/groups/g1");
     assert_eq!(
         join.already_member().to_string(),
@@ -342,9 +342,9 @@ fn the_token_use_is_a_compare_and_set_on_the_record() {
     };
     let (a, b, c) = (decide("a", &record), decide("b", &record), decide("c", &record));
     // ...and the writes decide who wins: two uses, then none.
-    a.token_use.apply(&mut record).unwrap();
-    b.token_use.apply(&mut record).unwrap();
-    let spent = c.token_use.apply(&mut record).unwrap_err();
+    a.token_use.as_ref().unwrap().apply(&mut record).unwrap();
+    b.token_use.as_ref().unwrap().apply(&mut record).unwrap();
+    let spent = c.token_use.as_ref().unwrap().apply(&mut record).unwrap_err();
     assert_eq!(record.usage_count, 2);
     assert_eq!(
         spent.to_string(),
@@ -352,11 +352,11 @@ fn the_token_use_is_a_compare_and_set_on_the_record() {
     );
     // Another token's record, or a revoked one, is never counted.
     let (_, mut other) = child_invite();
-    assert!(a.token_use.apply(&mut other).is_err());
+    assert!(a.token_use.as_ref().unwrap().apply(&mut other).is_err());
     assert_eq!(other.usage_count, 0);
     let (_, mut revoked) = user_invite();
     revoked.revoked = true;
-    assert!(a.token_use.apply(&mut revoked).is_err());
+    assert!(a.token_use.as_ref().unwrap().apply(&mut revoked).is_err());
     assert_eq!(revoked.usage_count, 0);
 }
 
@@ -519,9 +519,12 @@ fn facts_read_before_a_concurrent_change_are_refused() {
     // The one use was taken by a concurrent join since the record was read.
     let mut concurrent = record.clone();
     concurrent.usage_count = 1;
-    assert_eq!(join.token_use.apply(&mut concurrent).unwrap_err(), join.token_use.spent());
+    assert_eq!(
+        join.token_use.as_ref().unwrap().apply(&mut concurrent).unwrap_err(),
+        join.token_use.as_ref().unwrap().spent()
+    );
     assert_eq!(concurrent.usage_count, 1);
-    join.token_use.apply(&mut record).unwrap();
+    join.token_use.as_ref().unwrap().apply(&mut record).unwrap();
 }
 
 /// `DirectoryLimits`' member and child caps hold over facts as over a `Directory`.

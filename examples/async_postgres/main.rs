@@ -102,8 +102,11 @@ async fn join_group(s: &Server, db: &mut Client, user: &UserId, token: &str) -> 
         membership: db::membership(&tx, needs, &s.limits).await?,
     };
     let join = pending.decide(&facts, &s.limits)?;
-    if !db::changed(&tx, storage::USE_INVITE, &[&join.token_use.token_id]).await? {
-        return Err(join.token_use.spent().into()); // dropping `tx` rolls back
+    // A named invite's use (a temporary one, which this example never reads, has none).
+    if let Some(token_use) = &join.token_use
+        && !db::changed(&tx, storage::USE_INVITE, &[&token_use.token_id]).await?
+    {
+        return Err(token_use.spent().into()); // dropping `tx` rolls back
     }
     let bits = storage::privileges_to_column(join.privileges);
     let params: &[&(dyn tokio_postgres::types::ToSql + Sync)] =
@@ -142,8 +145,10 @@ async fn join_parent(
         link: db::child_link(&tx, needs, &s.limits).await?,
     };
     let join = pending.decide(&facts, &s.limits)?;
-    if !db::changed(&tx, storage::USE_INVITE, &[&join.token_use.token_id]).await? {
-        return Err(join.token_use.spent().into());
+    if let Some(token_use) = &join.token_use
+        && !db::changed(&tx, storage::USE_INVITE, &[&token_use.token_id]).await?
+    {
+        return Err(token_use.spent().into());
     }
     let bits = storage::privileges_to_column(join.privileges);
     let params: &[&(dyn tokio_postgres::types::ToSql + Sync)] =

@@ -286,8 +286,11 @@ pub fn join_group(
         },
     };
     let join: UserJoin = pending.decide(&facts, limits)?;
-    if !use_token(&tx, &join.token_use)? {
-        return Err(join.token_use.spent().into()); // dropping `tx` rolls back
+    // A named invite's use (a temporary one, which this example never reads, has none).
+    if let Some(token_use) = &join.token_use
+        && !use_token(&tx, token_use)?
+    {
+        return Err(token_use.spent().into()); // dropping `tx` rolls back
     }
     if !insert_new(
         &tx,
@@ -336,8 +339,10 @@ pub fn join_parent(
         },
     };
     let join: ChildJoin = pending.decide(&facts, limits)?;
-    if !use_token(&tx, &join.token_use)? {
-        return Err(join.token_use.spent().into());
+    if let Some(token_use) = &join.token_use
+        && !use_token(&tx, token_use)?
+    {
+        return Err(token_use.spent().into());
     }
     let child = join.child.as_str();
     if !insert_new(&tx, storage::INSERT_CHILD_LINK, &join.parent, child, join.privileges)? {

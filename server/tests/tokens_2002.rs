@@ -787,3 +787,97 @@ async fn every_route_names_its_api_call() {
         assert_ne!(reply.status.as_u16(), 401, "{method} {path}: {}", reply.body);
     }
 }
+
+/// A temporary invite (`POST /user/tokens/temporary` with an invite type) joins as often as it is
+/// valid, counting no use, until its subject revokes all their temporary tokens; its issuer's
+/// invitation is re-checked at each join (oz-worker release/20.02.20
+/// `src/logic/tokens/invite_tokens.erl` `consume_internal`).
+#[tokio::test]
+async fn temporary_invites_join_until_revoked_all_at_once() {
+    let db = TempDb::new("t2002_temporary_invites");
+    let s = start_2002(&db, &["alice", "bob", "carol", "dave", "erin", "frank"]);
+    let r = &s.router;
+    let g = group(r, Auth::Basic("alice"), "Lab").await;
+    let temporary_invite = |user: &'static str| {
+        let body = json!({"type": {"inviteToken": {"inviteType": "userJoinGroup", "groupId": g}},
+                          "caveats": [{"type": "time", "validUntil": now() + 3600}]});
+        async move {
+            let reply =
+                call(r, Method::POST, "/user/tokens/temporary", Auth::Basic(user), &[], Some(body));
+            let reply = reply.await;
+            expect_ok(&reply, 201);
+            reply.body["token"].as_str().unwrap().to_owned()
+        }
+    };
+    let join = |user: &'static str, token: &str| {
+        let body = json!({"token": token});
+        call(r, Method::POST, "/user/groups/join", Auth::Basic(user), &[], Some(body))
+    };
+    let invite = temporary_invite("alice").await;
+    assert!(
+        UnverifiedToken::parse(&invite)
+            .unwrap()
+            .identifier()
+            .to_string()
+            .starts_with(&format!("2/tmp-1/usr-alice/ujg:{g}:/"))
+    );
+    let location = format!("https://onezone.test/api/v3/onezone/user/groups/{g}");
+    for user in ["bob", "carol"] {
+        let reply = join(user, &invite).await;
+        expect_ok(&reply, 201);
+        assert_eq!(reply.location.as_deref(), Some(location.as_str()));
+        assert_eq!(reply.body, Value::Null);
+    }
+    expect_error(&join("bob", &invite).await, 409, "relationAlreadyExists");
+    // Members with the default privileges.
+    let path = format!("/groups/{g}/users/carol/privileges");
+    let reply = call(r, Method::GET, &path, Auth::Basic("alice"), &[], None).await;
+    assert_eq!(reply.body["privileges"], json!(["group_view"]), "{}", reply.body);
+
+    // Revoking all of alice's temporary tokens revokes the invite, with the answer a revoked
+    // named invite gets (400 `badValueToken`, `tokenError` `tokenRevoked`).
+    let named_invite = json!({"name": "revoked", "type": {"inviteToken": {"inviteType": "userJoinGroup", "groupId": g}}});
+    let reply =
+        call(r, Method::POST, "/user/tokens/named", Auth::Basic("alice"), &[], Some(named_invite));
+    let reply = reply.await;
+    let (named_id, named_token) = (reply.body["tokenId"].clone(), reply.body["token"].clone());
+    let path = format!("/tokens/named/{}", named_id.as_str().unwrap());
+    let revoke = json!({"revoked": true});
+    expect_ok(&call(r, Method::PATCH, &path, Auth::Basic("alice"), &[], Some(revoke)).await, 204);
+    let revoked_named =
+        expect_error(&join("dave", named_token.as_str().unwrap()).await, 400, "badValueToken");
+    assert_eq!(revoked_named["details"]["tokenError"]["id"], "tokenRevoked");
+    let reply = call(r, Method::DELETE, "/user/tokens/temporary", Auth::Basic("alice"), &[], None);
+    expect_ok(&reply.await, 204);
+    let revoked_temporary = expect_error(&join("dave", &invite).await, 400, "badValueToken");
+    assert_eq!(revoked_temporary, revoked_named);
+
+    // bob may invite while he holds `group_add_user`; once it is revoked, his invite fails.
+    let bob_in_g = format!("/groups/{g}/users/bob/privileges");
+    let grant = json!({"grant": ["group_add_user"]});
+    let reply = call(r, Method::PATCH, &bob_in_g, Auth::Basic("alice"), &[], Some(grant)).await;
+    assert!(reply.status.is_success(), "{}", reply.body);
+    let bobs = temporary_invite("bob").await;
+    expect_ok(&join("erin", &bobs).await, 201);
+    let revoke = json!({"revoke": ["group_add_user"]});
+    let reply = call(r, Method::PATCH, &bob_in_g, Auth::Basic("alice"), &[], Some(revoke)).await;
+    assert!(reply.status.is_success(), "{}", reply.body);
+    expect_error(&join("frank", &bobs).await, 400, "inviteTokenSubjectNotAuthorized");
+
+    // A temporary child invite: two of frank's groups join as children (revoked at generation 2).
+    let body = json!({"type": {"inviteToken": {"inviteType": "groupJoinGroup", "groupId": g}},
+                      "caveats": [{"type": "time", "validUntil": now() + 3600}]});
+    let reply =
+        call(r, Method::POST, "/user/tokens/temporary", Auth::Basic("alice"), &[], Some(body));
+    let child_invite = reply.await.body["token"].as_str().unwrap().to_owned();
+    assert!(child_invite.len() > 20);
+    for name in ["Team A", "Team B"] {
+        let child = group(r, Auth::Basic("frank"), name).await;
+        let path = format!("/groups/{child}/parents/join");
+        let body = json!({"token": child_invite});
+        let reply = call(r, Method::POST, &path, Auth::Basic("frank"), &[], Some(body)).await;
+        expect_ok(&reply, 201);
+        let location = format!("https://onezone.test/api/v3/onezone/groups/{child}/parents/{g}");
+        assert_eq!(reply.location.as_deref(), Some(location.as_str()));
+    }
+}

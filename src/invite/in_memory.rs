@@ -86,9 +86,10 @@ fn refused(e: DirectoryError) -> InviteError {
 /// as a database transaction would roll it back.
 fn with_token_use<T>(
     record: &mut InviteRecord,
-    token_use: &TokenUse,
+    token_use: Option<&TokenUse>,
     write: impl FnOnce() -> Result<T, DirectoryError>,
 ) -> Result<T, InviteError> {
+    let Some(token_use) = token_use else { return write().map_err(refused) };
     token_use.apply(record)?;
     write().map_err(|e| {
         record.usage_count = record.usage_count.saturating_sub(1);
@@ -114,7 +115,7 @@ pub fn join_group_with_token(
     let pending = token.user_join(user, record, ctx)?;
     let facts = UserJoinFacts::from_directory(directory, pending.needs());
     let join = pending.decide(&facts, directory.limits())?;
-    with_token_use(record, &join.token_use, || {
+    with_token_use(record, join.token_use.as_ref(), || {
         directory.add_user(&join.group, &join.user, join.privileges)
     })?;
     Ok(join)
@@ -143,7 +144,7 @@ pub fn join_parent_group_with_token(
     let pending = token.child_join(&child, record, ctx)?;
     let facts = ChildJoinFacts::from_directory(directory, pending.needs());
     let join = pending.decide(&facts, directory.limits())?;
-    with_token_use(record, &join.token_use, || {
+    with_token_use(record, join.token_use.as_ref(), || {
         directory.add_child(&join.parent, &join.child, join.privileges)
     })?;
     Ok(join)

@@ -23,6 +23,7 @@ use crate::token::{
     TokenSecrets, TokenType, UnverifiedToken, Verifier,
 };
 use crate::token::{Consumer, ConsumerKind};
+use crate::token::{DEFAULT_MAX_TEMPORARY_TTL, InviteKind};
 
 use super::api::UsageLimit;
 use super::authorize::{Authorized, JoinParent};
@@ -31,7 +32,7 @@ use super::facts::{
     ChildJoinFacts, ChildJoinNeeds, UserJoinFacts, UserJoinNeeds, check_link, check_members,
 };
 use super::issue::{invite_kind, invite_privilege};
-use super::record::{InviteRecord, InviteTarget};
+use super::record::{InviteRecord, InviteTarget, SecretBytes};
 
 /// What [`InviteToken::identifier`] would answer for a token `parse` never admits.
 static NO_IDENTIFIER: IdentifierV2 = IdentifierV2 {
@@ -42,11 +43,14 @@ static NO_IDENTIFIER: IdentifierV2 = IdentifierV2 {
 };
 
 /// An invite token read from a request, not yet trusted: a named Onezone token whose
-/// [`token_id`](InviteToken::token_id) says which [`InviteRecord`] to load. It keeps the
-/// identifier it parsed (inside the unverified token, not copied).
+/// [`token_id`](InviteToken::token_id) says which [`InviteRecord`] to load, or (read with
+/// [`InviteToken::parse_any`]) a temporary one, whose record is made from the token itself
+/// ([`InviteRecord::temporary`]). It keeps the identifier it parsed (inside the unverified
+/// token, not copied).
 #[derive(Debug, Clone)]
 pub struct InviteToken {
     token: UnverifiedToken,
+    max_temporary_ttl: u64,
 }
 
 impl InviteToken {
@@ -59,15 +63,48 @@ impl InviteToken {
     ///
     /// # Errors
     /// [`InviteError::InvalidToken`] (400, `Bad value: provided "token" is not a valid token`)
-    /// if it does not parse or is not a named token (temporary invite tokens have no record).
+    /// if it does not parse or is not a named token (read a temporary invite with
+    /// [`InviteToken::parse_any`]).
     pub fn parse(text: &str) -> Result<Self, InviteError> {
+        let token = Self::parse_any(text)?;
+        if token.is_temporary() {
+            return Err(InviteError::InvalidToken);
+        }
+        Ok(token)
+    }
+
+    /// Reads a named or a temporary token (`2/tmp-<generation>/...`), for a server that
+    /// consumes temporary invites as Onezone 20.02 does (oz-worker release/20.02.20
+    /// `invite_tokens.erl` `consume_internal`). A temporary invite has no stored record: make
+    /// it with [`InviteRecord::temporary`] when [`is_temporary`](InviteToken::is_temporary)
+    /// says so; its join counts no use ([`UserJoin::token_use`] is `None`).
+    ///
+    /// # Errors
+    /// [`InviteError::InvalidToken`] if it does not parse or has a version 1 identifier.
+    pub fn parse_any(text: &str) -> Result<Self, InviteError> {
         let token = UnverifiedToken::parse(text).map_err(|_| InviteError::InvalidToken)?;
         match token.identifier() {
-            TokenIdentifier::V2(v2) if v2.persistence == Persistence::Named => {
-                Ok(InviteToken { token })
+            TokenIdentifier::V2(v2)
+                if matches!(v2.persistence, Persistence::Named | Persistence::Temporary { .. }) =>
+            {
+                Ok(InviteToken { token, max_temporary_ttl: DEFAULT_MAX_TEMPORARY_TTL })
             }
             _ => Err(InviteError::InvalidToken),
         }
+    }
+
+    /// Whether it is a temporary token (read by [`InviteToken::parse_any`] only).
+    pub fn is_temporary(&self) -> bool {
+        matches!(self.identifier().persistence, Persistence::Temporary { .. })
+    }
+
+    /// Sets the longest lifetime (seconds from the request's `now`) a temporary invite's time
+    /// caveat may reach, as the server's token verifier has it
+    /// ([`Verifier::with_max_temporary_ttl`]); [`DEFAULT_MAX_TEMPORARY_TTL`] unless set. Named
+    /// invites are not bound by it.
+    pub fn with_max_temporary_ttl(mut self, seconds: u64) -> Self {
+        self.max_temporary_ttl = seconds;
+        self
     }
 
     /// The token id its identifier names: the key of its [`InviteRecord`].
@@ -201,6 +238,93 @@ impl InviteToken {
     }
 }
 
+impl InviteRecord {
+    /// The record a temporary invite stands for, which Onezone never stores: made from the
+    /// token ([`InviteToken::parse_any`]), its subject's shared secret of temporary tokens and
+    /// the subject's current generation, both read by the caller (oz-worker release/20.02.20
+    /// `invite_tokens.erl` `consume_internal`). Its issuer is the token's subject, its group
+    /// and kind the identifier's; it grants the member privileges (a temporary token carries
+    /// none), has no usage limit and counts no use. The token's caveats are checked when it is
+    /// used ([`InviteToken::user_join`], [`InviteToken::child_join`], [`InviteToken::verify`]),
+    /// and the issuer's invitation re-checked by `decide` as for a named invite.
+    ///
+    /// The record stands for this token alone (its id); it is not to be stored.
+    ///
+    /// ```
+    /// use onezone_tokens::group::{GroupId, PrivilegeSet};
+    /// use onezone_tokens::invite::{InviteError, InviteRecord, InviteToken};
+    /// use onezone_tokens::macaroon::Secret;
+    /// use onezone_tokens::token::{
+    ///     Caveat, IdentifierV2, InviteKind, Persistence, Subject, TokenError, TokenIdentifier,
+    ///     TokenType, mint,
+    /// };
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let alices = Secret::new(&b"alice's secret of temporary tokens"[..]);
+    /// let invite = TokenType::Invite { kind: InviteKind::UserJoinGroup, target: "g1".into(), params: String::new() };
+    /// let id = IdentifierV2::new(Persistence::Temporary { generation: 1 }, Subject::User("alice".into()), invite, "t1")?;
+    /// let text = mint(&alices, "onezone.example.org", &TokenIdentifier::V2(id), &[Caveat::Time { valid_until: 1_800_003_600 }])?;
+    ///
+    /// let token = InviteToken::parse_any(&text)?;
+    /// assert!(token.is_temporary());
+    /// let record = InviteRecord::temporary(&token, &alices, 1)?;
+    /// assert_eq!((record.group_id.as_str(), record.issuer.as_str()), ("g1", "alice"));
+    /// assert_eq!(record.privileges, PrivilegeSet::member());
+    /// // After `DELETE /user/tokens/temporary` (generation 2), it is revoked.
+    /// let revoked = InviteRecord::temporary(&token, &alices, 2).unwrap_err();
+    /// assert_eq!(revoked, InviteError::TokenRejected(TokenError::Revoked));
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`InviteError::InvalidToken`] for a named token, a subject other than a user, a token
+    /// other than a group invite, or a generation newer than `current_generation`;
+    /// [`InviteError::TokenRejected`] with [`TokenError::Revoked`] for an older one (the
+    /// answers [`Verifier::verify`] gives).
+    pub fn temporary(
+        token: &InviteToken,
+        secret: &Secret,
+        current_generation: u64,
+    ) -> Result<InviteRecord, InviteError> {
+        let identifier = token.identifier();
+        let Persistence::Temporary { generation } = identifier.persistence else {
+            return Err(InviteError::InvalidToken);
+        };
+        if generation < current_generation {
+            return Err(token_error(TokenError::Revoked));
+        }
+        if generation > current_generation {
+            return Err(token_error(TokenError::FutureGeneration {
+                token: generation,
+                current: current_generation,
+            }));
+        }
+        let Subject::User(issuer) = &identifier.subject else {
+            return Err(InviteError::InvalidToken);
+        };
+        let TokenType::Invite { kind, target: group, .. } = &identifier.token_type else {
+            return Err(InviteError::InvalidToken);
+        };
+        let target = match kind {
+            InviteKind::UserJoinGroup => InviteTarget::UserJoinGroup,
+            InviteKind::GroupJoinGroup => InviteTarget::GroupJoinGroup,
+            _ => return Err(InviteError::InvalidToken),
+        };
+        Ok(InviteRecord {
+            token_id: identifier.id.clone(),
+            secret: SecretBytes::new(secret.expose().to_vec()),
+            group_id: GroupId::new(group.as_str()).map_err(|_| InviteError::InvalidToken)?,
+            issuer: UserId::new(issuer.as_str()).map_err(|_| InviteError::InvalidToken)?,
+            target,
+            usage_limit: UsageLimit::Infinity,
+            usage_count: 0,
+            privileges: PrivilegeSet::member(),
+            created_at: 0,
+            valid_until: InviteRecord::NO_EXPIRY,
+            revoked: false,
+        })
+    }
+}
+
 /// An invite token checked against its record ([`InviteToken::verify`]): what it invites to,
 /// from whom, and how long and how often it can still be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -268,7 +392,7 @@ impl VerifiedInvite {
 pub struct PendingUserJoin {
     needs: UserJoinNeeds,
     privileges: PrivilegeSet,
-    token_use: TokenUse,
+    token_use: Option<TokenUse>,
 }
 
 impl PendingUserJoin {
@@ -318,7 +442,7 @@ impl PendingUserJoin {
 pub struct PendingChildJoin {
     needs: ChildJoinNeeds,
     privileges: PrivilegeSet,
-    token_use: TokenUse,
+    token_use: Option<TokenUse>,
 }
 
 impl PendingChildJoin {
@@ -403,7 +527,7 @@ impl TokenUse {
 
 /// A user's join, decided: what the caller writes in one transaction. Insert the membership
 /// (`group`, `user`, `privileges`) if absent ([`storage::INSERT_MEMBERSHIP`]), and apply
-/// [`token_use`](UserJoin::token_use); then answer `201 Created` with
+/// [`token_use`](UserJoin::token_use) if there is one (a named invite); then answer `201 Created` with
 /// [`location`](UserJoin::location). If the insert meets an existing membership (a concurrent
 /// join), roll back and answer [`UserJoin::already_member`].
 ///
@@ -417,8 +541,10 @@ pub struct UserJoin {
     pub user: UserId,
     /// The new member's direct privileges (the record's).
     pub privileges: PrivilegeSet,
-    /// The use of the token to count.
-    pub token_use: TokenUse,
+    /// The use of the token to count; `None` for a temporary invite, which has no usage
+    /// limit and no stored record to count on (oz-worker release/20.02.20 `invite_tokens.erl`
+    /// `consume_internal`): write nothing for it.
+    pub token_use: Option<TokenUse>,
 }
 
 impl UserJoin {
@@ -434,7 +560,8 @@ impl UserJoin {
 }
 
 /// A group's join as a child, decided: insert the link (`parent`, `child`, `privileges`) if
-/// absent ([`storage::INSERT_CHILD_LINK`]) and apply [`token_use`](ChildJoin::token_use), in one
+/// absent ([`storage::INSERT_CHILD_LINK`]) and apply [`token_use`](ChildJoin::token_use) if there
+/// is one (a named invite), in one
 /// transaction that took the link lock ([`Dialect::lock_child_links`]) before it read the link's
 /// [`LinkShape`](crate::group::LinkShape), so that two concurrent links cannot close a cycle
 /// together.
@@ -450,8 +577,10 @@ pub struct ChildJoin {
     pub child: GroupId,
     /// The privileges the child holds in the parent (the record's).
     pub privileges: PrivilegeSet,
-    /// The use of the token to count.
-    pub token_use: TokenUse,
+    /// The use of the token to count; `None` for a temporary invite, which has no usage
+    /// limit and no stored record to count on (oz-worker release/20.02.20 `invite_tokens.erl`
+    /// `consume_internal`): write nothing for it.
+    pub token_use: Option<TokenUse>,
 }
 
 impl ChildJoin {
@@ -466,23 +595,36 @@ impl ChildJoin {
     }
 }
 
-/// The one record a join is checked against, as a secret store.
-struct RecordSecrets<'r>(&'r InviteRecord);
+/// The one record a join is checked against, as a secret store. `temporary` is the generation
+/// a temporary token being verified claims, when its id is the record's: the record was made
+/// for it by [`InviteRecord::temporary`], which checked that generation against the subject's.
+struct RecordSecrets<'r> {
+    record: &'r InviteRecord,
+    temporary: Option<u64>,
+}
+
+impl RecordSecrets<'_> {
+    fn has_secret(&self) -> bool {
+        // A record read without its secret (kept apart, derived from a master key) verifies
+        // nothing.
+        !self.record.secret.expose().is_empty()
+    }
+}
 
 impl TokenSecrets for RecordSecrets<'_> {
     fn named_secret(&self, token_id: &str) -> Option<Secret> {
-        // A record read without its secret (kept apart, derived from a master key) verifies
-        // nothing.
-        (token_id == self.0.token_id && !self.0.secret.expose().is_empty())
-            .then(|| self.0.secret.to_secret())
+        (token_id == self.record.token_id && self.has_secret())
+            .then(|| self.record.secret.to_secret())
     }
 
     fn temporary_secret(&self, _: &Subject) -> Option<(Secret, u64)> {
-        None
+        // The subject is checked against the record's issuer once the token verified.
+        let generation = self.temporary?;
+        self.has_secret().then(|| (self.record.secret.to_secret(), generation))
     }
 
     fn is_revoked(&self, token_id: &str) -> bool {
-        token_id == self.0.token_id && self.0.revoked
+        token_id == self.record.token_id && self.record.revoked
     }
 }
 
@@ -506,8 +648,18 @@ fn verify_against(
     target: InviteTarget,
     ctx: &CaveatContext,
 ) -> Result<crate::token::VerifiedToken, InviteError> {
-    let verified =
-        Verifier::new(&RecordSecrets(record)).verify(&token.token, ctx).map_err(token_error)?;
+    let identifier = token.identifier();
+    let temporary = match identifier.persistence {
+        Persistence::Temporary { generation } if identifier.id == record.token_id => {
+            Some(generation)
+        }
+        _ => None,
+    };
+    let secrets = RecordSecrets { record, temporary };
+    let verified = Verifier::new(&secrets)
+        .with_max_temporary_ttl(token.max_temporary_ttl)
+        .verify(&token.token, ctx)
+        .map_err(token_error)?;
     let matches = match verified.identifier() {
         TokenIdentifier::V2(v2) => {
             matches!(
@@ -527,23 +679,28 @@ fn verify_against(
 }
 
 /// Step 1 of a join: verifies `token` against its record for a join of kind `target` by
-/// `consumer`, then checks it has a use left.
+/// `consumer`, then checks it has a use left: the use to count, none for a temporary invite.
 fn check_token(
     token: &InviteToken,
     record: &InviteRecord,
     target: InviteTarget,
     consumer: Consumer,
     mut ctx: CaveatContext,
-) -> Result<TokenUse, InviteError> {
+) -> Result<Option<TokenUse>, InviteError> {
     // The consumer of an invite is whoever joins, whatever the caller put in the context.
     ctx.consumer = Some(consumer);
     verify_against(token, record, target, &ctx)?;
+    // Temporary invites have no usage limit and no usage count (oz-worker release/20.02.20
+    // `invite_tokens.erl` `consume_internal`, `persistence = {temporary, _}`).
+    if token.is_temporary() {
+        return Ok(None);
+    }
     // Named tokens: the usage limit comes before the issuer's re-check (Onezone checks it first,
     // inside its critical section on the token id).
     if !record.usage_limit.admits(record.usage_count) {
         return Err(InviteError::UsageLimitReached { limit: record.usage_limit });
     }
-    Ok(TokenUse { token_id: record.token_id.clone(), usage_limit: record.usage_limit })
+    Ok(Some(TokenUse { token_id: record.token_id.clone(), usage_limit: record.usage_limit }))
 }
 
 /// The invitation re-checked as if it were issued now (oz-worker `invite_tokens.erl`): the group
@@ -602,7 +759,7 @@ fn check_issuer(
 /// let limits = DirectoryLimits::default();
 /// let join = join_group_with_token(&carol, &token, &record, &facts, &CaveatContext::at(now + 60), &limits)?;
 /// assert_eq!(join.privileges, PrivilegeSet::member());
-/// join.token_use.apply(&mut record)?; // or the conditional UPDATE of `TokenUse`
+/// if let Some(u) = &join.token_use { u.apply(&mut record)?; } // or the conditional UPDATE of `TokenUse`
 /// assert_eq!(join.location(), "/user/groups/g1");
 ///
 /// // Too late: the token's time caveat (one week by default) has passed.

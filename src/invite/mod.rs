@@ -25,10 +25,16 @@
 //! needs   = pending.needs()                                     // (issuer, group), (user, group)
 //! facts   = UserJoinFacts { issuer: GroupAccess { .. }, membership: Membership { .. } } // keyed
 //! join    = pending.decide(&facts, &limits)?                    // 404, 403, 400
-//! db.transaction: UPDATE .. usage_count + 1 WHERE .. (see TokenUse), or answer join.token_use.spent()
+//! db.transaction: if let Some(u) = join.token_use:                 // None: a temporary invite
+//!                   UPDATE .. usage_count + 1 WHERE .. (see TokenUse), or answer u.spent()
 //!                 INSERT membership, or answer join.already_member()
 //! 201 Created, Location: join.location()
 //! ```
+//!
+//! A temporary invite (Onezone 20.02) has no row: read it with [`InviteToken::parse_any`] and,
+//! when [`InviteToken::is_temporary`], make its record with [`InviteRecord::temporary`] from the
+//! subject's shared secret and current generation instead of reading one; its join has no
+//! [`TokenUse`].
 
 mod api;
 mod authorize;

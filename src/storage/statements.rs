@@ -218,7 +218,8 @@ pub const SELECT_INVITES_OF_ISSUER: &str = select_invites_where!("issuer = $1");
 pub const SELECT_INVITES_IN_GROUP: &str = select_invites_where!("group_id = $1");
 
 /// Counts one use of a token, only if it is not revoked and has a use left: `$1` token id (the
-/// [`TokenUse`](crate::invite::TokenUse) of a join decision). Changes 1 row, or 0 if another
+/// [`TokenUse`](crate::invite::TokenUse) of a join decision, if it has one: a temporary invite's
+/// has none). Changes 1 row, or 0 if another
 /// request used the token up (or revoked it) since its record was read: roll back and answer
 /// [`TokenUse::spent`](crate::invite::TokenUse::spent). The database arbitrates, so the use is
 /// exactly-once across connections and processes; never read the count, add one and write it

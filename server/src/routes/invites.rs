@@ -9,10 +9,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use onezone_tokens::group::{GroupId, LinkShape};
 use onezone_tokens::invite::{
-    ChildJoinFacts, ChildLink, GroupInviteToken, InviteError, InviteGroup, InviteToken, InviteUser,
-    IssuedInvite, JoinParent, JoinRequest, Membership, UserJoinFacts, issue_child_invite_token,
-    issue_invite_token, issue_legacy_child_invite_token, issue_legacy_invite_token,
-    legacy_named_record,
+    ChildJoinFacts, ChildLink, GroupInviteToken, InviteError, InviteGroup, InviteRecord,
+    InviteToken, InviteUser, IssuedInvite, JoinParent, JoinRequest, Membership, UserJoinFacts,
+    issue_child_invite_token, issue_invite_token, issue_legacy_child_invite_token,
+    issue_legacy_invite_token, legacy_named_record,
 };
 use rand::rngs::SysRng;
 use serde::Serialize;
@@ -150,11 +150,11 @@ pub(crate) async fn join_group(
 ) -> Result<Created<Joined>, Error> {
     let user = user.ok_or(InviteError::Unauthenticated)?;
     let request: JoinRequest = body.parse()?;
-    let token = InviteToken::parse(&request.token)?;
+    let token =
+        InviteToken::parse_any(&request.token)?.with_max_temporary_ttl(app.max_temporary_ttl);
     let ctx = caveat_context(&peer);
     transaction(&app, move |app, tx| {
-        let record = tx.invite(token.token_id())?.ok_or(InviteError::InvalidToken)?;
-        let record = app.with_secret(record);
+        let record = invite_record(app, tx, &token)?;
         // The token against its record; then the facts the library names, read for its keys.
         let pending = token.user_join(&user, &record, &ctx)?;
         let needs = pending.needs();
@@ -168,8 +168,11 @@ pub(crate) async fn join_group(
             },
         };
         let join = pending.decide(&facts, &app.limits)?;
-        if !tx.use_token(&join.token_use)? {
-            return Err(join.token_use.spent().into());
+        // A named invite's use; a temporary one counts none.
+        if let Some(token_use) = &join.token_use
+            && !tx.use_token(token_use)?
+        {
+            return Err(token_use.spent().into());
         }
         if !tx.insert_membership(&join.group, &join.user, join.privileges)? {
             return Err(join.already_member().into());
@@ -193,9 +196,9 @@ pub(crate) async fn join_parent(
         // 404, 401, 403 for the joining group come before the body is read.
         let child = authorize_in(app, tx, &id, user.as_ref(), JoinParent)?;
         let request: JoinRequest = body.parse()?;
-        let token = InviteToken::parse(&request.token)?;
-        let record = tx.invite(token.token_id())?.ok_or(InviteError::InvalidToken)?;
-        let record = app.with_secret(record);
+        let token =
+            InviteToken::parse_any(&request.token)?.with_max_temporary_ttl(app.max_temporary_ttl);
+        let record = invite_record(app, tx, &token)?;
         let pending = token.child_join(&child, &record, &ctx)?;
         let needs = pending.needs();
         let (parent, child) = (&needs.parent, &needs.child);
@@ -213,8 +216,11 @@ pub(crate) async fn join_parent(
             },
         };
         let join = pending.decide(&facts, &app.limits)?;
-        if !tx.use_token(&join.token_use)? {
-            return Err(join.token_use.spent().into());
+        // A named invite's use; a temporary one counts none.
+        if let Some(token_use) = &join.token_use
+            && !tx.use_token(token_use)?
+        {
+            return Err(token_use.spent().into());
         }
         if !tx.insert_child_link(&join.parent, &join.child, join.privileges)? {
             return Err(join.already_child().into());
@@ -222,6 +228,21 @@ pub(crate) async fn join_parent(
         Ok(Created(join.location(), Joined { group_id: join.parent }))
     })
     .await
+}
+
+/// The record `token` is checked against: a named invite's as stored (with its secret put
+/// back), or the one a temporary invite stands for, made from its subject's shared secret and
+/// current generation read in this transaction (so a `DELETE /user/tokens/temporary` revokes
+/// it on every instance). Both APIs take this path; only `--api 20.02` issues temporary invites.
+fn invite_record(app: &App, tx: &mut dyn Tx, token: &InviteToken) -> Result<InviteRecord, Error> {
+    if token.is_temporary() {
+        let subject = &token.identifier().subject;
+        let generation = tx.temporary_generation(subject)?;
+        let secret = app.token_secrets.temporary(subject);
+        return Ok(InviteRecord::temporary(token, &secret, generation)?);
+    }
+    let record = tx.invite(token.token_id())?.ok_or(InviteError::InvalidToken)?;
+    Ok(app.with_secret(record))
 }
 
 /// A cap of `DirectoryLimits` as the bound of a count: counting past it tells the decision

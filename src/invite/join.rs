@@ -83,10 +83,9 @@ impl InviteToken {
     /// [`InviteError::InvalidToken`] if it does not parse or has a version 1 identifier.
     pub fn parse_any(text: &str) -> Result<Self, InviteError> {
         let token = UnverifiedToken::parse(text).map_err(|_| InviteError::InvalidToken)?;
+        // Every version 2 identifier is named or temporary.
         match token.identifier() {
-            TokenIdentifier::V2(v2)
-                if matches!(v2.persistence, Persistence::Named | Persistence::Temporary { .. }) =>
-            {
+            TokenIdentifier::V2(_) => {
                 Ok(InviteToken { token, max_temporary_ttl: DEFAULT_MAX_TEMPORARY_TTL })
             }
             _ => Err(InviteError::InvalidToken),

@@ -69,6 +69,27 @@ fn credential_headers_as_onezone_reads_them() {
     assert!(!shown.contains(t), "{shown}");
 }
 
+/// A server that parsed the access token already (to find its record) decides on it without
+/// a second parse, with the same answers.
+#[test]
+fn a_parsed_token_is_decided_as_its_text() {
+    let mut secrets = MemorySecrets::new();
+    secrets.insert_named("t1", secret("t1"));
+    let ctx = rest("ozw/get/user.alice.instance:private");
+    let authenticator = Authenticator::new(&secrets);
+    for text in [
+        token("2/nmd/usr-alice/act/t1", "t1", &[]),
+        token("2/nmd/usr-alice/act/t1", "not t1", &[]),
+        token("2/nmd/usr-alice/act/t1", "t1", &["interface = oneclient"]),
+    ] {
+        let parsed = onezone_tokens::token::UnverifiedToken::parse(&text).unwrap();
+        let headers = CredentialHeaders::from_headers([("X-Auth-Token", text.as_str())]);
+        let from_text = authenticator.authenticate(&headers, &ctx).map(|a| a.unwrap().subject);
+        let from_parsed = authenticator.authenticate_token(&parsed, &ctx).map(|a| a.subject);
+        assert_eq!(from_parsed, from_text);
+    }
+}
+
 #[test]
 fn no_token_is_no_decision() {
     let secrets = MemorySecrets::new();

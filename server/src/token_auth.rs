@@ -108,7 +108,7 @@ impl TokenSecrets for DbSecrets<'_> {
 }
 
 /// The tokens a request carries, copied out of its headers (the check runs on a blocking
-/// thread). `Debug` shows none of them.
+/// thread), the access token parsed once for every use. `Debug` shows none of them.
 #[derive(Default)]
 pub struct RequestTokens {
     /// The access token.
@@ -117,6 +117,8 @@ pub struct RequestTokens {
     pub service: Option<String>,
     /// `X-Onedata-Consumer-Token`.
     pub consumer: Option<String>,
+    /// The access token, parsed (`None` without one).
+    parsed: Option<Result<UnverifiedToken, TokenError>>,
 }
 
 impl std::fmt::Debug for RequestTokens {
@@ -137,6 +139,7 @@ impl RequestTokens {
             access: found.access_token.map(str::to_owned),
             service: found.service_token.map(str::to_owned),
             consumer: found.consumer_token.map(str::to_owned),
+            parsed: found.access_token.map(UnverifiedToken::parse),
         }
     }
 
@@ -153,7 +156,7 @@ impl RequestTokens {
     /// (Onezone resolves `?CLIENT_ID` to the authenticated subject, which is this one if the
     /// token verifies at all).
     pub fn claimed_user(&self) -> Option<String> {
-        let token = UnverifiedToken::parse(self.access.as_deref()?).ok()?;
+        let token = self.parsed.as_ref()?.as_ref().ok()?;
         match token.identifier() {
             TokenIdentifier::V2(v2) => match &v2.subject {
                 Subject::User(id) => Some(id.clone()),
@@ -169,7 +172,9 @@ impl RequestTokens {
 /// `X-Onedata-Consumer-Token`, and the route's API call for `api` caveats (oz-worker
 /// release/20.02.20 `src/auth/token_auth.erl`, `entity_logic.erl`
 /// `ensure_authorized_regarding_api_caveats`). `Ok(None)` when the request carries no access
-/// token. Only users authenticate here: a Oneprovider's token is `tokenSubjectInvalid`.
+/// token. Only users authenticate here: a Oneprovider's token is `tokenSubjectInvalid`. The
+/// access token is parsed once ([`RequestTokens::from_headers`]) and must parse before the
+/// service and consumer tokens are read, as in oz-worker's `authenticate_for_rest_interface`.
 ///
 /// # Errors
 /// `Err(Ok(e))`: the 401 to answer; `Err(Err(e))`: the database failed.
@@ -179,9 +184,11 @@ pub fn authenticate(
     tokens: &RequestTokens,
     ctx: RequestContext,
 ) -> Result<Option<UserId>, Result<AuthError, StoreError>> {
-    let Some(access) = tokens.access.as_deref() else { return Ok(None) };
-    let texts = [Some(access), tokens.service.as_deref(), tokens.consumer.as_deref()];
-    let secrets = DbSecrets::read(derived, tx, texts.into_iter().flatten()).map_err(Err)?;
+    let Some(parsed) = &tokens.parsed else { return Ok(None) };
+    let access = parsed.as_ref().map_err(|e| Ok(AuthError::Token(e.clone())))?;
+    let others = [tokens.service.as_deref(), tokens.consumer.as_deref()];
+    let mut secrets = DbSecrets::read(derived, tx, others.into_iter().flatten()).map_err(Err)?;
+    secrets.add(tx, access.identifier()).map_err(Err)?;
     let authenticator = Authenticator::new(&secrets).with_max_temporary_ttl(ctx.max_ttl);
     let headers = tokens.headers();
     let mut context = CaveatContext {
@@ -193,8 +200,7 @@ pub fn authenticate(
     context.service = Some(authenticator.service(&headers, &context).map_err(Ok)?);
     context.consumer = authenticator.consumer(&headers, &context).map_err(Ok)?;
     context.api_call = ctx.api_call;
-    let who = authenticator.authenticate(&headers, &context).map_err(Ok)?;
-    let Some(who) = who else { return Ok(None) };
+    let who = authenticator.authenticate_token(access, &context).map_err(Ok)?;
     match who.subject {
         Subject::User(id) => {
             UserId::new(id).map(Some).map_err(|_| Ok(AuthError::Token(TokenError::SubjectInvalid)))

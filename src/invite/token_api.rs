@@ -24,7 +24,7 @@ use crate::group::{GroupId, Privilege, PrivilegeSet, UserId, Vocabulary};
 use crate::onezone_error::{OnezoneError, Refusal};
 use crate::token::{
     Caveat, IdentifierV2, Interface, InviteKind, Persistence, Subject, TokenError, TokenIdentifier,
-    TokenType, UnverifiedToken,
+    TokenType, UnverifiedToken, earliest_expiry,
 };
 
 use super::api::UsageLimit;
@@ -544,7 +544,7 @@ impl NamedTokenRequest {
         let TokenType::Invite { kind, target, .. } = &self.token_type else { return None };
         let target_kind = invite_target(*kind)?;
         let group_id = GroupId::new(target.as_str()).ok()?;
-        let expiry = self.caveats.iter().filter_map(time_caveat).min();
+        let expiry = earliest_expiry(&self.caveats);
         Some(InviteRecord {
             token_id: token_id.to_owned(),
             secret: SecretBytes::new(Vec::new()),
@@ -591,13 +591,6 @@ fn check_invitation(
         return Err(TokenApiError::SubjectNotAuthorized);
     }
     Ok(())
-}
-
-fn time_caveat(caveat: &Caveat) -> Option<u64> {
-    match caveat {
-        Caveat::Time { valid_until } => Some(*valid_until),
-        _ => None,
-    }
 }
 
 /// The invite kinds this crate keeps records for.

@@ -171,5 +171,5 @@ pub use onezone_json::{confine, examine_json};
 pub use secrets::{DerivedSecrets, MemorySecrets, TokenKey, TokenSecrets};
 pub use verify::{
     DEFAULT_MAX_TEMPORARY_TTL, TokenCaveat, TokenError, UnverifiedToken, VerifiedToken, Verifier,
-    mint, mint_as, mint_within,
+    earliest_expiry, mint, mint_as, mint_within,
 };

@@ -355,7 +355,17 @@ impl VerifiedToken {
     }
 }
 
-fn earliest_expiry(caveats: &[Caveat]) -> Option<u64> {
+/// When a token with these caveats stops being valid: its earliest `time` caveat, if any
+/// (Unix seconds). What [`VerifiedToken::valid_until`] answers, for caveats read elsewhere.
+///
+/// ```
+/// use onezone_tokens::token::{Caveat, earliest_expiry};
+/// let caveats = [Caveat::Time { valid_until: 20 }, "interface = rest".parse()?, Caveat::Time { valid_until: 10 }];
+/// assert_eq!(earliest_expiry(&caveats), Some(10));
+/// assert_eq!(earliest_expiry(&caveats[1..2]), None);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn earliest_expiry(caveats: &[Caveat]) -> Option<u64> {
     caveats
         .iter()
         .filter_map(|c| match c {

@@ -32,8 +32,8 @@ use onezone_tokens::invite::{
 use onezone_tokens::onezone_error::OnezoneError;
 use onezone_tokens::token::{
     Authenticator, Caveat, CaveatContext, CredentialHeaders, IssueError, Persistence, Subject,
-    TokenIdentifier, Verifier, confine, examine_json, issue_named_token, issue_temporary_token,
-    mint,
+    TokenIdentifier, Verifier, confine, earliest_expiry, examine_json, issue_named_token,
+    issue_temporary_token, mint,
 };
 use rand::rngs::SysRng;
 use serde_json::{Value, json};
@@ -453,24 +453,13 @@ async fn verify(
             VerifyKind::Identity => {
                 let subject =
                     authenticator.verify_identity(&request.token, &ctx).map_err(as_error)?;
-                (subject, earliest(&token_caveats(&request.token)))
+                (subject, earliest_expiry(&token_caveats(&request.token)))
             }
             _ => verify_invite(app, tx, &request, &secrets, &ctx)?,
         };
         Ok(Json(verification_json(&subject, valid_until, at)))
     })
     .await
-}
-
-/// The earliest time caveat of a (verified) token's caveats.
-fn earliest(caveats: &[Caveat]) -> Option<u64> {
-    caveats
-        .iter()
-        .filter_map(|c| match c {
-            Caveat::Time { valid_until } => Some(*valid_until),
-            _ => None,
-        })
-        .min()
 }
 
 fn token_caveats(text: &str) -> Vec<Caveat> {
@@ -502,7 +491,7 @@ fn verify_invite(
             let invite = InviteToken::parse(&request.token)?;
             let record = tx.invite(invite.token_id())?.ok_or(InviteError::InvalidToken)?;
             let verified = invite.verify(&app.with_secret(record), ctx)?;
-            Ok((subject(verified.issuer()), earliest(verified.caveats())))
+            Ok((subject(verified.issuer()), earliest_expiry(verified.caveats())))
         }
         _ => {
             let verified = Verifier::new(secrets)

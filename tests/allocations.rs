@@ -229,6 +229,17 @@ fn the_token_layer_copies_neither_secret_nor_identifier() {
     let allocations = count(verify);
     println!("token::Verifier::verify, named access token: {allocations} allocations");
     assert_eq!(allocations, 2, "the caveat list and the ip caveat's masks");
+
+    // Parsing keeps the decoded bytes (one allocation) and lends the identifier from them.
+    let allocations = count(|| UnverifiedToken::parse(&text).unwrap());
+    println!("token::UnverifiedToken::parse, named access token: {allocations} allocations");
+    assert_eq!(allocations, 1, "the token's bytes, and nothing for its identifier");
+    let verified = verify();
+    let allocations = count(|| {
+        assert_eq!(token.identifier().into_owned(), id);
+        assert_eq!(verified.identifier(), token.identifier());
+    });
+    assert_eq!(allocations, 2, "only `into_owned` allocates: the subject's id and the token id");
 }
 
 /// Run from the one `#[test]`. V2 JSON is read in place too (its fields decoded into the stack

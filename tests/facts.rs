@@ -749,7 +749,7 @@ fn temporary_invite_tokens_are_refused_at_parse_time() {
     assert_eq!(InviteToken::parse(&temporary).unwrap_err(), InviteError::InvalidToken);
     let named = InviteToken::parse(&token(Persistence::Named)).unwrap();
     assert_eq!(named.token_id(), "0123456789abcdef");
-    assert_eq!(named.identifier().subject, Subject::User("alice".into()));
+    assert_eq!(named.identifier().subject, Subject::User("alice"));
 }
 
 /// A requested lifetime of exactly the policy's maximum is granted; one second more is not.

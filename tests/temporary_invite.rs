@@ -77,7 +77,7 @@ fn users_join_with_a_temporary_invite_as_often_as_it_is_valid() {
     let text = mint(
         &alices(),
         "onezone.example.org",
-        &TokenIdentifier::V2(token.identifier().clone()),
+        &TokenIdentifier::V2(token.identifier().into_owned()),
         &an_hour(),
     )
     .unwrap();
@@ -171,7 +171,7 @@ fn forged_and_foreign_temporary_invites_are_invalid() {
 
     // A record without its secret verifies nothing, not even a token minted with none.
     let empty = Secret::new(Vec::new());
-    let text = mint(&empty, "x", &TokenIdentifier::V2(token.identifier().clone()), &an_hour());
+    let text = mint(&empty, "x", &TokenIdentifier::V2(token.identifier().into_owned()), &an_hour());
     let unsigned = InviteToken::parse_any(&text.unwrap()).unwrap();
     let record = InviteRecord::temporary(&unsigned, &empty, 3).unwrap();
     let err = unsigned.user_join(&uid("bob"), &record, &ctx()).unwrap_err();

@@ -44,17 +44,14 @@ fn onezone_vectors_mint_byte_for_byte_verify_and_inspect() {
         let token = UnverifiedToken::parse(&text).unwrap();
         assert!(token.escaped());
         assert_eq!(token.format(), Format::V1);
-        let v2 = token.identifier().as_v2().unwrap();
+        let v2 = token.identifier().into_v2().unwrap();
         assert_eq!(v2.persistence, Persistence::Named);
-        assert_eq!(v2.subject, Subject::User("invitation-sender".into()));
-        assert_eq!(
-            v2.token_type,
-            TokenType::Invite { kind, target: "GroupId".into(), params: String::new() }
-        );
+        assert_eq!(v2.subject, Subject::User("invitation-sender"));
+        assert_eq!(v2.token_type, TokenType::Invite { kind, target: "GroupId", params: "" });
         assert_eq!(v2.id, "1234567890example-id1234567890e");
 
         let mut secrets = MemorySecrets::new();
-        secrets.insert_named(v2.id.clone(), secret(v["secret"].as_str().unwrap()));
+        secrets.insert_named(v2.id, secret(v["secret"].as_str().unwrap()));
         let verified = Verifier::new(&secrets).verify(&token, &ctx(0)).unwrap();
         assert_eq!(verified.identifier(), token.identifier());
         assert_eq!(verified.location(), Some("domain.example.com"));

@@ -49,25 +49,30 @@ impl<'a> DbSecrets<'a> {
     ///
     /// # Errors
     /// If the database fails.
-    pub fn add(&mut self, tx: &mut dyn Tx, identifier: &TokenIdentifier) -> Result<(), StoreError> {
+    pub fn add(
+        &mut self,
+        tx: &mut dyn Tx,
+        identifier: TokenIdentifier<&str>,
+    ) -> Result<(), StoreError> {
         let TokenIdentifier::V2(v2) = identifier else { return Ok(()) };
         match v2.persistence {
             Persistence::Named => {
                 if self.named.iter().any(|(r, _)| r.token_id == v2.id) {
                     return Ok(());
                 }
-                if let Some(record) = tx.named_token(&v2.id)? {
+                if let Some(record) = tx.named_token(v2.id)? {
                     let key = self.derived.named(&record.token_id).derive_key();
                     self.named.push((record, key));
                 }
             }
             Persistence::Temporary { .. } => {
-                if self.temporary.iter().any(|(s, _, _)| *s == v2.subject) {
+                if self.temporary.iter().any(|(s, _, _)| s.as_borrowed() == v2.subject) {
                     return Ok(());
                 }
-                let generation = tx.temporary_generation(&v2.subject)?;
-                let key = self.derived.temporary(&v2.subject).derive_key();
-                self.temporary.push((v2.subject.clone(), generation, key));
+                let subject = v2.subject.into_owned();
+                let generation = tx.temporary_generation(&subject)?;
+                let key = self.derived.temporary(&subject).derive_key();
+                self.temporary.push((subject, generation, key));
             }
             _ => {}
         }
@@ -159,7 +164,7 @@ impl RequestTokens {
         let token = self.parsed.as_ref()?.as_ref().ok()?;
         match token.identifier() {
             TokenIdentifier::V2(v2) => match &v2.subject {
-                Subject::User(id) => Some(id.clone()),
+                Subject::User(id) => Some((*id).to_owned()),
                 _ => None,
             },
             _ => None,

@@ -106,7 +106,7 @@ async fn joining_uses_the_token_once_and_grants_its_privileges() {
         })
         .collect();
     let forged =
-        mint(&Secret::new(&b"not the secret"[..]), "onezone.test", parsed.identifier(), &caveats)
+        mint(&Secret::new(&b"not the secret"[..]), "onezone.test", &parsed.identifier(), &caveats)
             .unwrap();
     expect(&join(r, "bob", &forged).await, 400);
     expect(&join(r, "bob", "garbage").await, 400);

@@ -35,18 +35,18 @@ use super::issue::{invite_kind, invite_privilege};
 use super::record::{InviteRecord, InviteTarget, SecretBytes};
 
 /// What [`InviteToken::identifier`] would answer for a token `parse` never admits.
-static NO_IDENTIFIER: IdentifierV2 = IdentifierV2 {
+const NO_IDENTIFIER: IdentifierV2<&str> = IdentifierV2 {
     persistence: Persistence::Named,
     subject: Subject::Nobody,
     token_type: TokenType::Identity,
-    id: String::new(),
+    id: "",
 };
 
 /// An invite token read from a request, not yet trusted: a named Onezone token whose
 /// [`token_id`](InviteToken::token_id) says which [`InviteRecord`] to load, or (read with
 /// [`InviteToken::parse_any`]) a temporary one, whose record is made from the token itself
-/// ([`InviteRecord::temporary`]). It keeps the identifier it parsed (inside the unverified
-/// token, not copied).
+/// ([`InviteRecord::temporary`]). It lends the identifier it parsed from the token's bytes (not
+/// copied).
 #[derive(Debug, Clone)]
 pub struct InviteToken {
     token: UnverifiedToken,
@@ -108,16 +108,16 @@ impl InviteToken {
 
     /// The token id its identifier names: the key of its [`InviteRecord`].
     pub fn token_id(&self) -> &str {
-        &self.identifier().id
+        self.identifier().id
     }
 
-    /// The identifier it parsed (unverified).
-    pub fn identifier(&self) -> &IdentifierV2 {
+    /// The identifier it parsed (unverified), lent from the token's bytes.
+    pub fn identifier(&self) -> IdentifierV2<&str> {
         match self.token.identifier() {
             TokenIdentifier::V2(v2) => v2,
             // Unreachable: `parse` admits only version 2 identifiers. An empty identifier names
             // no record and verifies nothing.
-            _ => &NO_IDENTIFIER,
+            _ => NO_IDENTIFIER,
         }
     }
 
@@ -309,10 +309,10 @@ impl InviteRecord {
             _ => return Err(InviteError::InvalidToken),
         };
         Ok(InviteRecord {
-            token_id: identifier.id.clone(),
+            token_id: identifier.id.into(),
             secret: SecretBytes::new(secret.expose().to_vec()),
-            group_id: GroupId::new(group.as_str()).map_err(|_| InviteError::InvalidToken)?,
-            issuer: UserId::new(issuer.as_str()).map_err(|_| InviteError::InvalidToken)?,
+            group_id: GroupId::new(*group).map_err(|_| InviteError::InvalidToken)?,
+            issuer: UserId::new(*issuer).map_err(|_| InviteError::InvalidToken)?,
             target,
             usage_limit: UsageLimit::Infinity,
             usage_count: 0,

@@ -132,7 +132,7 @@ fn legacy<Op, R: CryptoRng + ?Sized>(
 /// assert!(named.caveats.is_empty() && !named.revoked);
 /// // The record names the token the route answered: the same identifier.
 /// let token = UnverifiedToken::parse(&issued.response.token)?;
-/// assert_eq!(&named.identifier(), token.identifier());
+/// assert_eq!(named.identifier().as_borrowed(), token.identifier());
 /// # Ok(()) }
 /// ```
 pub fn legacy_named_record(

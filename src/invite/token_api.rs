@@ -784,10 +784,13 @@ impl VerifyRequest {
     ///
     /// # Errors
     /// [`TokenApiError::NotAnInviteToken`].
-    pub fn check_invite_type(&self, identifier: &TokenIdentifier) -> Result<(), TokenApiError> {
+    pub fn check_invite_type<S: AsRef<str>>(
+        &self,
+        identifier: &TokenIdentifier<S>,
+    ) -> Result<(), TokenApiError> {
         let VerifyKind::Invite(expected) = self.kind else { return Ok(()) };
         let received = match identifier {
-            TokenIdentifier::V2(v2) => v2.token_type.clone(),
+            TokenIdentifier::V2(v2) => v2.token_type.as_borrowed().into_owned(),
             TokenIdentifier::Legacy(_) => TokenType::Access { session: None },
         };
         match &received {

@@ -4,8 +4,8 @@
 //! buffer and hands over its view.
 
 use alloc::borrow::Cow;
-use alloc::boxed::Box;
 use alloc::string::String;
+use alloc::sync::Arc;
 use core::fmt;
 use core::slice;
 
@@ -216,8 +216,8 @@ impl<'a> MacaroonView<'a> {
 }
 
 impl MacaroonView<'_> {
-    /// Copies the bytes it reads into a [`MacaroonBytes`] (one allocation), to keep the macaroon
-    /// beyond the buffer it was read from. A macaroon parsed otherwise (JSON) is kept as its V2
+    /// Copies the bytes it reads into a [`MacaroonBytes`] (one allocation, shared by its
+    /// clones), to keep the macaroon beyond the buffer it was read from. A macaroon parsed otherwise (JSON) is kept as its V2
     /// bytes, which say the same.
     pub fn to_bytes(&self) -> MacaroonBytes {
         match self.repr {
@@ -231,7 +231,7 @@ impl MacaroonView<'_> {
                 // What V2 writes, V2 reads: the layout is found (the limits were applied when the
                 // macaroon was read).
                 let layout = v2::layout(&bytes, &Limits::UNLIMITED).unwrap_or(EMPTY_LAYOUT);
-                let bytes = if layout == EMPTY_LAYOUT { Box::default() } else { bytes.into() };
+                let bytes = if layout == EMPTY_LAYOUT { Arc::from(&[][..]) } else { bytes.into() };
                 MacaroonBytes { bytes, format: Format::V2, layout, escaped: self.escaped }
             }
         }
@@ -250,12 +250,13 @@ const EMPTY_LAYOUT: Layout = Layout {
 
 /// A macaroon kept as its V1 or V2 bytes in one allocation, with where its parts lie, and read
 /// in place through [`MacaroonBytes::view`]: what a parsed token that is verified later keeps
-/// (the Onezone token layer's [`UnverifiedToken`](crate::token::UnverifiedToken)).
+/// (the Onezone token layer's [`UnverifiedToken`](crate::token::UnverifiedToken)). Its clones
+/// share the bytes (a reference count, no copy).
 ///
 /// Made by [`MacaroonView::to_bytes`].
 #[derive(Clone)]
 pub struct MacaroonBytes {
-    bytes: Box<[u8]>,
+    bytes: Arc<[u8]>,
     format: Format,
     layout: Layout,
     escaped: bool,

@@ -167,7 +167,7 @@ fn printable(token_type: &TokenType) -> &'static str {
     }
 }
 
-impl TokenType {
+impl<S: AsRef<str>> TokenType<S> {
     /// The type in Onezone's JSON (ctool release/20.02.20 `src/auth/token_type.erl`
     /// `to_json`): `{"accessToken": {}}` (with `sessionId` when bound to one),
     /// `{"identityToken": {}}`, `{"inviteToken": {"inviteType": .., "<target key>": ..,
@@ -186,13 +186,13 @@ impl TokenType {
         match self {
             TokenType::Access { session: None } => json!({ "accessToken": {} }),
             TokenType::Access { session: Some(session) } => {
-                json!({ "accessToken": { "sessionId": session } })
+                json!({ "accessToken": { "sessionId": session.as_ref() } })
             }
             TokenType::Identity => json!({ "identityToken": {} }),
             TokenType::Invite { kind, target, .. } => {
                 let mut invite = serde_json::Map::new();
                 invite.insert("inviteType".into(), Value::from(kind.name()));
-                invite.insert(kind.target_key().into(), Value::from(target.as_str()));
+                invite.insert(kind.target_key().into(), Value::from(target.as_ref()));
                 invite.insert("parameters".into(), json!({}));
                 json!({ "inviteToken": invite })
             }
@@ -369,7 +369,9 @@ impl<'s, S: TokenSecrets + ?Sized> Authenticator<'s, S> {
         if let TokenIdentifier::V2(v2) = token.identifier()
             && TokenKind::of_type(&v2.token_type) != TokenKind::Access
         {
-            return Err(AuthError::NotAnAccessToken { received: Box::new(v2.token_type.clone()) });
+            return Err(AuthError::NotAnAccessToken {
+                received: Box::new(v2.token_type.into_owned()),
+            });
         }
         let verified = Verifier::new(self.secrets)
             .with_max_temporary_ttl(self.max_temporary_ttl)
@@ -379,7 +381,7 @@ impl<'s, S: TokenSecrets + ?Sized> Authenticator<'s, S> {
                 if matches!(v2.token_type, TokenType::Access { session: Some(_) }) {
                     return Err(AuthError::SessionInvalid);
                 }
-                v2.subject.clone()
+                v2.subject.into_owned()
             }
             // Onezone injects the subject stored with the record (`token_auth.erl`).
             other => self
@@ -400,24 +402,25 @@ impl<'s, S: TokenSecrets + ?Sized> Authenticator<'s, S> {
     /// else why the token does not verify.
     pub fn verify_identity(&self, token: &str, ctx: &CaveatContext) -> Result<Subject, AuthError> {
         let token = UnverifiedToken::parse(token)?;
-        let not_identity =
-            |t: &TokenType| AuthError::NotAnIdentityToken { received: Box::new(t.clone()) };
+        let not_identity = |t: TokenType<&str>| AuthError::NotAnIdentityToken {
+            received: Box::new(t.into_owned()),
+        };
         let v2 = match token.identifier() {
             TokenIdentifier::V2(v2) => v2,
             // A legacy identifier is a user's or a provider's access token; its subject is stored.
-            _ => return Err(not_identity(&TokenType::Access { session: None })),
+            _ => return Err(not_identity(TokenType::Access { session: None })),
         };
         match (&v2.token_type, &v2.subject) {
             (TokenType::Identity, _)
             | (TokenType::Access { session: None }, Subject::Provider(_)) => {}
-            (other, _) => return Err(not_identity(other)),
+            (other, _) => return Err(not_identity(*other)),
         }
         let ctx = CaveatContext { identity_only: true, ..ctx.clone() };
         let verified = Verifier::new(self.secrets)
             .with_max_temporary_ttl(self.max_temporary_ttl)
             .verify(&token, &ctx)?;
         match verified.identifier() {
-            TokenIdentifier::V2(v2) => token_subject(v2.subject.clone()),
+            TokenIdentifier::V2(v2) => token_subject(v2.subject.into_owned()),
             _ => Err(AuthError::Token(TokenError::SubjectInvalid)),
         }
     }

@@ -1,6 +1,6 @@
 //! Token identifiers (documented in [`crate::token`], which re-exports them).
 
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use core::fmt;
 use core::str::FromStr;
 
@@ -19,27 +19,33 @@ const V2_FORMAT: &str = "`2/<persistence>/<subject>/<type>/<id>`";
 /// Parse with [`TokenIdentifier::parse`] (or [`str::parse`]); format with
 /// [`Display`](fmt::Display). With serde, it is its text form (a JSON string); for a structured
 /// view see [`TokenIdentifier::fields_json`].
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+///
+/// Its id-like fields are `S`: owned [`String`]s by default, or `&str` lent from the text it
+/// was read from ([`TokenIdentifier::parse_borrowed`], and what
+/// [`UnverifiedToken::identifier`](super::UnverifiedToken::identifier) lends from a token's
+/// bytes), which copies nothing. [`as_borrowed`](TokenIdentifier::as_borrowed) and
+/// [`into_owned`](TokenIdentifier::into_owned) go between the two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum TokenIdentifier {
+pub enum TokenIdentifier<S = String> {
     /// A version 2 identifier, `2/<persistence>/<subject>/<type>/<id>`.
-    V2(IdentifierV2),
+    V2(IdentifierV2<S>),
     /// A legacy (Onezone 17.06) identifier: an opaque random id, without `/`. Onezone reads it
     /// as a named access token.
-    Legacy(String),
+    Legacy(S),
 }
 
 /// The five parts of a version 2 identifier (the version is implied).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct IdentifierV2 {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct IdentifierV2<S = String> {
     /// Where the token's secret lives.
     pub persistence: Persistence,
     /// Who the token is for.
-    pub subject: Subject,
+    pub subject: Subject<S>,
     /// What the token is for.
-    pub token_type: TokenType,
+    pub token_type: TokenType<S>,
     /// The token id.
-    pub id: String,
+    pub id: S,
 }
 
 /// Where a token's secret lives: the `<persistence>` part.
@@ -59,29 +65,30 @@ pub enum Persistence {
 
 /// Who a token is for: the `<subject>` part.
 ///
-/// Formats as (and parses from) `usr-<id>`, `grp-<id>`, `prv-<id>` or `nobody`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// Formats as (and parses from) `usr-<id>`, `grp-<id>`, `prv-<id>` or `nobody`. The id is `S`,
+/// as in [`TokenIdentifier`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum Subject {
+pub enum Subject<S = String> {
     /// `usr-<id>`: a user.
-    User(String),
+    User(S),
     /// `grp-<id>`: a group.
-    Group(String),
+    Group(S),
     /// `prv-<id>`: a Oneprovider.
-    Provider(String),
+    Provider(S),
     /// `nobody`: no subject (Onezone also writes its internal `root` subject this way).
     Nobody,
 }
 
-/// What a token is for: the `<type>` part.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// What a token is for: the `<type>` part. Its ids are `S`, as in [`TokenIdentifier`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum TokenType {
+pub enum TokenType<S = String> {
     /// `act`, or `act:<sessionId>` when bound to a session: an access token, which authorizes
     /// its subject's requests.
     Access {
         /// The session the token is bound to, if any.
-        session: Option<String>,
+        session: Option<S>,
     },
     /// `idn`: an identity token, which proves who its subject is and nothing more.
     Identity,
@@ -91,10 +98,10 @@ pub enum TokenType {
         kind: InviteKind,
         /// The id of the entity invited into (the group, space, cluster, harvester...; for
         /// [`InviteKind::RegisterOneprovider`], the admin user).
-        target: String,
+        target: S,
         /// The invite's parameters, opaque and usually empty (Onezone 20.02 writes the support
         /// parameters of [`InviteKind::SupportSpace`] here, e.g. `ge`).
-        params: String,
+        params: S,
     },
 }
 
@@ -251,35 +258,70 @@ impl TokenIdentifier {
     /// Accepts exactly the texts [`Display`](fmt::Display) writes; see the
     /// [module documentation](crate::token#strictness) for the rules.
     pub fn parse(text: &str) -> Result<Self, IdentifierError> {
-        if text.is_empty() {
-            return Err(IdentifierError::Empty);
-        }
-        let Some((version, rest)) = text.split_once('/') else {
-            check_id(IdPart::Legacy, text)?;
-            return Ok(TokenIdentifier::Legacy(text.into()));
-        };
-        check_version(version)?;
-        let mut parts = rest.split('/');
-        let (Some(persistence), Some(subject), Some(token_type), Some(id), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(IdentifierError::PartCount { found: text.split('/').count() });
-        };
-        let persistence = persistence.parse()?;
-        let subject = subject.parse()?;
-        let token_type = token_type.parse()?;
-        check_id(IdPart::TokenId, id)?;
-        Ok(TokenIdentifier::V2(IdentifierV2 { persistence, subject, token_type, id: id.into() }))
+        TokenIdentifier::parse_borrowed(text).map(TokenIdentifier::into_owned)
     }
 
     /// Parses an identifier as found in a macaroon (bytes); it must be UTF-8.
     pub fn parse_bytes(bytes: &[u8]) -> Result<Self, IdentifierError> {
-        match core::str::from_utf8(bytes) {
-            Ok(text) => Self::parse(text),
-            Err(e) => Err(IdentifierError::NotUtf8 { valid_up_to: e.valid_up_to() }),
+        TokenIdentifier::parse_bytes_borrowed(bytes).map(TokenIdentifier::into_owned)
+    }
+}
+
+impl<'a> TokenIdentifier<&'a str> {
+    /// [`TokenIdentifier::parse`] without copying anything: every id-like field is lent from
+    /// `text`. The same texts are accepted, with the same errors.
+    ///
+    /// ```
+    /// use onezone_tokens::token::{IdentifierError, Subject, TokenIdentifier};
+    /// let text = "2/nmd/usr-alice/ujg:group1:/tok1";
+    /// let id = TokenIdentifier::parse_borrowed(text)?;
+    /// assert_eq!(id.as_v2().map(|v2| v2.subject), Some(Subject::User("alice")));
+    /// assert_eq!(id.into_owned(), TokenIdentifier::parse(text)?);
+    /// # Ok::<(), IdentifierError>(())
+    /// ```
+    pub fn parse_borrowed(text: &'a str) -> Result<Self, IdentifierError> {
+        // Every token verification reads an identifier: a well-formed version 2 one is read in
+        // one pass; anything else (a legacy identifier, any error) takes the reading below,
+        // which says what is wrong. Both accept the same texts (tested).
+        match read_v2(text) {
+            Some(v2) => Ok(TokenIdentifier::V2(v2)),
+            None => read_parts(text),
         }
     }
 
+    /// [`TokenIdentifier::parse_bytes`] without copying anything.
+    pub fn parse_bytes_borrowed(bytes: &'a [u8]) -> Result<Self, IdentifierError> {
+        match core::str::from_utf8(bytes) {
+            Ok(text) => Self::parse_borrowed(text),
+            Err(e) => Err(IdentifierError::NotUtf8 { valid_up_to: e.valid_up_to() }),
+        }
+    }
+}
+
+/// An identifier read part by part, each checked in turn: the first wrong one is the error.
+fn read_parts(text: &str) -> Result<TokenIdentifier<&str>, IdentifierError> {
+    if text.is_empty() {
+        return Err(IdentifierError::Empty);
+    }
+    let Some((version, rest)) = text.split_once('/') else {
+        check_id(IdPart::Legacy, text)?;
+        return Ok(TokenIdentifier::Legacy(text));
+    };
+    check_version(version)?;
+    let mut parts = rest.split('/');
+    let (Some(persistence), Some(subject), Some(token_type), Some(id), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(IdentifierError::PartCount { found: text.split('/').count() });
+    };
+    let persistence = persistence.parse()?;
+    let subject = Subject::parse_borrowed(subject)?;
+    let token_type = TokenType::parse_borrowed(token_type)?;
+    check_id(IdPart::TokenId, id)?;
+    Ok(TokenIdentifier::V2(IdentifierV2 { persistence, subject, token_type, id }))
+}
+
+impl<S: AsRef<str>> TokenIdentifier<S> {
     /// The identifier's version as Onezone numbers it: 1 for legacy identifiers, 2 otherwise.
     pub fn version(&self) -> u32 {
         match self {
@@ -291,13 +333,23 @@ impl TokenIdentifier {
     /// The token id: the last part of a version 2 identifier, or the whole legacy identifier.
     pub fn id(&self) -> &str {
         match self {
-            TokenIdentifier::V2(v2) => &v2.id,
-            TokenIdentifier::Legacy(id) => id,
+            TokenIdentifier::V2(v2) => v2.id.as_ref(),
+            TokenIdentifier::Legacy(id) => id.as_ref(),
         }
     }
 
     /// The version 2 parts, if this is a version 2 identifier.
-    pub fn as_v2(&self) -> Option<&IdentifierV2> {
+    pub fn as_v2(&self) -> Option<&IdentifierV2<S>> {
+        match self {
+            TokenIdentifier::V2(v2) => Some(v2),
+            TokenIdentifier::Legacy(_) => None,
+        }
+    }
+
+    /// The version 2 parts, if this is a version 2 identifier, by value (for a borrowed
+    /// identifier, as [`UnverifiedToken::identifier`](super::UnverifiedToken::identifier)
+    /// lends).
+    pub fn into_v2(self) -> Option<IdentifierV2<S>> {
         match self {
             TokenIdentifier::V2(v2) => Some(v2),
             TokenIdentifier::Legacy(_) => None,
@@ -310,7 +362,7 @@ impl TokenIdentifier {
     pub fn validate(&self) -> Result<(), IdentifierError> {
         match self {
             TokenIdentifier::V2(v2) => v2.validate(),
-            TokenIdentifier::Legacy(id) => check_id(IdPart::Legacy, id),
+            TokenIdentifier::Legacy(id) => check_id(IdPart::Legacy, id.as_ref()),
         }
     }
 
@@ -342,7 +394,36 @@ impl TokenIdentifier {
     pub fn fields_json(&self) -> Value {
         match self {
             TokenIdentifier::V2(v2) => v2.fields_json(),
-            TokenIdentifier::Legacy(id) => json!({ "version": 1, "id": id }),
+            TokenIdentifier::Legacy(id) => json!({ "version": 1, "id": id.as_ref() }),
+        }
+    }
+
+    /// The same identifier, its fields lent from this one.
+    pub fn as_borrowed(&self) -> TokenIdentifier<&str> {
+        self.each_ref().map(&mut |s| s.as_ref())
+    }
+}
+
+impl<S: Into<String>> TokenIdentifier<S> {
+    /// The same identifier with owned fields: a borrowed field is copied, an owned one moved.
+    pub fn into_owned(self) -> TokenIdentifier {
+        self.map(&mut Into::into)
+    }
+}
+
+impl<S> TokenIdentifier<S> {
+    /// The same identifier with each id-like field passed through `f`, in text order.
+    pub(crate) fn map<T>(self, f: &mut impl FnMut(S) -> T) -> TokenIdentifier<T> {
+        match self {
+            TokenIdentifier::V2(v2) => TokenIdentifier::V2(v2.map(f)),
+            TokenIdentifier::Legacy(id) => TokenIdentifier::Legacy(f(id)),
+        }
+    }
+
+    fn each_ref(&self) -> TokenIdentifier<&S> {
+        match self {
+            TokenIdentifier::V2(v2) => TokenIdentifier::V2(v2.each_ref()),
+            TokenIdentifier::Legacy(id) => TokenIdentifier::Legacy(id),
         }
     }
 }
@@ -368,13 +449,15 @@ impl IdentifierV2 {
         v2.validate()?;
         Ok(v2)
     }
+}
 
+impl<S: AsRef<str>> IdentifierV2<S> {
     /// Checks that every field can be written in the identifier format: ids non-empty and made
     /// of ASCII letters, digits, `-` and `_` (invite parameters may be empty).
     pub fn validate(&self) -> Result<(), IdentifierError> {
         self.subject.validate()?;
         self.token_type.validate()?;
-        check_id(IdPart::TokenId, &self.id)
+        check_id(IdPart::TokenId, self.id.as_ref())
     }
 
     /// The structured view described at [`TokenIdentifier::fields_json`].
@@ -384,9 +467,133 @@ impl IdentifierV2 {
             "persistence": self.persistence.fields_json(),
             "subject": self.subject.fields_json(),
             "type": self.token_type.fields_json(),
-            "id": self.id,
+            "id": self.id.as_ref(),
         })
     }
+
+    /// The same parts, their fields lent from these.
+    pub fn as_borrowed(&self) -> IdentifierV2<&str> {
+        self.each_ref().map(&mut |s| s.as_ref())
+    }
+}
+
+impl<S: Into<String>> IdentifierV2<S> {
+    /// The same parts with owned fields: a borrowed field is copied, an owned one moved.
+    pub fn into_owned(self) -> IdentifierV2 {
+        self.map(&mut Into::into)
+    }
+}
+
+impl<S> IdentifierV2<S> {
+    fn map<T>(self, f: &mut impl FnMut(S) -> T) -> IdentifierV2<T> {
+        let IdentifierV2 { persistence, subject, token_type, id } = self;
+        let (subject, token_type) = (subject.map(f), token_type.map(f));
+        IdentifierV2 { persistence, subject, token_type, id: f(id) }
+    }
+
+    fn each_ref(&self) -> IdentifierV2<&S> {
+        IdentifierV2 {
+            persistence: self.persistence,
+            subject: self.subject.each_ref(),
+            token_type: self.token_type.each_ref(),
+            id: &self.id,
+        }
+    }
+}
+/// A well-formed version 2 identifier read in one pass, or `None` for anything else (which
+/// [`TokenIdentifier::parse_borrowed`] then reads part by part, to say what is wrong). It
+/// accepts only what that reading accepts, with the same value.
+///
+/// The whole text is checked at once (each check a branch-free pass the compiler vectorizes):
+/// only id characters and separators, exactly four `/`, and every `:` in the type part. A field
+/// is then an id if it is not empty, and the parts are told apart by their bytes (no string
+/// search or comparison call).
+fn read_v2(text: &str) -> Option<IdentifierV2<&str>> {
+    let bytes = text.as_bytes();
+    // Counted in bytes (a `u8` count vectorizes; a wider one did not): up to 255 of them, far
+    // more than any identifier Onezone writes; a longer text is read part by part.
+    if bytes.len() > usize::from(u8::MAX) {
+        return None;
+    }
+    let alphabet = bytes.iter().fold(true, |ok, &b| {
+        ok & (b.is_ascii_alphanumeric() | (b == b'-') | (b == b'_') | (b == b'/') | (b == b':'))
+    });
+    let count = |part: &[u8], separator: u8| {
+        part.iter().fold(0u8, |n, &b| n.wrapping_add(u8::from(b == separator)))
+    };
+    if !alphabet || count(bytes, b'/') != 4 {
+        return None;
+    }
+    let (version, rest) = split_at_byte(text, b'/')?;
+    let (persistence, rest) = split_at_byte(rest, b'/')?;
+    let (subject, rest) = split_at_byte(rest, b'/')?;
+    let (token_type, id) = split_at_byte(rest, b'/')?;
+    let colons = count(token_type.as_bytes(), b':');
+    if version.as_bytes() != [b'2'] || id.is_empty() || count(bytes, b':') != colons {
+        return None;
+    }
+    // Byte by byte: a byte-string pattern is compared by a call to `memcmp`.
+    let persistence = match persistence.as_bytes() {
+        [b'n', b'm', b'd'] => Persistence::Named,
+        [b't', b'm', b'p', b'-', ..] => {
+            Persistence::Temporary { generation: parse_canonical_u64(persistence.get(4..)?)? }
+        }
+        _ => return None,
+    };
+    let subject = match subject.as_bytes() {
+        [b'n', b'o', b'b', b'o', b'd', b'y'] => Subject::Nobody,
+        [b'u', b's', b'r', b'-', ..] => Subject::User(id_from(subject, 4)?),
+        [b'g', b'r', b'p', b'-', ..] => Subject::Group(id_from(subject, 4)?),
+        [b'p', b'r', b'v', b'-', ..] => Subject::Provider(id_from(subject, 4)?),
+        _ => return None,
+    };
+    let token_type = match (token_type.as_bytes(), colons) {
+        ([b'a', b'c', b't'], 0) => TokenType::Access { session: None },
+        ([b'i', b'd', b'n'], 0) => TokenType::Identity,
+        ([b'a', b'c', b't', b':', ..], 1) => {
+            TokenType::Access { session: Some(id_from(token_type, 4)?) }
+        }
+        ([a, b, c, b':', ..], 2) => {
+            let kind = InviteKind::from_code_bytes([*a, *b, *c])?;
+            let (target, params) = split_at_byte(token_type.get(4..)?, b':')?;
+            if target.is_empty() {
+                return None;
+            }
+            TokenType::Invite { kind, target, params }
+        }
+        _ => return None,
+    };
+    Some(IdentifierV2 { persistence, subject, token_type, id })
+}
+
+/// `text` split around the first `separator` (an ASCII byte), found eight bytes at a time.
+/// (`str::split_once` with a `char` finds it with `memchr`, then compares it again with
+/// `memcmp`: two calls per part, half the time of reading an identifier.)
+fn split_at_byte(text: &str, separator: u8) -> Option<(&str, &str)> {
+    let bytes = text.as_bytes();
+    let ones = u64::from_le_bytes([0x01; 8]);
+    let pattern = ones * u64::from(separator);
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    let index = loop {
+        let Some(chunk) = chunks.next() else {
+            let tail = chunks.remainder().iter().position(|&b| b == separator)?;
+            break at + tail;
+        };
+        // A zero byte of `word` is a separator: the lowest set high bit marks the first one.
+        let word = u64::from_le_bytes(chunk.try_into().ok()?) ^ pattern;
+        let found = word.wrapping_sub(ones) & !word & (ones << 7);
+        if found != 0 {
+            break at + (found.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    };
+    Some((text.get(..index)?, text.get(index + 1..)?))
+}
+
+/// The non-empty rest of `field` from byte `at`.
+fn id_from(field: &str, at: usize) -> Option<&str> {
+    field.get(at..).filter(|id| !id.is_empty())
 }
 
 /// Checks the version part of an identifier containing `/`.
@@ -465,56 +672,13 @@ impl FromStr for Persistence {
 // ---------------------------------------------------------------------------------------------
 // Subject
 
-impl Subject {
-    /// The subject's id, or `None` for [`Subject::Nobody`].
-    pub fn id(&self) -> Option<&str> {
-        match self {
-            Subject::User(id) | Subject::Group(id) | Subject::Provider(id) => Some(id),
-            Subject::Nobody => None,
-        }
-    }
-
-    /// Checks that the subject can be written in the identifier format (its id non-empty and
-    /// made of ASCII letters, digits, `-` and `_`).
-    pub fn validate(&self) -> Result<(), IdentifierError> {
-        match self {
-            Subject::User(id) => check_id(IdPart::UserId, id),
-            Subject::Group(id) => check_id(IdPart::GroupId, id),
-            Subject::Provider(id) => check_id(IdPart::ProviderId, id),
-            Subject::Nobody => Ok(()),
-        }
-    }
-
-    fn fields_json(&self) -> Value {
-        match self {
-            Subject::User(id) => json!({ "type": "user", "id": id }),
-            Subject::Group(id) => json!({ "type": "group", "id": id }),
-            Subject::Provider(id) => json!({ "type": "oneprovider", "id": id }),
-            Subject::Nobody => json!({ "type": "nobody", "id": null }),
-        }
-    }
-}
-
-impl fmt::Display for Subject {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Subject::User(id) => write!(f, "usr-{id}"),
-            Subject::Group(id) => write!(f, "grp-{id}"),
-            Subject::Provider(id) => write!(f, "prv-{id}"),
-            Subject::Nobody => f.write_str("nobody"),
-        }
-    }
-}
-
-impl FromStr for Subject {
-    type Err = IdentifierError;
-
-    /// Parses a subject part: `usr-<id>`, `grp-<id>`, `prv-<id>` or `nobody`.
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
+impl<'a> Subject<&'a str> {
+    /// [`str::parse`] into a [`Subject`] without copying: the id is lent from `text`.
+    pub fn parse_borrowed(text: &'a str) -> Result<Self, IdentifierError> {
         if text == "nobody" {
             return Ok(Subject::Nobody);
         }
-        let (part, id, build): (IdPart, &str, fn(String) -> Subject) =
+        let (part, id, build): (IdPart, &str, fn(&'a str) -> Self) =
             if let Some(id) = text.strip_prefix("usr-") {
                 (IdPart::UserId, id, Subject::User)
             } else if let Some(id) = text.strip_prefix("grp-") {
@@ -525,61 +689,98 @@ impl FromStr for Subject {
                 return Err(IdentifierError::Subject { found: text.into() });
             };
         check_id(part, id)?;
-        Ok(build(id.into()))
+        Ok(build(id))
+    }
+}
+
+impl<S: AsRef<str>> Subject<S> {
+    /// The subject's id, or `None` for [`Subject::Nobody`].
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            Subject::User(id) | Subject::Group(id) | Subject::Provider(id) => Some(id.as_ref()),
+            Subject::Nobody => None,
+        }
+    }
+
+    /// Checks that the subject can be written in the identifier format (its id non-empty and
+    /// made of ASCII letters, digits, `-` and `_`).
+    pub fn validate(&self) -> Result<(), IdentifierError> {
+        match self {
+            Subject::User(id) => check_id(IdPart::UserId, id.as_ref()),
+            Subject::Group(id) => check_id(IdPart::GroupId, id.as_ref()),
+            Subject::Provider(id) => check_id(IdPart::ProviderId, id.as_ref()),
+            Subject::Nobody => Ok(()),
+        }
+    }
+
+    /// The same subject, its id lent from this one.
+    pub fn as_borrowed(&self) -> Subject<&str> {
+        self.each_ref().map(&mut |s| s.as_ref())
+    }
+
+    fn fields_json(&self) -> Value {
+        match self {
+            Subject::User(id) => json!({ "type": "user", "id": id.as_ref() }),
+            Subject::Group(id) => json!({ "type": "group", "id": id.as_ref() }),
+            Subject::Provider(id) => json!({ "type": "oneprovider", "id": id.as_ref() }),
+            Subject::Nobody => json!({ "type": "nobody", "id": null }),
+        }
+    }
+}
+
+impl<S: Into<String>> Subject<S> {
+    /// The same subject with an owned id: a borrowed one is copied, an owned one moved.
+    pub fn into_owned(self) -> Subject {
+        self.map(&mut Into::into)
+    }
+}
+
+impl<S> Subject<S> {
+    fn map<T>(self, f: &mut impl FnMut(S) -> T) -> Subject<T> {
+        match self {
+            Subject::User(id) => Subject::User(f(id)),
+            Subject::Group(id) => Subject::Group(f(id)),
+            Subject::Provider(id) => Subject::Provider(f(id)),
+            Subject::Nobody => Subject::Nobody,
+        }
+    }
+
+    fn each_ref(&self) -> Subject<&S> {
+        match self {
+            Subject::User(id) => Subject::User(id),
+            Subject::Group(id) => Subject::Group(id),
+            Subject::Provider(id) => Subject::Provider(id),
+            Subject::Nobody => Subject::Nobody,
+        }
+    }
+}
+
+impl<S: AsRef<str>> fmt::Display for Subject<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Subject::User(id) => write!(f, "usr-{}", id.as_ref()),
+            Subject::Group(id) => write!(f, "grp-{}", id.as_ref()),
+            Subject::Provider(id) => write!(f, "prv-{}", id.as_ref()),
+            Subject::Nobody => f.write_str("nobody"),
+        }
+    }
+}
+
+impl FromStr for Subject {
+    type Err = IdentifierError;
+
+    /// Parses a subject part: `usr-<id>`, `grp-<id>`, `prv-<id>` or `nobody`.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Subject::parse_borrowed(text).map(Subject::into_owned)
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Token type
 
-impl TokenType {
-    /// Checks that the type can be written in the identifier format (ids non-empty and made of
-    /// ASCII letters, digits, `-` and `_`; the parameters may be empty).
-    pub fn validate(&self) -> Result<(), IdentifierError> {
-        match self {
-            TokenType::Access { session: Some(session) } => check_id(IdPart::SessionId, session),
-            TokenType::Access { session: None } | TokenType::Identity => Ok(()),
-            TokenType::Invite { target, params, .. } => {
-                check_id(IdPart::InviteTarget, target)?;
-                check_id(IdPart::InviteParams, params)
-            }
-        }
-    }
-
-    fn fields_json(&self) -> Value {
-        match self {
-            TokenType::Access { session } => json!({ "access": { "session": session } }),
-            TokenType::Identity => json!("identity"),
-            TokenType::Invite { kind, target, params } => json!({
-                "invite": {
-                    "kind": kind.name(),
-                    "code": kind.code(),
-                    "target": target,
-                    "params": params,
-                }
-            }),
-        }
-    }
-}
-
-impl fmt::Display for TokenType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TokenType::Access { session: None } => f.write_str("act"),
-            TokenType::Access { session: Some(session) } => write!(f, "act:{session}"),
-            TokenType::Identity => f.write_str("idn"),
-            TokenType::Invite { kind, target, params } => {
-                write!(f, "{}:{target}:{params}", kind.code())
-            }
-        }
-    }
-}
-
-impl FromStr for TokenType {
-    type Err = IdentifierError;
-
-    /// Parses a type part: `act`, `act:<sessionId>`, `idn` or `<code>:<targetId>:<params>`.
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
+impl<'a> TokenType<&'a str> {
+    /// [`str::parse`] into a [`TokenType`] without copying: the ids are lent from `text`.
+    pub fn parse_borrowed(text: &'a str) -> Result<Self, IdentifierError> {
         match text {
             "act" => return Ok(TokenType::Access { session: None }),
             "idn" => return Ok(TokenType::Identity),
@@ -587,7 +788,7 @@ impl FromStr for TokenType {
         }
         if let Some(session) = text.strip_prefix("act:") {
             check_id(IdPart::SessionId, session)?;
-            return Ok(TokenType::Access { session: Some(session.into()) });
+            return Ok(TokenType::Access { session: Some(session) });
         }
         let (code, rest) = match text.split_once(':') {
             Some((code, rest)) => (code, Some(rest)),
@@ -613,7 +814,98 @@ impl FromStr for TokenType {
         }
         check_id(IdPart::InviteTarget, target)?;
         check_id(IdPart::InviteParams, params)?;
-        Ok(TokenType::Invite { kind, target: target.into(), params: params.into() })
+        Ok(TokenType::Invite { kind, target, params })
+    }
+}
+
+impl<S: AsRef<str>> TokenType<S> {
+    /// Checks that the type can be written in the identifier format (ids non-empty and made of
+    /// ASCII letters, digits, `-` and `_`; the parameters may be empty).
+    pub fn validate(&self) -> Result<(), IdentifierError> {
+        match self {
+            TokenType::Access { session: Some(session) } => {
+                check_id(IdPart::SessionId, session.as_ref())
+            }
+            TokenType::Access { session: None } | TokenType::Identity => Ok(()),
+            TokenType::Invite { target, params, .. } => {
+                check_id(IdPart::InviteTarget, target.as_ref())?;
+                check_id(IdPart::InviteParams, params.as_ref())
+            }
+        }
+    }
+
+    /// The same type, its ids lent from this one.
+    pub fn as_borrowed(&self) -> TokenType<&str> {
+        self.each_ref().map(&mut |s| s.as_ref())
+    }
+
+    fn fields_json(&self) -> Value {
+        match self {
+            TokenType::Access { session } => {
+                json!({ "access": { "session": session.as_ref().map(AsRef::as_ref) } })
+            }
+            TokenType::Identity => json!("identity"),
+            TokenType::Invite { kind, target, params } => json!({
+                "invite": {
+                    "kind": kind.name(),
+                    "code": kind.code(),
+                    "target": target.as_ref(),
+                    "params": params.as_ref(),
+                }
+            }),
+        }
+    }
+}
+
+impl<S: Into<String>> TokenType<S> {
+    /// The same type with owned ids: a borrowed one is copied, an owned one moved.
+    pub fn into_owned(self) -> TokenType {
+        self.map(&mut Into::into)
+    }
+}
+
+impl<S> TokenType<S> {
+    fn map<T>(self, f: &mut impl FnMut(S) -> T) -> TokenType<T> {
+        match self {
+            TokenType::Access { session } => TokenType::Access { session: session.map(f) },
+            TokenType::Identity => TokenType::Identity,
+            TokenType::Invite { kind, target, params } => {
+                let target = f(target);
+                TokenType::Invite { kind, target, params: f(params) }
+            }
+        }
+    }
+
+    fn each_ref(&self) -> TokenType<&S> {
+        match self {
+            TokenType::Access { session } => TokenType::Access { session: session.as_ref() },
+            TokenType::Identity => TokenType::Identity,
+            TokenType::Invite { kind, target, params } => {
+                TokenType::Invite { kind: *kind, target, params }
+            }
+        }
+    }
+}
+
+impl<S: AsRef<str>> fmt::Display for TokenType<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TokenType::Access { session: None } => f.write_str("act"),
+            TokenType::Access { session: Some(session) } => write!(f, "act:{}", session.as_ref()),
+            TokenType::Identity => f.write_str("idn"),
+            TokenType::Invite { kind, target, params } => {
+                write!(f, "{}:{}:{}", kind.code(), target.as_ref(), params.as_ref())
+            }
+        }
+    }
+}
+
+impl FromStr for TokenType {
+    type Err = IdentifierError;
+
+    /// Parses a type part: `act`, `act:<sessionId>`, `idn` or `<code>:<targetId>:<params>`.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        TokenType::parse_borrowed(text).map(TokenType::into_owned)
     }
 }
 
@@ -658,7 +950,32 @@ impl InviteKind {
 
     /// The kind with this code (exact, case-sensitive), if any.
     pub fn from_code(code: &str) -> Option<Self> {
-        InviteKind::ALL.iter().copied().find(|kind| kind.code() == code)
+        match code.as_bytes() {
+            &[a, b, c] => InviteKind::from_code_bytes([a, b, c]),
+            _ => None,
+        }
+    }
+
+    /// [`InviteKind::from_code`] of a three-byte code: read on every invite's verification, it
+    /// compares three bytes (no scan of the kinds, no `memcmp` call).
+    fn from_code_bytes(code: [u8; 3]) -> Option<Self> {
+        Some(match &code {
+            b"ujg" => InviteKind::UserJoinGroup,
+            b"gjg" => InviteKind::GroupJoinGroup,
+            b"ujs" => InviteKind::UserJoinSpace,
+            b"gjs" => InviteKind::GroupJoinSpace,
+            b"ssp" => InviteKind::SupportSpace,
+            b"hjs" => InviteKind::HarvesterJoinSpace,
+            b"rop" => InviteKind::RegisterOneprovider,
+            b"ujc" => InviteKind::UserJoinCluster,
+            b"gjc" => InviteKind::GroupJoinCluster,
+            b"ujh" => InviteKind::UserJoinHarvester,
+            b"gjh" => InviteKind::GroupJoinHarvester,
+            b"sjh" => InviteKind::SpaceJoinHarvester,
+            b"uji" => InviteKind::UserJoinAtmInventory,
+            b"gji" => InviteKind::GroupJoinAtmInventory,
+            _ => return None,
+        })
     }
 
     /// The name Onezone uses for the kind in JSON, e.g. `userJoinGroup`.
@@ -712,29 +1029,36 @@ impl InviteKind {
 // ---------------------------------------------------------------------------------------------
 // Formatting and serde
 
-impl fmt::Display for IdentifierV2 {
+impl<S: AsRef<str>> fmt::Display for IdentifierV2<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "2/{}/{}/{}/{}", self.persistence, self.subject, self.token_type, self.id)
+        write!(
+            f,
+            "2/{}/{}/{}/{}",
+            self.persistence,
+            self.subject,
+            self.token_type,
+            self.id.as_ref()
+        )
     }
 }
 
-impl fmt::Display for TokenIdentifier {
+impl<S: AsRef<str>> fmt::Display for TokenIdentifier<S> {
     /// Writes the identifier text. For values from [`TokenIdentifier::parse`] this is the parsed
     /// text, byte for byte.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TokenIdentifier::V2(v2) => v2.fmt(f),
-            TokenIdentifier::Legacy(id) => f.write_str(id),
+            TokenIdentifier::Legacy(id) => f.write_str(id.as_ref()),
         }
     }
 }
 
-impl Serialize for TokenIdentifier {
+impl<S: AsRef<str>> Serialize for TokenIdentifier<S> {
     /// Serializes as the identifier text, after [`validate`](TokenIdentifier::validate)
     /// (a value that would not read back is an error).
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+    fn serialize<Z: Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
         self.validate().map_err(ser::Error::custom)?;
-        serializer.serialize_str(&self.to_string())
+        serializer.collect_str(self)
     }
 }
 
@@ -863,6 +1187,7 @@ impl core::error::Error for IdentifierError {}
 mod tests {
     use super::*;
     use alloc::format;
+    use alloc::string::ToString;
     use alloc::vec::Vec;
     use proptest::prelude::*;
 
@@ -1199,8 +1524,8 @@ mod tests {
             assert_eq!(text.parse::<Subject>().unwrap(), subject);
             assert_eq!(subject.to_string(), text);
         }
-        assert_eq!(Subject::User("a".into()).id(), Some("a"));
-        assert_eq!(Subject::Nobody.id(), None);
+        assert_eq!(Subject::User("a").id(), Some("a"));
+        assert_eq!(Subject::<String>::Nobody.id(), None);
     }
 
     #[test]
@@ -1227,7 +1552,7 @@ mod tests {
             params: "".into(),
         };
         assert!(IdentifierV2::new(Persistence::Named, Subject::Nobody, bad_target, "id").is_err());
-        assert!(TokenIdentifier::Legacy("a/b".into()).validate().is_err());
+        assert!(TokenIdentifier::Legacy("a/b").validate().is_err());
         assert!(serde_json::to_string(&TokenIdentifier::Legacy(String::new())).is_err());
     }
 
@@ -1379,6 +1704,52 @@ mod tests {
             if let Ok(parsed) = TokenIdentifier::parse(&text) {
                 prop_assert_eq!(parsed.to_string(), text);
             }
+        }
+
+        /// The one-pass reading accepts only what the reading part by part accepts, with the
+        /// same value, and every valid identifier (one of at most 255 bytes).
+        #[test]
+        fn the_one_pass_reading_agrees_with_the_reading_part_by_part(
+            ident in identifier(),
+            position in any::<prop::sample::Index>(),
+            edit in 0u8..4,
+            c in prop::sample::select(&['/', ':', '-', '_', '0', '2', 'a', '+', '.', ' ', 'é'][..]),
+        ) {
+            let valid = ident.to_string();
+            let mut chars: Vec<char> = valid.chars().collect();
+            let at = position.index(chars.len());
+            match edit {
+                0 => chars[at] = c,
+                1 => chars.insert(at, c),
+                2 => { chars.remove(at); }
+                _ => {}
+            }
+            let text: String = chars.into_iter().collect();
+            let by_parts = read_parts(&text);
+            match read_v2(&text) {
+                Some(v2) => prop_assert_eq!(by_parts.clone(), Ok(TokenIdentifier::V2(v2))),
+                None => prop_assert!(
+                    text.len() > 255 || !matches!(by_parts, Ok(TokenIdentifier::V2(_))),
+                    "{:?} is valid but not read in one pass", text
+                ),
+            }
+            prop_assert_eq!(TokenIdentifier::parse_borrowed(&text), by_parts);
+        }
+
+        #[test]
+        fn the_one_pass_reading_of_any_text(text in "(2/|/|:|-|0|1|a|_|nmd|tmp-|usr-|grp-|prv-|nobody|act|idn|ujg|ssp|sjh){0,14}") {
+            let by_parts = read_parts(&text);
+            if let Some(v2) = read_v2(&text) {
+                prop_assert_eq!(by_parts, Ok(TokenIdentifier::V2(v2)));
+            } else {
+                prop_assert!(!matches!(by_parts, Ok(TokenIdentifier::V2(_))), "{:?}", text);
+            }
+        }
+
+        /// The eight-bytes-at-a-time search finds what `str::split_once` finds.
+        #[test]
+        fn split_at_byte_is_split_once(text in "[a/:b\\x80-\\xff]{0,40}", separator in prop::sample::select(&[b'/', b':'][..])) {
+            prop_assert_eq!(split_at_byte(&text, separator), text.split_once(char::from(separator)));
         }
 
         #[test]

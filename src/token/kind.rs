@@ -74,7 +74,7 @@ const INVITE: &[CaveatKind] = &[
 
 impl TokenKind {
     /// The kind of a token with this identifier (a legacy identifier is an access token).
-    pub fn of(identifier: &TokenIdentifier) -> Self {
+    pub fn of<S>(identifier: &TokenIdentifier<S>) -> Self {
         match identifier {
             TokenIdentifier::V2(v2) => TokenKind::of_type(&v2.token_type),
             _ => TokenKind::Access,
@@ -82,7 +82,7 @@ impl TokenKind {
     }
 
     /// The kind of a version 2 token type.
-    pub fn of_type(token_type: &TokenType) -> Self {
+    pub fn of_type<S>(token_type: &TokenType<S>) -> Self {
         match token_type {
             TokenType::Identity => TokenKind::Identity,
             TokenType::Invite { .. } => TokenKind::Invite,

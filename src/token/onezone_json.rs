@@ -57,19 +57,19 @@ impl TokenType {
     }
 }
 
-impl Subject {
+impl<S: AsRef<str>> Subject<S> {
     /// The subject in Onezone's JSON (ctool `aai.erl` `subject_to_json`): `{"type": "user",
     /// "id": ..}`, `"group"`, `"oneprovider"`, or `{"type": "nobody", "id": null}`.
     ///
     /// ```
     /// use onezone_tokens::token::Subject;
-    /// assert_eq!(Subject::User("alice".into()).onezone_json(), serde_json::json!({"type": "user", "id": "alice"}));
+    /// assert_eq!(Subject::User("alice").onezone_json(), serde_json::json!({"type": "user", "id": "alice"}));
     /// ```
     pub fn onezone_json(&self) -> Value {
         let (kind, id) = match self {
-            Subject::User(id) => ("user", Some(id)),
-            Subject::Group(id) => ("group", Some(id)),
-            Subject::Provider(id) => ("oneprovider", Some(id)),
+            Subject::User(id) => ("user", Some(id.as_ref())),
+            Subject::Group(id) => ("group", Some(id.as_ref())),
+            Subject::Provider(id) => ("oneprovider", Some(id.as_ref())),
             Subject::Nobody => ("nobody", None),
         };
         json!({ "type": kind, "id": id })
@@ -111,8 +111,8 @@ pub fn examine_json(token: &UnverifiedToken) -> Result<Value, TokenError> {
         ),
         TokenIdentifier::Legacy(_) => (
             "named",
-            Subject::Nobody.onezone_json(),
-            TokenType::Access { session: None }.onezone_json(),
+            Subject::<&str>::Nobody.onezone_json(),
+            TokenType::<&str>::Access { session: None }.onezone_json(),
         ),
     };
     let domain = token.macaroon().location().map(|l| String::from_utf8_lossy(l).into_owned());

@@ -2,7 +2,6 @@
 //! [`UnverifiedToken`]; only [`Verifier::verify`] turns it into a [`VerifiedToken`].
 
 use alloc::string::{String, ToString};
-use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -204,22 +203,38 @@ impl TokenCaveat {
 
 /// A token read off the wire. Nothing in it is trusted until [`Verifier::verify`] says so.
 ///
-/// It keeps the token's decoded bytes and parsed identifier (shared, so that the
-/// [`VerifiedToken`] made from it copies neither) and reads the bytes in place
+/// It keeps the token's decoded bytes in one allocation (shared with its clones and with the
+/// [`VerifiedToken`] made from it: neither copies them) and where its identifier's fields lie in
+/// them, and lends the identifier from those bytes; it reads the bytes in place
 /// ([`macaroon::MacaroonView`]) when it is verified.
 #[derive(Debug, Clone)]
 pub struct UnverifiedToken {
-    read: Arc<Read>,
-}
-
-/// What parsing a token read: its decoded bytes, its identifier, the format it was read in and
-/// whether the text was escaped.
-#[derive(Debug)]
-struct Read {
     macaroon: MacaroonBytes,
-    identifier: TokenIdentifier,
+    /// The identifier as parsed, each field the span of the identifier's text it lies in.
+    shape: TokenIdentifier<Span>,
     format: Format,
     escaped: bool,
+}
+
+/// Where a field lies in an identifier's text: start and end byte offsets.
+type Span = (usize, usize);
+
+impl UnverifiedToken {
+    /// Keeps the macaroon `view` reads (copied into one allocation) once its identifier has
+    /// parsed as Onezone's.
+    fn keep(view: &macaroon::MacaroonView<'_>, format: Format) -> Result<Self, TokenError> {
+        let text = view.identifier();
+        let identifier = TokenIdentifier::parse_bytes_borrowed(text)?;
+        // Each field is a slice of `text`: its span is its distance from the start, the same in
+        // the copy.
+        let start = text.as_ptr() as usize;
+        let shape = identifier.map(&mut |field: &str| {
+            let offset = (field.as_ptr() as usize).wrapping_sub(start);
+            (offset, offset.wrapping_add(field.len()))
+        });
+        let escaped = view.escaped();
+        Ok(UnverifiedToken { macaroon: view.to_bytes(), shape, format, escaped })
+    }
 }
 
 impl UnverifiedToken {
@@ -236,8 +251,8 @@ impl UnverifiedToken {
     ///     "MDAyMGxvY2F00aW9uIGRvbWFpbi5leGFtcGxlLmNvbQowMDU4aWRlbnRpZmllciAyL25tZC91c3ItaW52aXRhdGlvbi1zZW5kZXIvdWpnOkdyb3VwSWQ6LzEyMzQ1Njc4OTBleGFtcGxlLWlkMTIzNDU2Nzg5MGUKMDAyZnNpZ25hdHVyZSAZ9fnn2KhoiG2TYBxVhRllfTxiFK7wpdMQoJQaJNo4sQo",
     /// )?;
     /// assert_eq!(token.identifier().to_string(), "2/nmd/usr-invitation-sender/ujg:GroupId:/1234567890example-id1234567890e");
-    /// let v2 = token.identifier().as_v2().expect("a version-2 identifier");
-    /// assert_eq!((v2.persistence, v2.id.as_str()), (Persistence::Named, "1234567890example-id1234567890e"));
+    /// let v2 = token.identifier().into_v2().expect("a version-2 identifier");
+    /// assert_eq!((v2.persistence, v2.id), (Persistence::Named, "1234567890example-id1234567890e"));
     ///
     /// // Not a macaroon, or not an Onezone identifier: refused before any secret is looked up.
     /// assert!(matches!(UnverifiedToken::parse("MDAxNmxvY2F00aW9uIHJlZlF"), Err(TokenError::Malformed(_))));
@@ -256,14 +271,9 @@ impl UnverifiedToken {
     /// # Errors
     /// As [`UnverifiedToken::parse`].
     pub fn parse_with(text: &str, limits: &Limits) -> Result<Self, TokenError> {
-        // Decoded once (on the stack), parsed once, and the bytes kept.
-        macaroon::with_token(text, limits, |view| {
-            let identifier = TokenIdentifier::parse_bytes(view.identifier())?;
-            let (format, escaped) = (view.format(), view.escaped());
-            let read = Read { macaroon: view.to_bytes(), identifier, format, escaped };
-            Ok(UnverifiedToken { read: Arc::new(read) })
-        })
-        .map_err(TokenError::Malformed)?
+        // Decoded once (on the stack), parsed once, and the bytes kept in one allocation.
+        macaroon::with_token(text, limits, |view| Self::keep(&view, view.format()))
+            .map_err(TokenError::Malformed)?
     }
 
     /// Wraps an already parsed macaroon.
@@ -275,46 +285,47 @@ impl UnverifiedToken {
         format: Format,
         escaped: bool,
     ) -> Result<Self, TokenError> {
-        let identifier =
-            TokenIdentifier::parse_bytes(macaroon.identifier()).map_err(TokenError::Identifier)?;
-        let macaroon = macaroon::MacaroonView::of(&macaroon, format).to_bytes();
-        Ok(UnverifiedToken { read: Arc::new(Read { macaroon, identifier, format, escaped }) })
+        Self::keep(&macaroon::MacaroonView::of(&macaroon, format).with_escaped(escaped), format)
     }
 
-    /// The parsed identifier (unverified).
-    pub fn identifier(&self) -> &TokenIdentifier {
-        &self.read.identifier
+    /// The parsed identifier (unverified), its fields lent from the token's bytes (no copy;
+    /// [`TokenIdentifier::into_owned`] makes an owned one).
+    pub fn identifier(&self) -> TokenIdentifier<&str> {
+        // The identifier parsed as UTF-8 when the token was read, and the spans are its
+        // fields': the fallbacks (an empty text, empty fields) are never taken.
+        let text = core::str::from_utf8(self.macaroon.view().identifier()).unwrap_or_default();
+        self.shape.map(&mut |(start, end)| text.get(start..end).unwrap_or_default())
     }
 
     /// The underlying macaroon, borrowing its fields from the token's bytes.
     pub fn macaroon(&self) -> Macaroon<'_> {
-        self.read.macaroon.view().to_macaroon()
+        self.macaroon.view().to_macaroon()
     }
 
     /// The format the token was read in.
     pub fn format(&self) -> Format {
-        self.read.format
+        self.format
     }
 
     /// Whether the text was Onezone-escaped.
     pub fn escaped(&self) -> bool {
-        self.read.escaped
+        self.escaped
     }
 
     /// The caveats, parsed where Onezone knows them (unverified).
     pub fn caveats(&self) -> Vec<TokenCaveat> {
-        self.read.macaroon.view().caveats().map(|c| TokenCaveat::read(c.id())).collect()
+        self.macaroon.view().caveats().map(|c| TokenCaveat::read(c.id())).collect()
     }
 }
 
 /// A token whose signature, revocation state and every caveat were checked. Only
 /// [`Verifier::verify`] makes one.
 ///
-/// It shares the token's bytes and identifier with the [`UnverifiedToken`] it was verified from
-/// (no copy); two verified tokens are equal when their identifiers, caveats and locations are.
+/// It shares the token's bytes with the [`UnverifiedToken`] it was verified from (no copy);
+/// two verified tokens are equal when their identifiers, caveats and locations are.
 #[derive(Debug, Clone)]
 pub struct VerifiedToken {
-    read: Arc<Read>,
+    token: UnverifiedToken,
     caveats: Vec<Caveat>,
     /// The location, when it is not UTF-8: read lossily once (else it is read from the bytes).
     lossy_location: Option<String>,
@@ -331,9 +342,10 @@ impl PartialEq for VerifiedToken {
 impl Eq for VerifiedToken {}
 
 impl VerifiedToken {
-    /// The identifier: who issued the token and what it is for.
-    pub fn identifier(&self) -> &TokenIdentifier {
-        &self.read.identifier
+    /// The identifier: who issued the token and what it is for, lent from the token's bytes
+    /// ([`TokenIdentifier::into_owned`] makes an owned one).
+    pub fn identifier(&self) -> TokenIdentifier<&str> {
+        self.token.identifier()
     }
 
     /// The caveats, all of which held in the verification context.
@@ -345,7 +357,9 @@ impl VerifiedToken {
     pub fn location(&self) -> Option<&str> {
         match &self.lossy_location {
             Some(lossy) => Some(lossy),
-            None => self.read.macaroon.view().location().and_then(|l| core::str::from_utf8(l).ok()),
+            None => {
+                self.token.macaroon.view().location().and_then(|l| core::str::from_utf8(l).ok())
+            }
         }
     }
 
@@ -444,23 +458,22 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
         let (key, generation, revocable_id) = match identifier {
             TokenIdentifier::V2(v2) => match v2.persistence {
                 Persistence::Named => (
-                    self.secrets.named_key(&v2.id).ok_or(TokenError::UnknownToken)?,
+                    self.secrets.named_key(v2.id).ok_or(TokenError::UnknownToken)?,
                     None,
-                    Some(v2.id.as_str()),
+                    Some(v2.id),
                 ),
                 Persistence::Temporary { generation } => {
+                    let subject = v2.subject.into_owned();
                     let (key, current) =
-                        self.secrets.temporary_key(&v2.subject).ok_or(TokenError::UnknownToken)?;
+                        self.secrets.temporary_key(&subject).ok_or(TokenError::UnknownToken)?;
                     (key, Some((generation, current)), None)
                 }
                 #[allow(unreachable_patterns)] // `Persistence` is non-exhaustive
                 _ => return Err(TokenError::UnknownToken),
             },
-            TokenIdentifier::Legacy(id) => (
-                self.secrets.legacy_key(id).ok_or(TokenError::UnknownToken)?,
-                None,
-                Some(id.as_str()),
-            ),
+            TokenIdentifier::Legacy(id) => {
+                (self.secrets.legacy_key(id).ok_or(TokenError::UnknownToken)?, None, Some(id))
+            }
             #[allow(unreachable_patterns)] // `TokenIdentifier` is non-exhaustive
             _ => return Err(TokenError::UnknownToken),
         };
@@ -482,7 +495,7 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
         // is reported before the signature is found authentic. Reading stops at the first
         // caveat Onezone does not know: the caveats before it are all `caveats` holds, at
         // their indices in the token.
-        let view = token.read.macaroon.view();
+        let view = token.macaroon.view();
         let mut caveats = Vec::with_capacity(view.caveat_count());
         let mut unknown = None;
         let mut read = |raw: &[u8]| {
@@ -503,7 +516,10 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
         // The subject stored with a named token's record must be the one its identifier names.
         if let TokenIdentifier::V2(v2) = identifier
             && v2.persistence == Persistence::Named
-            && self.secrets.named_subject(&v2.id).is_some_and(|stored| stored != v2.subject)
+            && self
+                .secrets
+                .named_subject(v2.id)
+                .is_some_and(|stored| stored.as_borrowed() != v2.subject)
         {
             return Err(TokenError::SubjectInvalid);
         }
@@ -513,7 +529,7 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
             let raw = view.caveats().nth(index);
             raw.map(|raw| String::from_utf8_lossy(raw.id()).into_owned()).unwrap_or_default()
         };
-        let kind = TokenKind::of(identifier);
+        let kind = TokenKind::of(&identifier);
         if let Some(index) =
             caveats.iter().position(|caveat| !kind.accepts(caveat.kind(), ctx.identity_only))
         {
@@ -544,7 +560,7 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
             .location()
             .filter(|l| core::str::from_utf8(l).is_err())
             .map(|l| String::from_utf8_lossy(l).into_owned());
-        Ok(VerifiedToken { read: Arc::clone(&token.read), caveats, lossy_location })
+        Ok(VerifiedToken { token: token.clone(), caveats, lossy_location })
     }
 }
 
@@ -578,10 +594,10 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
 /// [`TokenError::TimeCaveatRequired`] for a temporary token without a time caveat;
 /// [`TokenError::ExceedsLimit`] if the token would not fit the limits; [`TokenError::Malformed`]
 /// if a field does not fit the format.
-pub fn mint(
+pub fn mint<S: AsRef<str>>(
     secret: &Secret,
     domain: &str,
-    identifier: &TokenIdentifier,
+    identifier: &TokenIdentifier<S>,
     caveats: &[Caveat],
 ) -> Result<String, TokenError> {
     mint_as(secret, domain, identifier, caveats, Format::V1, Encoding::Escaped)
@@ -592,10 +608,10 @@ pub fn mint(
 ///
 /// # Errors
 /// As [`mint`].
-pub fn mint_as(
+pub fn mint_as<S: AsRef<str>>(
     secret: &Secret,
     domain: &str,
-    identifier: &TokenIdentifier,
+    identifier: &TokenIdentifier<S>,
     caveats: &[Caveat],
     format: Format,
     encoding: Encoding,
@@ -608,10 +624,10 @@ pub fn mint_as(
 ///
 /// # Errors
 /// As [`mint`].
-pub fn mint_within(
+pub fn mint_within<S: AsRef<str>>(
     secret: &Secret,
     domain: &str,
-    identifier: &TokenIdentifier,
+    identifier: &TokenIdentifier<S>,
     caveats: &[Caveat],
     format: Format,
     encoding: Encoding,

@@ -236,9 +236,9 @@ pub(crate) async fn join_parent(
 /// it on every instance). Both APIs take this path; only `--api 20.02` issues temporary invites.
 fn invite_record(app: &App, tx: &mut dyn Tx, token: &InviteToken) -> Result<InviteRecord, Error> {
     if token.is_temporary() {
-        let subject = &token.identifier().subject;
-        let generation = tx.temporary_generation(subject)?;
-        let secret = app.token_secrets.temporary(subject);
+        let subject = token.identifier().subject.into_owned();
+        let generation = tx.temporary_generation(&subject)?;
+        let secret = app.token_secrets.temporary(&subject);
         return Ok(InviteRecord::temporary(token, &secret, generation)?);
     }
     let record = tx.invite(token.token_id())?.ok_or(InviteError::InvalidToken)?;

@@ -405,7 +405,7 @@ async fn verify(
         request.kind = kind;
     }
     let token = read_token(&body, "token").map_err(refused)?;
-    request.check_invite_type(token.identifier()).map_err(refused)?;
+    request.check_invite_type(&token.identifier()).map_err(refused)?;
     transaction(&app, move |app, tx| {
         let at = now();
         let texts = [
@@ -499,7 +499,7 @@ fn verify_invite(
                 .verify(&token, ctx)
                 .map_err(|e| Error::v2002(e.onezone_error()))?;
             let subject = match verified.identifier() {
-                TokenIdentifier::V2(v2) => v2.subject.clone(),
+                TokenIdentifier::V2(v2) => v2.subject.into_owned(),
                 _ => Subject::Nobody,
             };
             Ok((subject, verified.valid_until()))

@@ -473,6 +473,7 @@ pub fn token(data: &[u8]) {
         return;
     };
     assert_eq!(from_bytes, TokenIdentifier::parse(text), "parse_bytes and parse disagree");
+    crate::token::identifier::assert_readings_agree(text);
 
     if let Ok(id) = TokenIdentifier::parse(text) {
         assert_eq!(id.to_string(), text, "identifier does not format back byte for byte");
@@ -499,5 +500,8 @@ pub fn token(data: &[u8]) {
     // And as a whole token.
     if let Ok(token) = UnverifiedToken::parse(text) {
         let _ = token.caveats();
+        // The identifier it lends (from where its fields lie in the bytes) is the one in them.
+        let owned = TokenIdentifier::parse_bytes(token.macaroon().identifier());
+        assert_eq!(Ok(token.identifier().into_owned()), owned, "the lent identifier differs");
     }
 }

@@ -591,6 +591,14 @@ fn split_at_byte(text: &str, separator: u8) -> Option<(&str, &str)> {
     Some((text.get(..index)?, text.get(index + 1..)?))
 }
 
+/// For the fuzz target (`crate::fuzzing::token`): the one-pass reading of `text` accepts only
+/// what the reading part by part accepts, with the same value.
+pub(crate) fn assert_readings_agree(text: &str) {
+    if let Some(v2) = read_v2(text) {
+        assert_eq!(read_parts(text), Ok(TokenIdentifier::V2(v2)), "the one-pass reading differs");
+    }
+}
+
 /// The non-empty rest of `field` from byte `at`.
 fn id_from(field: &str, at: usize) -> Option<&str> {
     field.get(at..).filter(|id| !id.is_empty())

@@ -146,7 +146,7 @@
 mod authenticate;
 mod caveat;
 mod describe;
-mod identifier;
+pub(crate) mod identifier;
 mod issue;
 mod kind;
 mod onezone_error;

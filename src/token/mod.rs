@@ -42,6 +42,23 @@
 //! # Ok::<(), onezone_tokens::token::IdentifierError>(())
 //! ```
 //!
+//! A token lends its identifier: [`UnverifiedToken::identifier`] and
+//! [`VerifiedToken::identifier`] answer a `TokenIdentifier<&str>`, its fields slices of the
+//! token's bytes (nothing copied); [`TokenIdentifier::parse_borrowed`] reads one from any text
+//! the same way, and [`into_owned`](TokenIdentifier::into_owned) makes the owned
+//! `TokenIdentifier` (`TokenIdentifier<String>`).
+//!
+//! ```
+//! use onezone_tokens::token::{Subject, TokenIdentifier};
+//! let text = "2/nmd/usr-alice/act/tok1";
+//! let lent = TokenIdentifier::parse_borrowed(text)?;
+//! let v2 = lent.into_v2().expect("version 2");
+//! assert_eq!((v2.subject, v2.id), (Subject::User("alice"), "tok1"));
+//! let owned: TokenIdentifier = lent.into_owned();
+//! assert_eq!(owned.as_borrowed(), lent);
+//! # Ok::<(), onezone_tokens::token::IdentifierError>(())
+//! ```
+//!
 //! ## Strictness
 //!
 //! The reader accepts exactly the texts the writer produces, so a parsed identifier always

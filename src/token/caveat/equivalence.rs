@@ -283,7 +283,13 @@ fn number_text() -> impl Strategy<Value = String> {
     prop_oneof![
         any::<u64>().prop_map(|n| n.to_string()),
         any::<u32>().prop_map(|n| n.to_string()),
-        "[+-]?0{0,2}[0-9]{0,22}[a-z ]?",
+        // `/` and `:` are the bytes either side of the digits.
+        "[+-]?0{0,2}[0-9]{0,22}[a-z :/]?",
+        "[0-9]{1,3}[:/][0-9]{0,3}",
+        // Around the multiples of 2^64, where the product and the sum can both wrap.
+        (1u128..6, 0u128..64, any::<bool>())
+            .prop_map(|(k, x, below)| if below { (k << 64) - x - 1 } else { (k << 64) + x })
+            .prop_map(|n| n.to_string()),
         Just("18446744073709551615".to_string()),
         Just("18446744073709551616".to_string()),
         Just("4294967296".to_string()),
@@ -399,6 +405,20 @@ proptest! {
     }
 }
 
+/// A list is reserved once, at its number of entries (up to 16, then it grows as a `Vec` does).
+#[test]
+fn lists_are_reserved_at_their_size() {
+    let ips = |n: usize| {
+        let list: Vec<String> = (0..n).map(|i| format!("10.0.0.{i}")).collect();
+        match Caveat::parse(&format!("ip = {}", list.join("|"))) {
+            Ok(Caveat::Ip { whitelist }) => whitelist.0.capacity(),
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!([ips(1), ips(2), ips(5), ips(16)], [1, 2, 5, 16]);
+    assert!(ips(17) >= 17);
+}
+
 /// The forms named in the rewrite's reasoning, checked by name (the generators reach them, but
 /// not surely in every run).
 #[test]
@@ -434,6 +454,13 @@ fn named_edge_cases_read_as_before() {
         "time < 18446744073709551615",
         "time < 18446744073709551616",
         "time < 99999999999999999999x",
+        // 2^65: multiplying by 10 and adding the last digit both wrap, to 0.
+        "time < 36893488147419103232",
+        "time < 1:",
+        "time < 1/",
+        "time < :",
+        "ip = 1.2.3.4/3:",
+        "ip = 1.2.3.:",
         "time < +1",
         "asn = 4294967296",
         "consumer = usr-",

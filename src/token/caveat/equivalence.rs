@@ -58,7 +58,7 @@ mod old {
             return Ok(Caveat::Consumer { whitelist });
         }
         if let Some(list) = text.strip_prefix("service = ") {
-            let whitelist = parse_list(CaveatKind::Service, list, Service::parse_entry)?;
+            let whitelist = parse_list(CaveatKind::Service, list, service_entry)?;
             return Ok(Caveat::Service { whitelist });
         }
         if let Some(value) = text.strip_prefix("interface = ") {
@@ -177,6 +177,15 @@ mod old {
         check_id(id)?;
         Ok(Consumer::new(kind, id).expect("checked above"))
     }
+
+    /// `Service::parse_entry`, built with `Service::new` (the same `check_id`).
+    pub(super) fn service_entry(text: &str) -> Result<Service, &'static str> {
+        const SHAPE: &str = "a service is ozw-<id>, ozp-<id>, opw-<id> or opp-<id>";
+        let (prefix, id) = text.split_once('-').ok_or(SHAPE)?;
+        let kind = ServiceKind::from_shortname(prefix).ok_or(SHAPE)?;
+        check_id(id)?;
+        Ok(Service::new(kind, id).expect("checked above"))
+    }
 }
 
 /// Both parsers read `text` the same; errors are compared as values and as messages.
@@ -273,9 +282,10 @@ fn mask_text() -> impl Strategy<Value = String> {
     (prop_oneof![ipv4_text(), ipv6_text()], prefix).prop_map(|(a, p)| a + &p)
 }
 
-/// A consumer (or a service), right or slightly wrong.
+/// A consumer or a service, right or slightly wrong.
 fn consumer_text() -> impl Strategy<Value = String> {
-    ("(usr|grp|prv|usx|us|opw|ozw|)(-|)", "[a-zA-Z0-9*_é .-]{0,10}").prop_map(|(p, id)| p + &id)
+    ("(usr|grp|prv|usx|us|ozw|ozp|opw|opp|op|opé|oppp|)(-|)", "[a-zA-Z0-9*_é .-]{0,10}")
+        .prop_map(|(p, id)| p + &id)
 }
 
 /// Numbers as Onezone writes them, and near misses: leading zeros, signs, 20+ digits.
@@ -375,7 +385,9 @@ proptest! {
     #[test]
     fn consumers_read_as_before(text in consumer_text()) {
         prop_assert_eq!(Consumer::parse_entry(&text), old::consumer_entry(&text), "{:?}", text);
+        prop_assert_eq!(Service::parse_entry(&text), old::service_entry(&text), "{:?}", text);
         same(&format!("consumer = {text}"))?;
+        same(&format!("service = {text}"))?;
     }
 
     #[test]
@@ -468,6 +480,12 @@ fn named_edge_cases_read_as_before() {
         "consumer = grp-é",
         "consumer = usr",
         "consumer = usr-a|",
+        "service = opw-*",
+        "service = opw",
+        "service = opw-",
+        "service = op-w",
+        "service = opé-x",
+        "service = ozw-onezone|opp-x-y",
         "interface = rest|rest",
         "interface = ",
         "data.readonly",

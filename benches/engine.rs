@@ -18,6 +18,10 @@
 //!   secret was stored) against the engine's `verify_token` of the same text with the key
 //!   derived from the same secret (`engine`) or kept (`engine_kept`, the like-for-like row).
 //!
+//! - `caveat_parse`: `Caveat::parse` of the caveats of those two tokens (`time`, `ip`,
+//!   `interface`, `consumer`) and of longer `ip` and `consumer` lists, the typed caveat read of
+//!   every verification.
+//!
 //! `python3 benches/report.py` turns the results into the ratio tables of the README.
 
 use std::collections::BTreeMap;
@@ -755,11 +759,32 @@ fn bench_third_party(c: &mut Criterion) {
     g.finish();
 }
 
+/// `Caveat::parse` alone, for the caveats `token_access` and `token_invite` carry and for lists.
+fn bench_caveat_parse(c: &mut Criterion) {
+    let mut g = c.benchmark_group("caveat_parse");
+    for (row, text) in [
+        ("time", "time < 1800003600"),
+        ("ip", "ip = 10.0.0.0/8"),
+        ("interface", "interface = rest"),
+        ("consumer", "consumer = usr-carol"),
+        ("ip_list", "ip = 10.0.0.0/8|192.168.1.17|2001:db8::/32|172.16.0.0/12|127.0.0.1/32"),
+        (
+            "consumer_list",
+            "consumer = usr-d4f5876dbe7f1e7e8a511de6dd31144c|grp-0921135ee61fe53a3df449365228e9b4|\
+             prv-*|usr-carol|grp-admins",
+        ),
+    ] {
+        Caveat::parse(text).unwrap();
+        g.bench_function(row, |b| b.iter(|| Caveat::parse(black_box(text)).unwrap()));
+    }
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(std::time::Duration::from_millis(500))
         .measurement_time(std::time::Duration::from_secs(2));
-    targets = bench, bench_third_party
+    targets = bench, bench_third_party, bench_caveat_parse
 }
 criterion_main!(benches);

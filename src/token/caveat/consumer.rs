@@ -80,15 +80,14 @@ impl Consumer {
     }
 
     pub(super) fn parse_entry(text: &str) -> Result<Self, &'static str> {
-        let (kind, id) = if let Some(id) = text.strip_prefix("usr-") {
-            (ConsumerKind::User, id)
-        } else if let Some(id) = text.strip_prefix("grp-") {
-            (ConsumerKind::Group, id)
-        } else if let Some(id) = text.strip_prefix("prv-") {
-            (ConsumerKind::Provider, id)
-        } else {
-            return Err("a consumer is usr-<id>, grp-<id> or prv-<id>");
+        // The prefix is four ASCII bytes, so the id starts on a character boundary.
+        let kind = match text.as_bytes().get(..4) {
+            Some(b"usr-") => ConsumerKind::User,
+            Some(b"grp-") => ConsumerKind::Group,
+            Some(b"prv-") => ConsumerKind::Provider,
+            _ => return Err("a consumer is usr-<id>, grp-<id> or prv-<id>"),
         };
+        let id = text.get(4..).unwrap_or_default();
         check_id(id)?;
         Ok(Consumer { kind, id: id.into() })
     }

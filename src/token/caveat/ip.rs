@@ -72,21 +72,30 @@ impl IpMask {
     }
 
     pub(super) fn parse_entry(text: &str) -> Result<Self, &'static str> {
-        let (addr_text, prefix_text) = match text.split_once('/') {
-            Some((addr, prefix)) => (addr, Some(prefix)),
+        // `text.split_once('/')`, scanning bytes (`/` is ASCII, so its offset is a boundary).
+        let slash = text.bytes().position(|b| b == b'/');
+        let (addr_text, prefix_text) = match slash.and_then(|at| text.split_at_checked(at)) {
+            Some((addr, slash_and_prefix)) => (addr, slash_and_prefix.get(1..)),
             None => (text, None),
         };
         if addr_text.is_empty() {
             return Err("the address is empty");
         }
-        let addr: IpAddr = addr_text.parse().map_err(|_| "not an IPv4 or IPv6 address")?;
-        // `core`'s IPv4 parser takes only the canonical spelling (four decimal octets, no leading
-        // zeros: `010.0.0.1` fails above, see the caveat tests), so only IPv6, which has several
-        // spellings, is formatted back to compare (an allocation per IPv4 mask otherwise).
-        if addr.is_ipv6() && addr.to_string() != addr_text {
-            return Err("the address is not in canonical form (no leading zeros; IPv6 in \
-                        lower case and compressed as RFC 5952 says)");
-        }
+        let addr = match parse_ipv4(addr_text.as_bytes()) {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let addr: IpAddr = addr_text.parse().map_err(|_| "not an IPv4 or IPv6 address")?;
+                // `core`'s IPv4 parser takes only the canonical spelling (four decimal octets, no
+                // leading zeros: `010.0.0.1` fails above, see the caveat tests), so only IPv6,
+                // which has several spellings, is compared with how it prints (as it prints, so
+                // without allocating).
+                if addr.is_ipv6() && !prints_as(&addr, addr_text) {
+                    return Err("the address is not in canonical form (no leading zeros; IPv6 \
+                                in lower case and compressed as RFC 5952 says)");
+                }
+                addr
+            }
+        };
         match prefix_text {
             None => Ok(IpMask::host(addr)),
             Some(prefix) => {
@@ -103,6 +112,44 @@ impl IpMask {
             }
         }
     }
+}
+
+/// Reads the IPv4 addresses that `core`'s parser reads, and no other: four `.`-separated octets
+/// of one to three decimal digits, at most 255, without a leading zero (`0` alone is one). The
+/// common case of an `ip` caveat, without the generic parser's backtracking over IPv4 then IPv6.
+/// `None` sends the text to `core`'s parser, which has the last word.
+pub(super) fn parse_ipv4(text: &[u8]) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut rest = text;
+    for (i, octet) in octets.iter_mut().enumerate() {
+        if i > 0 {
+            rest = rest.strip_prefix(b".")?;
+        }
+        let digits = rest.iter().take(3).take_while(|b| b.is_ascii_digit()).count();
+        let (number, after) = rest.split_at_checked(digits)?;
+        let value = number.iter().fold(0u16, |v, &d| v * 10 + u16::from(d - b'0'));
+        if digits == 0 || (digits > 1 && number.first() == Some(&b'0')) {
+            return None;
+        }
+        *octet = u8::try_from(value).ok()?;
+        rest = after;
+    }
+    rest.is_empty().then_some(Ipv4Addr::from(octets))
+}
+
+/// Whether `value` prints exactly as `text` (what `value.to_string() == text` says, compared
+/// piece by piece as it is written, so without allocating).
+pub(super) fn prints_as(value: &dyn fmt::Display, text: &str) -> bool {
+    /// The text still to match.
+    struct Rest<'a>(&'a [u8]);
+    impl fmt::Write for Rest<'_> {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            self.0 = self.0.strip_prefix(s.as_bytes()).ok_or(fmt::Error)?;
+            Ok(())
+        }
+    }
+    let mut rest = Rest(text.as_bytes());
+    fmt::write(&mut rest, format_args!("{value}")).is_ok() && rest.0.is_empty()
 }
 
 pub(super) fn width(addr: IpAddr) -> u8 {

@@ -123,6 +123,32 @@ impl<T: fmt::Display> fmt::Display for Listed<'_, T> {
     }
 }
 
+/// At most this many entries are reserved before any is read: a list is pre-sized to its count
+/// of `|` plus one, so that it is allocated once, but a flood of separators must not reserve
+/// memory that no valid entry stands for.
+const RESERVE_MAX: usize = 16;
+
+/// The `|`-separated entries of `text`, as `text.split('|')` gives them, found by scanning the
+/// bytes (`|` is ASCII, so never inside a character): `str::split`'s generic searcher costs more
+/// than the entries themselves for the short lists of tokens.
+pub(super) fn entries(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    core::iter::from_fn(move || {
+        let current = rest?;
+        match current.bytes().position(|b| b == SEP_BYTE) {
+            Some(at) => {
+                let (entry, sep_and_rest) = current.split_at_checked(at)?;
+                rest = sep_and_rest.get(1..);
+                Some(entry)
+            }
+            None => {
+                rest = None;
+                Some(current)
+            }
+        }
+    })
+}
+
 /// Parses `text` as a `|`-separated, non-empty list.
 pub(super) fn parse_list<T>(
     kind: CaveatKind,
@@ -132,8 +158,9 @@ pub(super) fn parse_list<T>(
     if text.is_empty() {
         return Err(CaveatError::EmptyList { kind });
     }
-    let mut items = Vec::new();
-    for (index, entry) in text.split(SEP).enumerate() {
+    let seps = text.bytes().filter(|&b| b == SEP_BYTE).count();
+    let mut items = Vec::with_capacity(seps.saturating_add(1).min(RESERVE_MAX));
+    for (index, entry) in entries(text).enumerate() {
         let item = parse(entry).map_err(|problem| CaveatError::InvalidEntry {
             kind,
             index,
@@ -152,24 +179,32 @@ pub(super) const TOO_LARGE: &str = "the number is too large";
 
 /// Reads a decimal number written the way Onezone writes it: digits only, no sign, no leading
 /// zero (except `0` itself).
+///
+/// One pass over the bytes; the problems keep their precedence (not a number, then a leading
+/// zero, then too large), so `0x` is not a number and `99999999999999999999x` neither.
 pub(super) fn parse_decimal(text: &str, max: u64) -> Result<u64, &'static str> {
-    if text.is_empty() {
+    let bytes = text.as_bytes();
+    let Some(&first) = bytes.first() else {
         return Err("the number is empty");
+    };
+    let mut value: u64 = 0;
+    let mut digits = true;
+    let mut overflow = false;
+    for &b in bytes {
+        let digit = b.wrapping_sub(b'0');
+        digits &= digit < 10;
+        let (times_ten, o1) = value.overflowing_mul(10);
+        let (sum, o2) = times_ten.overflowing_add(u64::from(digit));
+        overflow |= o1 | o2;
+        value = sum;
     }
-    if !text.bytes().all(|b| b.is_ascii_digit()) {
+    if !digits {
         return Err("not a decimal number (digits only, no sign)");
     }
-    if text.len() > 1 && text.starts_with('0') {
+    if first == b'0' && bytes.len() > 1 {
         return Err("the number has a leading zero");
     }
-    let mut value: u64 = 0;
-    for digit in text.bytes() {
-        value = value
-            .checked_mul(10)
-            .and_then(|v| v.checked_add(u64::from(digit - b'0')))
-            .ok_or(TOO_LARGE)?;
-    }
-    if value > max {
+    if overflow || value > max {
         return Err(TOO_LARGE);
     }
     Ok(value)

@@ -1,13 +1,14 @@
 //! Typed first-party caveats (documented in [`crate::token`], which re-exports them), one file
 //! per concept: the caveat and its forms (`typed.rs`), what its entries are (`ip.rs`, `geo.rs`,
 //! `consumer.rs`, `service.rs`, `interface.rs`, `api.rs`, `data.rs`), checking (`check.rs`,
-//! `time.rs`), lists and numbers (`list.rs`) and errors (`error.rs`).
+//! `expiry.rs`), lists and numbers (`list.rs`) and errors (`error.rs`). `equivalence.rs` tests
+//! the parser against the one it replaced.
 
 use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
-use core::net::IpAddr;
+use core::net::{IpAddr, Ipv4Addr};
 use core::ops::Deref;
 use core::str::FromStr;
 
@@ -19,6 +20,8 @@ use crate::text::Quoted;
 
 /// The separator of list entries in the string form of a caveat.
 const SEP: char = '|';
+/// [`SEP`] as a byte, for the scanners.
+const SEP_BYTE: u8 = b'|';
 
 /// Serde through the `Display` / `FromStr` text of a type.
 macro_rules! serde_as_text {
@@ -64,5 +67,7 @@ pub use list::*;
 pub use service::*;
 pub use typed::*;
 
+#[cfg(test)]
+mod equivalence;
 #[cfg(test)]
 mod tests;

@@ -102,8 +102,10 @@ impl Service {
 
     pub(super) fn parse_entry(text: &str) -> Result<Self, &'static str> {
         const SHAPE: &str = "a service is ozw-<id>, ozp-<id>, opw-<id> or opp-<id>";
-        let (prefix, id) = text.split_once('-').ok_or(SHAPE)?;
-        let kind = ServiceKind::from_shortname(prefix).ok_or(SHAPE)?;
+        // A short name is three ASCII letters, so the text before the first `-` is one exactly
+        // when the first four bytes are it and `-`; the id starts on a character boundary.
+        let (prefix, id) = text.split_at_checked(4).ok_or(SHAPE)?;
+        let kind = prefix.strip_suffix('-').and_then(ServiceKind::from_shortname).ok_or(SHAPE)?;
         check_id(id)?;
         Ok(Service { kind, id: id.into() })
     }

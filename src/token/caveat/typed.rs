@@ -196,75 +196,89 @@ impl Caveat {
     /// caller keeps such a caveat as raw text; it is never satisfied), and with another
     /// [`CaveatError`] naming the problem if it is a known caveat that is not well formed.
     pub fn parse(text: &str) -> Result<Caveat, CaveatError> {
-        if let Some(value) = text.strip_prefix("time < ") {
-            let valid_until = parse_decimal(value, u64::MAX)
-                .map_err(|problem| CaveatError::invalid(CaveatKind::Time, value, problem))?;
-            return Ok(Caveat::Time { valid_until });
-        }
-        if let Some(list) = text.strip_prefix("ip = ") {
-            let whitelist = parse_list(CaveatKind::Ip, list, IpMask::parse_entry)?;
-            return Ok(Caveat::Ip { whitelist });
-        }
-        if let Some(list) = text.strip_prefix("asn = ") {
-            let max = u64::from(u32::MAX);
-            let whitelist = parse_list(CaveatKind::Asn, list, |entry| {
-                let n = parse_decimal(entry, max).map_err(|problem| {
-                    if problem == TOO_LARGE {
-                        "an AS number is at most 4294967295"
-                    } else {
-                        problem
+        // The first byte says which prefixes can match (no caveat's prefix is another's, so the
+        // order of the checks decides nothing): a caveat is compared with its own prefixes only.
+        match text.as_bytes().first() {
+            Some(b't') => {
+                if let Some(value) = text.strip_prefix("time < ") {
+                    let valid_until = parse_decimal(value, u64::MAX).map_err(|problem| {
+                        CaveatError::invalid(CaveatKind::Time, value, problem)
+                    })?;
+                    return Ok(Caveat::Time { valid_until });
+                }
+            }
+            Some(b'i') => {
+                if let Some(list) = text.strip_prefix("ip = ") {
+                    let whitelist = parse_list(CaveatKind::Ip, list, IpMask::parse_entry)?;
+                    return Ok(Caveat::Ip { whitelist });
+                }
+                if let Some(value) = text.strip_prefix("interface = ") {
+                    let interface = Interface::parse_value(value).map_err(|problem| {
+                        CaveatError::invalid(CaveatKind::Interface, value, problem)
+                    })?;
+                    return Ok(Caveat::Interface { interface });
+                }
+            }
+            Some(b'a') => {
+                if let Some(list) = text.strip_prefix("asn = ") {
+                    let whitelist = parse_list(CaveatKind::Asn, list, parse_asn)?;
+                    return Ok(Caveat::Asn { whitelist });
+                }
+                if let Some(list) = text.strip_prefix("api = ") {
+                    let whitelist = parse_list(CaveatKind::Api, list, ApiMatchspec::parse_entry)?;
+                    return Ok(Caveat::Api { whitelist });
+                }
+                if text == "authorization = none" {
+                    return Ok(Caveat::AuthorizationNone);
+                }
+            }
+            Some(b'g') => {
+                for (prefix, filter) in [
+                    ("geo.country = ", ListFilter::Whitelist),
+                    ("geo.country != ", ListFilter::Blacklist),
+                ] {
+                    if let Some(list) = text.strip_prefix(prefix) {
+                        let list = parse_list(CaveatKind::Country, list, CountryCode::parse_entry)?;
+                        return Ok(Caveat::Country { filter, list });
                     }
-                })?;
-                u32::try_from(n).map_err(|_| "an AS number is at most 4294967295")
-            })?;
-            return Ok(Caveat::Asn { whitelist });
-        }
-        for (prefix, filter) in
-            [("geo.country = ", ListFilter::Whitelist), ("geo.country != ", ListFilter::Blacklist)]
-        {
-            if let Some(list) = text.strip_prefix(prefix) {
-                let list = parse_list(CaveatKind::Country, list, CountryCode::parse_entry)?;
-                return Ok(Caveat::Country { filter, list });
+                }
+                for (prefix, filter) in [
+                    ("geo.region = ", ListFilter::Whitelist),
+                    ("geo.region != ", ListFilter::Blacklist),
+                ] {
+                    if let Some(list) = text.strip_prefix(prefix) {
+                        let list = parse_list(CaveatKind::Region, list, GeoRegion::parse_entry)?;
+                        return Ok(Caveat::Region { filter, list });
+                    }
+                }
             }
-        }
-        for (prefix, filter) in
-            [("geo.region = ", ListFilter::Whitelist), ("geo.region != ", ListFilter::Blacklist)]
-        {
-            if let Some(list) = text.strip_prefix(prefix) {
-                let list = parse_list(CaveatKind::Region, list, GeoRegion::parse_entry)?;
-                return Ok(Caveat::Region { filter, list });
+            Some(b'c') => {
+                if let Some(list) = text.strip_prefix("consumer = ") {
+                    let whitelist = parse_list(CaveatKind::Consumer, list, Consumer::parse_entry)?;
+                    return Ok(Caveat::Consumer { whitelist });
+                }
             }
-        }
-        if let Some(list) = text.strip_prefix("consumer = ") {
-            let whitelist = parse_list(CaveatKind::Consumer, list, Consumer::parse_entry)?;
-            return Ok(Caveat::Consumer { whitelist });
-        }
-        if let Some(list) = text.strip_prefix("service = ") {
-            let whitelist = parse_list(CaveatKind::Service, list, Service::parse_entry)?;
-            return Ok(Caveat::Service { whitelist });
-        }
-        if let Some(value) = text.strip_prefix("interface = ") {
-            let interface = Interface::parse_value(value)
-                .map_err(|problem| CaveatError::invalid(CaveatKind::Interface, value, problem))?;
-            return Ok(Caveat::Interface { interface });
-        }
-        if let Some(list) = text.strip_prefix("api = ") {
-            let whitelist = parse_list(CaveatKind::Api, list, ApiMatchspec::parse_entry)?;
-            return Ok(Caveat::Api { whitelist });
-        }
-        if text == "data.readonly" {
-            return Ok(Caveat::DataReadonly);
-        }
-        if let Some(list) = text.strip_prefix("data.path = ") {
-            let whitelist = parse_list(CaveatKind::DataPath, list, DataPath::parse_entry)?;
-            return Ok(Caveat::DataPath { whitelist });
-        }
-        if let Some(list) = text.strip_prefix("data.objectid = ") {
-            let whitelist = parse_list(CaveatKind::DataObjectId, list, ObjectId::parse_entry)?;
-            return Ok(Caveat::DataObjectId { whitelist });
-        }
-        if text == "authorization = none" {
-            return Ok(Caveat::AuthorizationNone);
+            Some(b's') => {
+                if let Some(list) = text.strip_prefix("service = ") {
+                    let whitelist = parse_list(CaveatKind::Service, list, Service::parse_entry)?;
+                    return Ok(Caveat::Service { whitelist });
+                }
+            }
+            Some(b'd') => {
+                if text == "data.readonly" {
+                    return Ok(Caveat::DataReadonly);
+                }
+                if let Some(list) = text.strip_prefix("data.path = ") {
+                    let whitelist = parse_list(CaveatKind::DataPath, list, DataPath::parse_entry)?;
+                    return Ok(Caveat::DataPath { whitelist });
+                }
+                if let Some(list) = text.strip_prefix("data.objectid = ") {
+                    let whitelist =
+                        parse_list(CaveatKind::DataObjectId, list, ObjectId::parse_entry)?;
+                    return Ok(Caveat::DataObjectId { whitelist });
+                }
+            }
+            _ => {}
         }
         Err(CaveatError::Unrecognized)
     }
@@ -479,6 +493,14 @@ impl Caveat {
             }
         }
     }
+}
+
+/// An entry of an `asn` caveat: a decimal `u32`.
+fn parse_asn(entry: &str) -> Result<u32, &'static str> {
+    const TOO_LARGE_ASN: &str = "an AS number is at most 4294967295";
+    let n = parse_decimal(entry, u64::from(u32::MAX))
+        .map_err(|problem| if problem == TOO_LARGE { TOO_LARGE_ASN } else { problem })?;
+    u32::try_from(n).map_err(|_| TOO_LARGE_ASN)
 }
 
 /// A request path is canonical: `/<space>[/<name>...]`, no empty, `.` or `..` part.

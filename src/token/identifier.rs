@@ -504,37 +504,29 @@ impl<S> IdentifierV2<S> {
 /// [`TokenIdentifier::parse_borrowed`] then reads part by part, to say what is wrong). It
 /// accepts only what that reading accepts, with the same value.
 ///
-/// The whole text is checked at once (each check a branch-free pass the compiler vectorizes):
-/// only id characters and separators, exactly four `/`, and every `:` in the type part. A field
-/// is then an id if it is not empty, and the parts are told apart by their bytes (no string
-/// search or comparison call).
+/// The alphabet of the whole text is checked at once (a branch-free pass the compiler
+/// vectorizes): id characters and the separators `/` and `:`. The parts are then found eight
+/// bytes at a time ([`split_at_byte`]) and told apart by their bytes (no string search or
+/// comparison call); a field is an id if it is not empty and has no separator.
 fn read_v2(text: &str) -> Option<IdentifierV2<&str>> {
-    let bytes = text.as_bytes();
-    // Counted in bytes (a `u8` count vectorizes; a wider one did not): up to 255 of them, far
-    // more than any identifier Onezone writes; a longer text is read part by part.
-    if bytes.len() > usize::from(u8::MAX) {
-        return None;
-    }
-    let alphabet = bytes.iter().fold(true, |ok, &b| {
+    let alphabet = text.bytes().fold(true, |ok, b| {
         ok & (b.is_ascii_alphanumeric() | (b == b'-') | (b == b'_') | (b == b'/') | (b == b':'))
     });
-    let count = |part: &[u8], separator: u8| {
-        part.iter().fold(0u8, |n, &b| n.wrapping_add(u8::from(b == separator)))
-    };
-    if !alphabet || count(bytes, b'/') != 4 {
+    if !alphabet {
         return None;
     }
     let (version, rest) = split_at_byte(text, b'/')?;
     let (persistence, rest) = split_at_byte(rest, b'/')?;
     let (subject, rest) = split_at_byte(rest, b'/')?;
     let (token_type, id) = split_at_byte(rest, b'/')?;
-    let colons = count(token_type.as_bytes(), b':');
-    if version.as_bytes() != [b'2'] || id.is_empty() || count(bytes, b':') != colons {
+    // The last part: no fifth `/`.
+    if version.as_bytes() != [b'2'] || !is_id(id) || split_at_byte(id, b'/').is_some() {
         return None;
     }
     // Byte by byte: a byte-string pattern is compared by a call to `memcmp`.
     let persistence = match persistence.as_bytes() {
         [b'n', b'm', b'd'] => Persistence::Named,
+        // Digits only (`parse_canonical_u64`), so no `:`.
         [b't', b'm', b'p', b'-', ..] => {
             Persistence::Temporary { generation: parse_canonical_u64(persistence.get(4..)?)? }
         }
@@ -547,16 +539,17 @@ fn read_v2(text: &str) -> Option<IdentifierV2<&str>> {
         [b'p', b'r', b'v', b'-', ..] => Subject::Provider(id_from(subject, 4)?),
         _ => return None,
     };
-    let token_type = match (token_type.as_bytes(), colons) {
-        ([b'a', b'c', b't'], 0) => TokenType::Access { session: None },
-        ([b'i', b'd', b'n'], 0) => TokenType::Identity,
-        ([b'a', b'c', b't', b':', ..], 1) => {
+    let token_type = match token_type.as_bytes() {
+        [b'a', b'c', b't'] => TokenType::Access { session: None },
+        [b'i', b'd', b'n'] => TokenType::Identity,
+        [b'a', b'c', b't', b':', ..] => {
             TokenType::Access { session: Some(id_from(token_type, 4)?) }
         }
-        ([a, b, c, b':', ..], 2) => {
+        [a, b, c, b':', ..] => {
             let kind = InviteKind::from_code_bytes([*a, *b, *c])?;
+            // The target ends at the first `:`; the parameters may be empty, with no `:`.
             let (target, params) = split_at_byte(token_type.get(4..)?, b':')?;
-            if target.is_empty() {
+            if target.is_empty() || split_at_byte(params, b':').is_some() {
                 return None;
             }
             TokenType::Invite { kind, target, params }
@@ -564,6 +557,12 @@ fn read_v2(text: &str) -> Option<IdentifierV2<&str>> {
         _ => return None,
     };
     Some(IdentifierV2 { persistence, subject, token_type, id })
+}
+
+/// Whether `field` (of a text of the identifier alphabet) is an id: not empty, no `:` (the `/`
+/// were split off).
+fn is_id(field: &str) -> bool {
+    !field.is_empty() && split_at_byte(field, b':').is_none()
 }
 
 /// `text` split around the first `separator` (an ASCII byte), found eight bytes at a time.
@@ -599,9 +598,9 @@ pub(crate) fn assert_readings_agree(text: &str) {
     }
 }
 
-/// The non-empty rest of `field` from byte `at`.
+/// The rest of `field` from byte `at`, if it is an id ([`is_id`]).
 fn id_from(field: &str, at: usize) -> Option<&str> {
-    field.get(at..).filter(|id| !id.is_empty())
+    field.get(at..).filter(|id| is_id(id))
 }
 
 /// Checks the version part of an identifier containing `/`.

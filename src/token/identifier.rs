@@ -1483,6 +1483,52 @@ mod tests {
         ));
     }
 
+    /// `read_v2` counts separators in a `u8`, so it reads only texts of at most 255 bytes; a
+    /// longer text is read part by part, to the same value (cargo mutants: the bound as
+    /// `len >= 255` was missed).
+    #[test]
+    fn the_one_pass_reading_takes_texts_of_up_to_255_bytes() {
+        let at_bound = format!("2/nmd/nobody/act/{}", "a".repeat(238));
+        assert_eq!(at_bound.len(), 255);
+        let over = format!("{at_bound}b");
+        for text in [&at_bound, &over] {
+            assert_eq!(read_v2(text).is_some(), text.len() <= 255, "{} bytes", text.len());
+            let parsed = TokenIdentifier::parse(text).unwrap();
+            assert_eq!(read_parts(text).map(TokenIdentifier::into_owned), Ok(parsed.clone()));
+            assert_eq!(parsed.id(), &text[17..]);
+        }
+    }
+
+    /// Past 255 bytes a `u8` count wraps: 256 more `/` or `:` would count as none, and a
+    /// one-pass reading of such a text would take an id holding them. Such texts are refused
+    /// (cargo mutants: the bound as `len == 255` was missed).
+    #[test]
+    fn separator_counts_do_not_wrap_past_255_bytes() {
+        // 4 + 256 `/` (a `u8` count of 4): five parts and 256 more, refused.
+        let slashes = format!("2/nmd/nobody/act/{}x", "x/".repeat(256));
+        assert_eq!(err(&slashes), IdentifierError::PartCount { found: 261 });
+        // 256 `:` in the id (a `u8` count of 0, as in the type part): refused.
+        let colons = format!("2/nmd/nobody/act/x{}", ":".repeat(256));
+        assert_eq!(
+            err(&colons),
+            IdentifierError::InvalidId {
+                part: IdPart::TokenId,
+                found: colons[17..].into(),
+                problem: IdProblem::InvalidCharacter { character: ':', offset: 1 }
+            }
+        );
+        // 2 + 256 `:` in an invite's type part: refused.
+        let invite = format!("2/nmd/usr-u/ujg:G:{}/x", ":".repeat(256));
+        let type_part = &invite[12..invite.len() - 2];
+        assert_eq!(
+            err(&invite),
+            IdentifierError::InviteFields { found: type_part.into(), fields: 259 }
+        );
+        for text in [&slashes, &colons, &invite] {
+            assert_eq!(read_v2(text), None);
+        }
+    }
+
     #[test]
     fn the_first_wrong_part_is_reported() {
         assert!(matches!(err("2/xyz/bad/bad/"), IdentifierError::Persistence { .. }));
@@ -1715,12 +1761,13 @@ mod tests {
         }
 
         /// The one-pass reading accepts only what the reading part by part accepts, with the
-        /// same value, and every valid identifier (one of at most 255 bytes).
+        /// same value, and every valid identifier (one of at most 255 bytes). An edit may insert
+        /// 256 copies of a character: past 255 bytes, where a `u8` count of them wraps to 0.
         #[test]
         fn the_one_pass_reading_agrees_with_the_reading_part_by_part(
             ident in identifier(),
             position in any::<prop::sample::Index>(),
-            edit in 0u8..4,
+            edit in 0u8..5,
             c in prop::sample::select(&['/', ':', '-', '_', '0', '2', 'a', '+', '.', ' ', 'é'][..]),
         ) {
             let valid = ident.to_string();
@@ -1730,6 +1777,7 @@ mod tests {
                 0 => chars[at] = c,
                 1 => chars.insert(at, c),
                 2 => { chars.remove(at); }
+                3 => { chars.splice(at..at, core::iter::repeat_n(c, 256)); }
                 _ => {}
             }
             let text: String = chars.into_iter().collect();

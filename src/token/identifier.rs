@@ -1482,6 +1482,49 @@ mod tests {
         ));
     }
 
+    /// The one-pass reading has no length bound (an earlier one counted separators in a
+    /// byte, up to 255 of them): a long valid identifier is read in one pass too.
+    #[test]
+    fn the_one_pass_reading_takes_long_texts() {
+        let short = format!("2/nmd/nobody/act/{}", "a".repeat(238));
+        let long = format!("{short}{}", "b".repeat(1000));
+        for text in [&short, &long] {
+            assert!(read_v2(text).is_some(), "{} bytes", text.len());
+            let parsed = TokenIdentifier::parse(text).unwrap();
+            assert_eq!(read_parts(text).map(TokenIdentifier::into_owned), Ok(parsed.clone()));
+            assert_eq!(parsed.id(), &text[17..]);
+        }
+    }
+
+    /// Separators beyond the four `/` and an invite's two `:`, however many (256 of them
+    /// wrapped the byte counts of an earlier one-pass reading to none), are refused.
+    #[test]
+    fn extra_separators_are_refused() {
+        // 4 + 256 `/`: five parts and 256 more.
+        let slashes = format!("2/nmd/nobody/act/{}x", "x/".repeat(256));
+        assert_eq!(err(&slashes), IdentifierError::PartCount { found: 261 });
+        // 256 `:` in the id.
+        let colons = format!("2/nmd/nobody/act/x{}", ":".repeat(256));
+        assert_eq!(
+            err(&colons),
+            IdentifierError::InvalidId {
+                part: IdPart::TokenId,
+                found: colons[17..].into(),
+                problem: IdProblem::InvalidCharacter { character: ':', offset: 1 }
+            }
+        );
+        // 2 + 256 `:` in an invite's type part.
+        let invite = format!("2/nmd/usr-u/ujg:G:{}/x", ":".repeat(256));
+        let type_part = &invite[12..invite.len() - 2];
+        assert_eq!(
+            err(&invite),
+            IdentifierError::InviteFields { found: type_part.into(), fields: 259 }
+        );
+        for text in [&slashes, &colons, &invite] {
+            assert_eq!(read_v2(text), None);
+        }
+    }
+
     #[test]
     fn the_first_wrong_part_is_reported() {
         assert!(matches!(err("2/xyz/bad/bad/"), IdentifierError::Persistence { .. }));
@@ -1714,12 +1757,13 @@ mod tests {
         }
 
         /// The one-pass reading accepts only what the reading part by part accepts, with the
-        /// same value, and every valid identifier (one of at most 255 bytes).
+        /// same value, and every valid identifier. An edit may insert 256 copies of a character
+        /// (which wrapped the byte counts of an earlier one-pass reading to none).
         #[test]
         fn the_one_pass_reading_agrees_with_the_reading_part_by_part(
             ident in identifier(),
             position in any::<prop::sample::Index>(),
-            edit in 0u8..4,
+            edit in 0u8..5,
             c in prop::sample::select(&['/', ':', '-', '_', '0', '2', 'a', '+', '.', ' ', 'é'][..]),
         ) {
             let valid = ident.to_string();
@@ -1729,6 +1773,7 @@ mod tests {
                 0 => chars[at] = c,
                 1 => chars.insert(at, c),
                 2 => { chars.remove(at); }
+                3 => { chars.splice(at..at, core::iter::repeat_n(c, 256)); }
                 _ => {}
             }
             let text: String = chars.into_iter().collect();
@@ -1736,7 +1781,7 @@ mod tests {
             match read_v2(&text) {
                 Some(v2) => prop_assert_eq!(by_parts.clone(), Ok(TokenIdentifier::V2(v2))),
                 None => prop_assert!(
-                    text.len() > 255 || !matches!(by_parts, Ok(TokenIdentifier::V2(_))),
+                    !matches!(by_parts, Ok(TokenIdentifier::V2(_))),
                     "{:?} is valid but not read in one pass", text
                 ),
             }

@@ -56,6 +56,16 @@ fn onezone_vectors_mint_byte_for_byte_verify_and_inspect() {
         assert_eq!(verified.identifier(), token.identifier());
         assert_eq!(verified.location(), Some("domain.example.com"));
         assert_eq!(verified.valid_until(), None);
+
+        // `Debug` shows the identifier it lends (not where its fields lie), never the signature.
+        let bytes = *token.macaroon().signature().as_bytes();
+        let decimal = bytes[..8].iter().map(u8::to_string).collect::<Vec<_>>().join(", ");
+        let hex: String = bytes[..8].iter().map(|b| format!("{b:02x}")).collect();
+        for shown in [format!("{token:?}"), format!("{verified:?}")] {
+            assert!(shown.contains(r#"User("invitation-sender")"#), "{shown}");
+            assert!(shown.contains(r#"id: "1234567890example-id1234567890e""#), "{shown}");
+            assert!(!shown.contains(&decimal) && !shown.contains(&hex), "{shown}");
+        }
     }
 }
 

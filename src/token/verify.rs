@@ -207,7 +207,7 @@ impl TokenCaveat {
 /// [`VerifiedToken`] made from it: neither copies them) and where its identifier's fields lie in
 /// them, and lends the identifier from those bytes; it reads the bytes in place
 /// ([`macaroon::MacaroonView`]) when it is verified.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct UnverifiedToken {
     macaroon: MacaroonBytes,
     /// The identifier as parsed, each field the span of the identifier's text it lies in.
@@ -218,6 +218,19 @@ pub struct UnverifiedToken {
 
 /// Where a field lies in an identifier's text: start and end byte offsets.
 type Span = (usize, usize);
+
+impl fmt::Debug for UnverifiedToken {
+    /// The identifier it lends (not where its fields lie), and the macaroon, its signature
+    /// redacted.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnverifiedToken")
+            .field("identifier", &self.identifier())
+            .field("format", &self.format)
+            .field("escaped", &self.escaped)
+            .field("macaroon", &self.macaroon)
+            .finish()
+    }
+}
 
 impl UnverifiedToken {
     /// Keeps the macaroon `view` reads (copied into one allocation) once its identifier has

@@ -4,34 +4,102 @@ use super::*;
 
 /// A list with at least one entry, as every list caveat requires.
 ///
-/// Serialized as a plain JSON array; reading an empty array fails.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct NonEmpty<T>(pub(super) Vec<T>);
+/// Serialized as a plain JSON array; reading an empty array fails. A list of one entry (what
+/// most caveats hold) keeps it inline: reading one allocates nothing for the list.
+#[derive(Clone)]
+pub struct NonEmpty<T>(Entries<T>);
+
+/// The entries of a [`NonEmpty`]: one inline, or two or more in a `Vec` (never fewer).
+#[derive(Clone)]
+enum Entries<T> {
+    One(T),
+    Many(Vec<T>),
+}
 
 impl<T> NonEmpty<T> {
     /// The list, or `None` if `items` is empty.
-    pub fn new(items: Vec<T>) -> Option<Self> {
-        if items.is_empty() { None } else { Some(NonEmpty(items)) }
+    pub fn new(mut items: Vec<T>) -> Option<Self> {
+        match items.len() {
+            0 => None,
+            1 => items.pop().map(NonEmpty::one),
+            _ => Some(NonEmpty(Entries::Many(items))),
+        }
     }
 
     /// A list of one entry.
     pub fn one(item: T) -> Self {
-        NonEmpty(alloc::vec![item])
+        NonEmpty(Entries::One(item))
     }
 
     /// Adds an entry at the end.
     pub fn push(&mut self, item: T) {
-        self.0.push(item);
+        match &mut self.0 {
+            Entries::Many(items) => items.push(item),
+            Entries::One(_) => {
+                let mut items = Vec::with_capacity(2);
+                if let Entries::One(first) =
+                    core::mem::replace(&mut self.0, Entries::Many(Vec::new()))
+                {
+                    items.push(first);
+                }
+                items.push(item);
+                self.0 = Entries::Many(items);
+            }
+        }
     }
 
     /// The entries.
     pub fn as_slice(&self) -> &[T] {
-        &self.0
+        match &self.0 {
+            Entries::One(item) => core::slice::from_ref(item),
+            Entries::Many(items) => items,
+        }
     }
 
     /// The entries, as a `Vec`.
     pub fn into_vec(self) -> Vec<T> {
-        self.0
+        match self.0 {
+            Entries::One(item) => alloc::vec![item],
+            Entries::Many(items) => items,
+        }
+    }
+
+    /// How many entries its allocation holds: 0 for one entry, kept inline.
+    #[cfg(test)]
+    pub(super) fn reserved(&self) -> usize {
+        match &self.0 {
+            Entries::One(_) => 0,
+            Entries::Many(items) => items.capacity(),
+        }
+    }
+
+    /// The list with `f` applied to each entry.
+    pub(super) fn map<U>(self, f: impl FnMut(T) -> U) -> NonEmpty<U> {
+        match self.0 {
+            Entries::One(item) => NonEmpty(Entries::One({ f }(item))),
+            Entries::Many(items) => NonEmpty(Entries::Many(items.into_iter().map(f).collect())),
+        }
+    }
+}
+
+// By the entries, as when the list was a `Vec`: the same `Debug`, equality and hash.
+impl<T: fmt::Debug> fmt::Debug for NonEmpty<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("NonEmpty").field(&self.as_slice()).finish()
+    }
+}
+
+impl<T: PartialEq> PartialEq for NonEmpty<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl<T: Eq> Eq for NonEmpty<T> {}
+
+impl<T: core::hash::Hash> core::hash::Hash for NonEmpty<T> {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.as_slice().hash(state);
     }
 }
 
@@ -39,7 +107,7 @@ impl<T> Deref for NonEmpty<T> {
     type Target = [T];
 
     fn deref(&self) -> &[T] {
-        &self.0
+        self.as_slice()
     }
 }
 
@@ -48,13 +116,13 @@ impl<T> TryFrom<Vec<T>> for NonEmpty<T> {
 
     /// Fails (giving the empty vector back) if `items` is empty.
     fn try_from(items: Vec<T>) -> Result<Self, Vec<T>> {
-        if items.is_empty() { Err(items) } else { Ok(NonEmpty(items)) }
+        if items.is_empty() { Err(items) } else { NonEmpty::new(items).ok_or_else(Vec::new) }
     }
 }
 
 impl<T> From<NonEmpty<T>> for Vec<T> {
     fn from(list: NonEmpty<T>) -> Vec<T> {
-        list.0
+        list.into_vec()
     }
 }
 
@@ -63,7 +131,7 @@ impl<T> IntoIterator for NonEmpty<T> {
     type IntoIter = alloc::vec::IntoIter<T>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
+        self.into_vec().into_iter()
     }
 }
 
@@ -72,13 +140,13 @@ impl<'a, T> IntoIterator for &'a NonEmpty<T> {
     type IntoIter = core::slice::Iter<'a, T>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter()
+        self.as_slice().iter()
     }
 }
 
 impl<T: Serialize> Serialize for NonEmpty<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
+        self.as_slice().serialize(serializer)
     }
 }
 
@@ -158,16 +226,25 @@ pub(super) fn parse_list<T>(
     if text.is_empty() {
         return Err(CaveatError::EmptyList { kind });
     }
-    let seps = text.bytes().filter(|&b| b == SEP_BYTE).count();
-    let mut items = Vec::with_capacity(seps.saturating_add(1).min(RESERVE_MAX));
-    for (index, entry) in entries(text).enumerate() {
-        let item = parse(entry).map_err(|problem| CaveatError::InvalidEntry {
+    let read = |(index, entry): (usize, &str)| {
+        parse(entry).map_err(|problem| CaveatError::InvalidEntry {
             kind,
             index,
             entry: entry.into(),
             problem,
-        })?;
-        items.push(item);
+        })
+    };
+    let seps = text.bytes().filter(|&b| b == SEP_BYTE).count();
+    let mut all = entries(text).enumerate();
+    // One entry (the usual list) stays inline: no allocation.
+    let first = read(all.next().ok_or(CaveatError::EmptyList { kind })?)?;
+    if seps == 0 {
+        return Ok(NonEmpty::one(first));
+    }
+    let mut items = Vec::with_capacity(seps.saturating_add(1).min(RESERVE_MAX));
+    items.push(first);
+    for entry in all {
+        items.push(read(entry)?);
     }
     NonEmpty::new(items).ok_or(CaveatError::EmptyList { kind })
 }

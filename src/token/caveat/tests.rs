@@ -950,3 +950,39 @@ fn failure_messages_for_ip_and_time() {
     );
     assert_eq!(failure("ip = 10.0.0.0/8", &ip_ctx(v4(11, 0, 0, 1))).kind(), CaveatKind::Ip);
 }
+
+/// A list of one entry is kept inline and a longer one in a `Vec`, but they read, compare,
+/// hash and print by their entries alone, as when every list was a `Vec`.
+#[test]
+fn lists_of_one_and_of_many_read_the_same() {
+    use core::hash::BuildHasher;
+    let state = foldhash::fast::FixedState::with_seed(7);
+    let one = NonEmpty::one(1u32);
+    assert_eq!(NonEmpty::new(alloc::vec![1u32]), Some(one.clone()));
+    assert_eq!(NonEmpty::<u32>::new(alloc::vec![]), None);
+    assert_eq!((one.as_slice(), one.len(), &one[..]), (&[1][..], 1, &[1][..]));
+    assert_eq!(format!("{one:?}"), "NonEmpty([1])");
+
+    let mut two = one.clone();
+    two.push(2);
+    assert_eq!(two.as_slice(), [1, 2]);
+    assert_eq!(Some(two.clone()), NonEmpty::new(alloc::vec![1, 2]));
+    assert_ne!(two, one);
+    assert_eq!(format!("{two:?}"), "NonEmpty([1, 2])");
+    two.push(3);
+    assert_eq!(two.clone().into_vec(), [1, 2, 3]);
+    assert_eq!(two.clone().into_iter().collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!((&two).into_iter().copied().collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(Vec::from(one.clone()), [1]);
+    assert_eq!(NonEmpty::try_from(alloc::vec![4u32]), Ok(NonEmpty::one(4)));
+    assert_eq!(NonEmpty::<u32>::try_from(alloc::vec![]), Err(alloc::vec![]));
+    assert_eq!(one.clone().map(|n| n * 10).as_slice(), [10]);
+    assert_eq!(two.clone().map(|n| n * 10).as_slice(), [10, 20, 30]);
+
+    // Hashed as the `Vec` of its entries.
+    for (list, vec) in [(one, alloc::vec![1u32]), (two, alloc::vec![1, 2, 3])] {
+        let (of_list, of_vec) = (state.hash_one(&list), state.hash_one(&vec));
+        assert_eq!(of_list, of_vec);
+        assert_eq!(serde_json::to_string(&list).unwrap(), serde_json::to_string(&vec).unwrap());
+    }
+}

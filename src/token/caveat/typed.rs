@@ -172,9 +172,7 @@ impl From<CaveatJson> for Caveat {
         match json {
             CaveatJson::Time { valid_until } => Caveat::Time { valid_until: valid_until.0 },
             CaveatJson::Ip { whitelist } => Caveat::Ip { whitelist },
-            CaveatJson::Asn { whitelist } => {
-                Caveat::Asn { whitelist: NonEmpty(whitelist.0.into_iter().map(|n| n.0).collect()) }
-            }
+            CaveatJson::Asn { whitelist } => Caveat::Asn { whitelist: whitelist.map(|n| n.0) },
             CaveatJson::Country { filter, list } => Caveat::Country { filter, list },
             CaveatJson::Region { filter, list } => Caveat::Region { filter, list },
             CaveatJson::Consumer { whitelist } => Caveat::Consumer { whitelist },

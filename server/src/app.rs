@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use argon2::Params;
 use axum::http::HeaderMap;
@@ -84,6 +85,33 @@ pub struct Config {
     /// The longest lifetime of a temporary token (seconds): 2,592,000 (30 days), Onezone
     /// 20.02's shipped `rel/files/app.config` (`max_temporary_token_ttl`).
     pub max_temporary_ttl: u64,
+    /// What time it is for the server's decisions (tokens' expiry, open invites, when a token
+    /// is issued): the system clock, or a fixed instant for tests of tokens minted at a known
+    /// time.
+    pub clock: Clock,
+}
+
+/// The server's clock: the library reads none, the server passes the time in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Clock {
+    /// The system clock.
+    #[default]
+    System,
+    /// A fixed instant, Unix seconds: what a test of tokens minted at a known time runs at
+    /// (a fixture's tokens expire; the test must not).
+    Fixed(u64),
+}
+
+impl Clock {
+    /// Now, in Unix seconds.
+    pub fn now(self) -> u64 {
+        match self {
+            Clock::System => {
+                SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+            }
+            Clock::Fixed(at) => at,
+        }
+    }
 }
 
 /// Onezone 20.02's shipped maximum lifetime of temporary tokens: 30 days (oz-worker
@@ -123,6 +151,7 @@ impl Config {
             quotas: Quotas::default(),
             server_limits: Limits::default(),
             max_temporary_ttl: MAX_TEMPORARY_TTL,
+            clock: Clock::System,
         }
     }
 }
@@ -153,6 +182,8 @@ pub struct App {
     pub token_secrets: DerivedSecrets,
     /// The longest lifetime of a temporary token (seconds).
     pub max_temporary_ttl: u64,
+    /// What time it is ([`Config::clock`]).
+    pub clock: Clock,
 }
 
 impl App {
@@ -195,6 +226,7 @@ impl App {
             logins: Arc::new(Logins::new(&config.server_limits)),
             token_secrets,
             max_temporary_ttl: config.max_temporary_ttl,
+            clock: config.clock,
         }))
     }
 

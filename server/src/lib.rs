@@ -32,7 +32,7 @@ pub mod token_auth;
 
 use std::sync::Arc;
 
-pub use app::{Api, App, Config};
+pub use app::{Api, App, Clock, Config};
 pub use limits::Limits;
 pub use store::{Database, Durability};
 

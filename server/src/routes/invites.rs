@@ -18,7 +18,7 @@ use rand::rngs::SysRng;
 use serde::Serialize;
 
 use super::Caller;
-use super::{Created, JsonBody, PeerIp, access, authorize_in, caveat_context, now, transaction};
+use super::{Created, JsonBody, PeerIp, access, authorize_in, caveat_context, transaction};
 use crate::app::{Api, App};
 use crate::error::Error;
 use crate::store::Tx;
@@ -40,7 +40,7 @@ async fn issue(
 ) -> Result<Json<GroupInviteToken>, Error> {
     transaction(&app, move |app, tx| {
         let mut rng = rand::rand_core::UnwrapErr(SysRng);
-        let (policy, at) = (&app.policy, now());
+        let (policy, at) = (&app.policy, app.clock.now());
         // 404, 401, 403 first (the proof); then the body: 415 if it is not declared JSON, 400
         // (the library's) if it is no valid request.
         // 20.02 reads none of the body's keys (a JSON object, or none): a named invite, usage
@@ -72,7 +72,7 @@ async fn issue(
         if quota > 0 {
             tx.lock_user(issuer)?;
         }
-        if quota > 0 && tx.open_invites_of(issuer, now(), quota)? >= quota {
+        if quota > 0 && tx.open_invites_of(issuer, app.clock.now(), quota)? >= quota {
             return Err(Error::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 format!(
@@ -152,7 +152,7 @@ pub(crate) async fn join_group(
     let request: JoinRequest = body.parse()?;
     let token =
         InviteToken::parse_any(&request.token)?.with_max_temporary_ttl(app.max_temporary_ttl);
-    let ctx = caveat_context(&peer);
+    let ctx = caveat_context(&app, &peer);
     transaction(&app, move |app, tx| {
         let record = invite_record(app, tx, &token)?;
         // The token against its record; then the facts the library names, read for its keys.
@@ -191,7 +191,7 @@ pub(crate) async fn join_parent(
     peer: PeerIp,
     body: JsonBody,
 ) -> Result<Created<Joined>, Error> {
-    let ctx = caveat_context(&peer);
+    let ctx = caveat_context(&app, &peer);
     transaction(&app, move |app, tx| {
         // 404, 401, 403 for the joining group come before the body is read.
         let child = authorize_in(app, tx, &id, user.as_ref(), JoinParent)?;

@@ -19,7 +19,7 @@ mod v2002;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -273,7 +273,7 @@ async fn token_caller(
     let client = tokens.claimed_user();
     let api_call = api_calls::api_call(&parts.method, path, client.as_deref());
     let PeerIp(ip) = PeerIp::from_request_parts(parts, app).await.unwrap_or(PeerIp(None));
-    let ctx = RequestContext { now: now(), ip, api_call, max_ttl: app.max_temporary_ttl };
+    let ctx = RequestContext { now: app.clock.now(), ip, api_call, max_ttl: app.max_temporary_ttl };
     transaction(app, move |app, tx| {
         match token_auth::authenticate(&app.token_secrets, tx, &tokens, ctx) {
             Ok(user) => Ok(Caller(user)),
@@ -299,12 +299,8 @@ impl<S: Send + Sync> FromRequestParts<S> for PeerIp {
     }
 }
 
-pub(crate) fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
-pub(crate) fn caveat_context(peer: &PeerIp) -> CaveatContext {
-    CaveatContext { now: now(), ip: peer.0, ..CaveatContext::default() }
+pub(crate) fn caveat_context(app: &App, peer: &PeerIp) -> CaveatContext {
+    CaveatContext { now: app.clock.now(), ip: peer.0, ..CaveatContext::default() }
 }
 
 /// Runs `f` in one transaction on a blocking thread (it may wait for the database and the disk).

@@ -16,7 +16,7 @@ use onezone_tokens::invite::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{Caller, JsonBody, now, transaction};
+use super::{Caller, JsonBody, transaction};
 use crate::app::App;
 use crate::error::Error;
 
@@ -44,7 +44,7 @@ pub(crate) async fn list(
             Some(id) => {
                 let group = GroupId::new(id.as_str())
                     .map_err(|_| InviteError::GroupNotFound { group: None })?;
-                (tx.invites_in(&group)?, InviteFilter::open_in_group(group, now()))
+                (tx.invites_in(&group)?, InviteFilter::open_in_group(group, app.clock.now()))
             }
             None => (tx.invites_of(&user)?, InviteFilter::all()),
         };

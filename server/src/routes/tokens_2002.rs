@@ -38,7 +38,7 @@ use onezone_tokens::token::{
 use rand::rngs::SysRng;
 use serde_json::{Value, json};
 
-use super::{Caller, Created, JsonBody, PeerIp, access, now, transaction};
+use super::{Caller, Created, JsonBody, PeerIp, access, transaction};
 use crate::app::App;
 use crate::error::Error;
 use crate::store::Tx;
@@ -121,7 +121,7 @@ pub(crate) async fn create_named(
             request.check_invitation(&access(app, tx, Some(&user), &group)?).map_err(refused)?;
         }
         let mut rng = rand::rand_core::UnwrapErr(SysRng);
-        let at = now();
+        let at = app.clock.now();
         let issued = issue_named_token(
             &app.domain,
             subject(&user),
@@ -305,7 +305,7 @@ pub(crate) async fn create_temporary(
             &request.caveats,
             &secret,
             generation,
-            now(),
+            app.clock.now(),
             app.max_temporary_ttl,
             &mut rng,
         )
@@ -407,7 +407,7 @@ async fn verify(
     let token = read_token(&body, "token").map_err(refused)?;
     request.check_invite_type(&token.identifier()).map_err(refused)?;
     transaction(&app, move |app, tx| {
-        let at = now();
+        let at = app.clock.now();
         let texts = [
             Some(request.token.as_str()),
             request.service_token.as_deref(),

@@ -12,9 +12,9 @@ pub use axum::Router;
 pub use axum::body::Body;
 pub use axum::http::{Method, Request, StatusCode, header};
 pub use base64::Engine;
-pub use onezone_server::{App, Config, Database, routes};
+pub use onezone_server::{App, Clock, Config, Database, routes};
 pub use onezone_tokens::macaroon::Secret;
-pub use onezone_tokens::token::{TokenCaveat, UnverifiedToken, mint};
+pub use onezone_tokens::token::{Caveat, TokenCaveat, UnverifiedToken, mint};
 pub use serde_json::{Value, json};
 pub use tower::ServiceExt;
 

@@ -232,7 +232,7 @@ impl InviteToken {
             usage_limit: record.usage_limit,
             usage_count: record.usage_count,
             valid_until: record.valid_until.min(verified.valid_until().unwrap_or(u64::MAX)),
-            caveats: verified.caveats().to_vec(),
+            caveats: verified.caveats(),
         })
     }
 }

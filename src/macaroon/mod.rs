@@ -41,7 +41,7 @@ pub use error::{Error, Limit, MacaroonRef};
 pub use keys::{KEY_LEN, RootKey, Secret, Signature};
 pub use limits::Limits;
 pub use verify::CaveatChecker;
-pub use view::{MacaroonBytes, MacaroonView, ViewCaveats};
+pub use view::{FieldsText, MacaroonBytes, MacaroonView, ViewCaveats};
 
 /// A macaroon: location, identifier, caveats and signature.
 ///

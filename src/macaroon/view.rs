@@ -128,6 +128,17 @@ impl<'a> MacaroonView<'a> {
         })
     }
 
+    /// Its fields as text, for a caller that reads several of them as UTF-8 (a server reading
+    /// a token's identifier, caveats and location): the bytes before the signature are
+    /// checked once, and each field is then a slice of them ([`FieldsText::get`]).
+    pub fn fields_text(&self) -> FieldsText<'a> {
+        let whole = match self.repr {
+            Repr::Packed { data, layout, .. } => data.get(..layout.signature),
+            Repr::Parsed { .. } => None,
+        };
+        FieldsText { whole: whole.and_then(|bytes| core::str::from_utf8(bytes).ok()) }
+    }
+
     fn signature(&self) -> &'a [u8; KEY_LEN] {
         match self.repr {
             Repr::Packed { data, layout, .. } => layout.signature(data),
@@ -238,6 +249,40 @@ impl MacaroonView<'_> {
     }
 }
 
+/// A macaroon's fields as text ([`MacaroonView::fields_text`]).
+///
+/// Reading each field with [`core::str::from_utf8`] costs more for its first few bytes than
+/// for the rest (a short field costs as much as a long one); reading them as slices of one
+/// text checked once does not.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldsText<'a> {
+    /// Every byte before the signature, when they are UTF-8 as a whole.
+    whole: Option<&'a str>,
+}
+
+impl<'a> FieldsText<'a> {
+    /// `field` (a field of the viewed macaroon: its location, identifier or a caveat's bytes)
+    /// as text: exactly [`core::str::from_utf8`] of it, a slice of the text checked once when
+    /// it lies there whole, on character boundaries.
+    ///
+    /// # Errors
+    /// As [`core::str::from_utf8`], when `field` is not UTF-8.
+    pub fn get(&self, field: &'a [u8]) -> Result<&'a str, core::str::Utf8Error> {
+        if let Some(whole) = self.whole {
+            // Where `field` starts in `whole`, if it lies there: the same bytes, so the same
+            // text (a slice of UTF-8 between two character boundaries is UTF-8). Anything else
+            // (elsewhere, across a boundary) is read on its own.
+            let start = (field.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
+            if let Some(text) = whole.get(start..start.wrapping_add(field.len()))
+                && text.as_ptr() == field.as_ptr()
+            {
+                return Ok(text);
+            }
+        }
+        core::str::from_utf8(field)
+    }
+}
+
 /// The layout of no bytes: it reads as an empty identifier, no caveats and a zero signature,
 /// which no key verifies. Only a broken invariant (V2 bytes that V2 does not read) leads here.
 const EMPTY_LAYOUT: Layout = Layout {
@@ -321,6 +366,50 @@ impl<'a> Iterator for ViewCaveats<'a> {
                 verification_id: c.verification_id().map(Cow::Borrowed),
                 location: c.location().map(Cow::Borrowed),
             }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec::Vec;
+
+    use proptest::prelude::*;
+
+    use super::MacaroonView;
+    use crate::macaroon::{Limits, Macaroon, RootKey};
+
+    proptest! {
+        /// Each field read through `fields_text` is what `from_utf8` of it answers, whether the
+        /// fields are text, split characters across the V2 length bytes or are not UTF-8 at
+        /// all, in V1 and V2.
+        #[test]
+        fn fields_text_is_from_utf8_of_each_field(
+            location in "[a-z.\\u{e9}]{0,20}",
+            identifier in proptest::collection::vec(prop_oneof![Just(b'a'), Just(0xc3), Just(0xa9), Just(0x80), any::<u8>()], 0..200),
+            caveats in proptest::collection::vec(proptest::collection::vec(prop_oneof![Just(b'x'), Just(0xc3), Just(0xa9), any::<u8>()], 0..150), 0..4),
+            text_only in any::<bool>(),
+        ) {
+            let keep = |bytes: Vec<u8>| if text_only { bytes.into_iter().filter(u8::is_ascii).collect() } else { bytes };
+            let key = RootKey::derive(b"key");
+            let mut m = Macaroon::new(&key, keep(identifier)).with_location(location.as_bytes());
+            for caveat in caveats {
+                m.add_first_party_caveat(keep(caveat));
+            }
+            let (v1, v2) = (m.to_v1().unwrap(), m.to_v2());
+            let limits = Limits::UNLIMITED;
+            for view in [MacaroonView::from_v1(&v1, &limits).unwrap(), MacaroonView::from_v2(&v2, &limits).unwrap()] {
+                let text = view.fields_text();
+                for caveat in view.caveats() {
+                    prop_assert_eq!(text.get(caveat.id()), core::str::from_utf8(caveat.id()));
+                }
+                for field in [view.identifier()].into_iter().chain(view.location()) {
+                    prop_assert_eq!(text.get(field), core::str::from_utf8(field));
+                }
+                // A field of another buffer (here: a copy) is read on its own.
+                let copy = view.identifier().to_vec();
+                prop_assert_eq!(text.get(&copy), core::str::from_utf8(&copy));
+            }
         }
     }
 }

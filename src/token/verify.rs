@@ -5,7 +5,9 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::macaroon::{self, Encoding, Format, Limit, Limits, Macaroon, MacaroonBytes, Secret};
+use crate::macaroon::{
+    self, Encoding, Format, Limit, Limits, Macaroon, MacaroonBytes, RawCaveat, Secret,
+};
 
 use crate::text::Quoted;
 
@@ -186,7 +188,12 @@ pub enum TokenCaveat {
 
 impl TokenCaveat {
     pub(crate) fn read(predicate: &[u8]) -> Self {
-        let parsed = match core::str::from_utf8(predicate) {
+        Self::read_text(predicate, core::str::from_utf8(predicate))
+    }
+
+    /// [`TokenCaveat::read`] of `predicate` read as `text`.
+    fn read_text(predicate: &[u8], text: Result<&str, core::str::Utf8Error>) -> Self {
+        let parsed = match text {
             Ok(text) => Caveat::parse(text),
             // No Onezone caveat has bytes that are not UTF-8.
             Err(_) => Err(CaveatError::Unrecognized),
@@ -339,7 +346,8 @@ impl UnverifiedToken {
 #[derive(Debug, Clone)]
 pub struct VerifiedToken {
     token: UnverifiedToken,
-    caveats: Vec<Caveat>,
+    /// The earliest `time` caveat.
+    valid_until: Option<u64>,
     /// The location, when it is not UTF-8: read lossily once (else it is read from the bytes).
     lossy_location: Option<String>,
 }
@@ -347,7 +355,7 @@ pub struct VerifiedToken {
 impl PartialEq for VerifiedToken {
     fn eq(&self, other: &Self) -> bool {
         self.identifier() == other.identifier()
-            && self.caveats == other.caveats
+            && self.caveats() == other.caveats()
             && self.location() == other.location()
     }
 }
@@ -361,9 +369,16 @@ impl VerifiedToken {
         self.token.identifier()
     }
 
-    /// The caveats, all of which held in the verification context.
-    pub fn caveats(&self) -> &[Caveat] {
-        &self.caveats
+    /// The caveats, all of which held in the verification context, read from the token's
+    /// bytes (verifying checks each as it reads it and keeps none: a caller that wants them
+    /// pays for the list).
+    pub fn caveats(&self) -> Vec<Caveat> {
+        let known = |caveat: RawCaveat<'_>| match TokenCaveat::read(caveat.id()) {
+            TokenCaveat::Known(caveat) => Some(caveat),
+            // Verified: every caveat is known.
+            TokenCaveat::Unknown { .. } => None,
+        };
+        self.token.macaroon.view().caveats().filter_map(known).collect()
     }
 
     /// The Onezone domain the token names as its location (not signed).
@@ -378,7 +393,7 @@ impl VerifiedToken {
 
     /// The earliest `time` caveat, if any: when the token stops being valid.
     pub fn valid_until(&self) -> Option<u64> {
-        earliest_expiry(&self.caveats)
+        self.valid_until
     }
 }
 
@@ -466,17 +481,27 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
         token: &UnverifiedToken,
         ctx: &CaveatContext,
     ) -> Result<VerifiedToken, TokenError> {
-        let identifier = token.identifier();
+        // The identifier's fields are read off the bytes as they are needed: a named token's
+        // id, a temporary token's subject, a named token's subject only if one is stored. The
+        // fields (identifier, caveats, location) are read as text once.
+        let shape = &token.shape;
+        let view = token.macaroon.view();
+        let text = view.fields_text();
+        let identifier = view.identifier();
+        // The identifier parsed as UTF-8 and its fields lie between characters: the fallback
+        // (an empty field) is never taken.
+        let field = |(start, end): Span| {
+            identifier.get(start..end).and_then(|bytes| text.get(bytes).ok()).unwrap_or_default()
+        };
         // The key as the store hands it: lent if it keeps derived keys, else derived here.
-        let (key, generation, revocable_id) = match identifier {
+        let (key, generation, revocable_id) = match shape {
             TokenIdentifier::V2(v2) => match v2.persistence {
-                Persistence::Named => (
-                    self.secrets.named_key(v2.id).ok_or(TokenError::UnknownToken)?,
-                    None,
-                    Some(v2.id),
-                ),
+                Persistence::Named => {
+                    let id = field(v2.id);
+                    (self.secrets.named_key(id).ok_or(TokenError::UnknownToken)?, None, Some(id))
+                }
                 Persistence::Temporary { generation } => {
-                    let subject = v2.subject.into_owned();
+                    let subject = v2.subject.map(&mut |span| field(span)).into_owned();
                     let (key, current) =
                         self.secrets.temporary_key(&subject).ok_or(TokenError::UnknownToken)?;
                     (key, Some((generation, current)), None)
@@ -484,7 +509,8 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
                 #[allow(unreachable_patterns)] // `Persistence` is non-exhaustive
                 _ => return Err(TokenError::UnknownToken),
             },
-            TokenIdentifier::Legacy(id) => {
+            TokenIdentifier::Legacy(span) => {
+                let id = field(*span);
                 (self.secrets.legacy_key(id).ok_or(TokenError::UnknownToken)?, None, Some(id))
             }
             #[allow(unreachable_patterns)] // `TokenIdentifier` is non-exhaustive
@@ -503,78 +529,105 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
             }
         }
 
-        // Authenticate, in place, reading the typed caveats in the same walk over the bytes
-        // (the reader accepts every caveat, so only the signature decides here); nothing read
-        // is reported before the signature is found authentic. Reading stops at the first
-        // caveat Onezone does not know: the caveats before it are all `caveats` holds, at
-        // their indices in the token.
-        let view = token.macaroon.view();
-        let mut caveats = Vec::with_capacity(view.caveat_count());
-        let mut unknown = None;
-        let mut read = |raw: &[u8]| {
-            if unknown.is_none() {
-                match TokenCaveat::read(raw) {
-                    TokenCaveat::Known(caveat) => caveats.push(caveat),
-                    TokenCaveat::Unknown { text, error } => unknown = Some((text, error)),
+        // Authenticate, in place, reading and checking the typed caveats in the same walk over
+        // the bytes (the reader accepts every caveat, so only the signature decides here);
+        // nothing read is reported before the signature is found authentic, and then in this
+        // order: a caveat the token's kind does not allow, a caveat Onezone does not know, a
+        // temporary token's lifetime, the first caveat that does not hold. Reading stops at the
+        // first caveat Onezone does not know. Each caveat is dropped once read: nothing is
+        // kept but the earliest expiry ([`VerifiedToken::caveats`] reads them again).
+        let kind = TokenKind::of(shape);
+        let mut read = Read::default();
+        let mut checker = |raw: &[u8]| {
+            if read.unknown.is_none() {
+                match TokenCaveat::read_text(raw, text.get(raw)) {
+                    TokenCaveat::Known(caveat) => {
+                        let index = read.count;
+                        if read.not_allowed.is_none()
+                            && !kind.accepts(caveat.kind(), ctx.identity_only)
+                        {
+                            read.not_allowed = Some(index);
+                        }
+                        if let Caveat::Time { valid_until } = caveat {
+                            read.valid_until =
+                                Some(read.valid_until.map_or(valid_until, |v| v.min(valid_until)));
+                        }
+                        if read.failed.is_none()
+                            && let Err(failure) = caveat.check(ctx)
+                        {
+                            read.failed = Some((index, failure));
+                        }
+                        read.count += 1;
+                    }
+                    TokenCaveat::Unknown { text, error } => read.unknown = Some((text, error)),
                 }
             }
             true
         };
-        view.verify(&key, &mut read)?;
+        view.verify(&key, &mut checker)?;
         drop(key);
         // Authentic: everything below may be reported to the caller.
         if revocable_id.is_some_and(|id| self.secrets.is_revoked(id)) {
             return Err(TokenError::Revoked);
         }
         // The subject stored with a named token's record must be the one its identifier names.
-        if let TokenIdentifier::V2(v2) = identifier
+        if let TokenIdentifier::V2(v2) = shape
             && v2.persistence == Persistence::Named
-            && self
-                .secrets
-                .named_subject(v2.id)
-                .is_some_and(|stored| stored.as_borrowed() != v2.subject)
+            && let Some(id) = revocable_id
+            && self.secrets.named_subject(id).is_some_and(|stored| {
+                stored.as_borrowed() != v2.subject.map(&mut |span| field(span))
+            })
         {
             return Err(TokenError::SubjectInvalid);
         }
 
-        // The caveats as written, read again only to report one.
+        // The caveats as written, read again only to report one (an Onezone token has no
+        // third-party caveat, so the first-party ones are all of them, in order).
         let written = |index: usize| {
             let raw = view.caveats().nth(index);
             raw.map(|raw| String::from_utf8_lossy(raw.id()).into_owned()).unwrap_or_default()
         };
-        let kind = TokenKind::of(&identifier);
-        if let Some(index) =
-            caveats.iter().position(|caveat| !kind.accepts(caveat.kind(), ctx.identity_only))
-        {
+        if let Some(index) = read.not_allowed {
             return Err(TokenError::CaveatNotAllowed {
                 caveat: written(index),
                 token_type: kind.name(),
             });
         }
-        if let Some((caveat, error)) = unknown {
+        if let Some((caveat, error)) = read.unknown {
             return Err(TokenError::UnknownCaveat { caveat, error });
         }
-
+        let valid_until = read.valid_until;
         if generation.is_some() {
             let max_valid_until = ctx.now.saturating_add(self.max_temporary_ttl);
-            let valid_until = earliest_expiry(&caveats);
             if valid_until.is_none_or(|v| v > max_valid_until) {
                 return Err(TokenError::TemporaryLifetime { max_valid_until, valid_until });
             }
         }
-
-        for (index, caveat) in caveats.iter().enumerate() {
-            caveat
-                .check(ctx)
-                .map_err(|failure| TokenError::CaveatFailed { caveat: written(index), failure })?;
+        if let Some((index, failure)) = read.failed {
+            return Err(TokenError::CaveatFailed { caveat: written(index), failure });
         }
 
         let lossy_location = view
             .location()
-            .filter(|l| core::str::from_utf8(l).is_err())
+            .filter(|l| text.get(l).is_err())
             .map(|l| String::from_utf8_lossy(l).into_owned());
-        Ok(VerifiedToken { token: token.clone(), caveats, lossy_location })
+        Ok(VerifiedToken { token: token.clone(), valid_until, lossy_location })
     }
+}
+
+/// What the walk over a token's caveats found ([`Verifier::verify`]).
+#[derive(Default)]
+struct Read {
+    /// How many caveats were read.
+    count: usize,
+    /// The index of the first caveat the token's kind does not allow.
+    not_allowed: Option<usize>,
+    /// The first caveat Onezone does not know, and why (reading stops there).
+    unknown: Option<(String, CaveatError)>,
+    /// The earliest `time` caveat.
+    valid_until: Option<u64>,
+    /// The index of the first caveat that does not hold, and why.
+    failed: Option<(usize, CaveatFailure)>,
 }
 
 /// Mints a token as Onezone does: location = the Onezone domain, the identifier, the caveats in

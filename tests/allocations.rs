@@ -231,6 +231,16 @@ fn the_token_layer_copies_neither_secret_nor_identifier() {
     println!("token::Verifier::verify, named access token: {allocations} allocations");
     assert_eq!(allocations, 0, "no caveat list, and the ip caveat's one mask kept inline");
 
+    // A consumer caveat with one of Onezone's 32-character ids keeps it inline: reading one
+    // (as every verification of an invite carrying it does) allocates nothing; a longer id
+    // takes one allocation.
+    let id32 = "aa9c9cdc0e4bbd8d6b9a4a9a6e8bcd1f";
+    let (consumer, longer) = (format!("consumer = usr-{id32}"), format!("consumer = usr-{id32}x"));
+    let allocations = count(|| Caveat::parse(&consumer).unwrap());
+    assert_eq!(allocations, 0, "a 32-byte id kept inline");
+    let allocations = count(|| Caveat::parse(&longer).unwrap());
+    assert_eq!(allocations, 1, "the id of 33 bytes");
+
     // Parsing keeps the decoded bytes (one allocation) and lends the identifier from them.
     let allocations = count(|| UnverifiedToken::parse(&text).unwrap());
     println!("token::UnverifiedToken::parse, named access token: {allocations} allocations");

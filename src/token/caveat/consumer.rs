@@ -34,7 +34,67 @@ impl ConsumerKind {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Consumer {
     kind: ConsumerKind,
-    id: String,
+    id: Id,
+}
+
+/// A consumer's id, kept inline up to [`Id::INLINE`] bytes (Onezone's ids are 32 characters),
+/// else on the heap: reading a `consumer` caveat, which every verification of a token carrying
+/// one does, allocates nothing for the ids Onezone makes. Either way it is the id's text:
+/// equality, hashing and `Debug` are the text's.
+#[derive(Clone)]
+enum Id {
+    Inline { len: u8, bytes: [u8; Id::INLINE] },
+    Heap(Box<str>),
+}
+
+impl Id {
+    const INLINE: usize = 32;
+
+    fn new(id: &str) -> Self {
+        let mut bytes = [0; Id::INLINE];
+        match (bytes.get_mut(..id.len()), u8::try_from(id.len())) {
+            (Some(inline), Ok(len)) => {
+                inline.copy_from_slice(id.as_bytes());
+                Id::Inline { len, bytes }
+            }
+            _ => Id::Heap(id.into()),
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Id::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or_default(),
+            Id::Heap(id) => id.as_bytes(),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // Copied from a `str` of `len` bytes: the fallback (an empty id) is never taken.
+            Id::Inline { .. } => core::str::from_utf8(self.as_bytes()).unwrap_or_default(),
+            Id::Heap(id) => id,
+        }
+    }
+}
+
+impl PartialEq for Id {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for Id {}
+
+impl core::hash::Hash for Id {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl fmt::Debug for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
 }
 
 impl Consumer {
@@ -43,7 +103,8 @@ impl Consumer {
     pub fn new(kind: ConsumerKind, id: impl Into<String>) -> Result<Self, CaveatError> {
         let id = id.into();
         match check_id(&id) {
-            Ok(()) => Ok(Consumer { kind, id }),
+            Ok(()) if id.len() > Id::INLINE => Ok(Consumer { kind, id: Id::Heap(id.into()) }),
+            Ok(()) => Ok(Consumer { kind, id: Id::new(&id) }),
             Err(problem) => {
                 let value = alloc::format!("{}-{id}", kind.prefix());
                 Err(CaveatError::invalid(CaveatKind::Consumer, &value, problem))
@@ -53,7 +114,7 @@ impl Consumer {
 
     /// Any consumer of `kind` (`usr-*`, `grp-*`, `prv-*`).
     pub fn any(kind: ConsumerKind) -> Self {
-        Consumer { kind, id: "*".into() }
+        Consumer { kind, id: Id::new("*") }
     }
 
     /// The kind.
@@ -63,18 +124,20 @@ impl Consumer {
 
     /// The id (`*` for any).
     pub fn id(&self) -> &str {
-        &self.id
+        self.id.as_str()
     }
 
     /// Whether the id is the wildcard `*`.
     pub fn is_wildcard(&self) -> bool {
-        self.id == "*"
+        self.id.as_bytes() == b"*"
     }
 
     /// Whether this caveat entry admits `consumer`, a member of `groups`.
     pub(super) fn admits(&self, consumer: &Consumer, groups: &[String]) -> bool {
         match self.kind {
-            ConsumerKind::Group => !self.is_wildcard() && groups.contains(&self.id),
+            ConsumerKind::Group => {
+                !self.is_wildcard() && groups.iter().any(|g| g.as_bytes() == self.id.as_bytes())
+            }
             kind => kind == consumer.kind && (self.is_wildcard() || self.id == consumer.id),
         }
     }
@@ -89,13 +152,13 @@ impl Consumer {
         };
         let id = text.get(4..).unwrap_or_default();
         check_id(id)?;
-        Ok(Consumer { kind, id: id.into() })
+        Ok(Consumer { kind, id: Id::new(id) })
     }
 }
 
 impl fmt::Display for Consumer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{}", self.kind.prefix(), self.id)
+        write!(f, "{}-{}", self.kind.prefix(), self.id.as_str())
     }
 }
 

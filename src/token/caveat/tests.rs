@@ -158,7 +158,8 @@ fn arb_ip_mask() -> impl Strategy<Value = IpMask> {
 }
 
 fn arb_id() -> impl Strategy<Value = String> {
-    prop_oneof![Just("*".to_string()), "[a-zA-Z0-9_-]{1,32}"]
+    // Up to 48: ids kept inline (up to 32 bytes) and on the heap.
+    prop_oneof![Just("*".to_string()), "[a-zA-Z0-9_-]{1,48}"]
 }
 
 fn arb_consumer() -> impl Strategy<Value = Consumer> {
@@ -984,5 +985,32 @@ fn lists_of_one_and_of_many_read_the_same() {
         let (of_list, of_vec) = (state.hash_one(&list), state.hash_one(&vec));
         assert_eq!(of_list, of_vec);
         assert_eq!(serde_json::to_string(&list).unwrap(), serde_json::to_string(&vec).unwrap());
+    }
+}
+
+/// A consumer's id is kept inline up to 32 bytes and on the heap beyond: either way it reads,
+/// compares, hashes, prints and admits as its text, however the consumer was made.
+#[test]
+fn consumer_ids_read_the_same_inline_and_on_the_heap() {
+    use core::hash::BuildHasher;
+    let hash = |c: &Consumer| foldhash::fast::FixedState::with_seed(7).hash_one(c);
+    for len in [1, 31, 32, 33, 64] {
+        let id: String = "a1_-B".chars().cycle().take(len).collect();
+        let made = Consumer::new(ConsumerKind::User, id.clone()).unwrap();
+        let parsed: Consumer = format!("usr-{id}").parse().unwrap();
+        assert_eq!(made.id(), id);
+        assert_eq!(parsed.id(), id);
+        assert_eq!(made, parsed);
+        assert_eq!(hash(&made), hash(&parsed));
+        assert_eq!(made.to_string(), format!("usr-{id}"));
+        assert!(format!("{made:?}").contains(&format!("{id:?}")), "{made:?}");
+        let other = Consumer::new(ConsumerKind::User, format!("{id}x")).unwrap();
+        assert_ne!(made, other);
+        let ctx = CaveatContext { consumer: Some(made.clone()), ..Default::default() };
+        assert!(holds(&format!("consumer = usr-{id}"), &ctx), "{len}");
+        assert!(!holds(&format!("consumer = usr-{id}x"), &ctx), "{len}");
+        let member = CaveatContext { consumer_groups: vec![id.clone()], ..ctx.clone() };
+        assert!(holds(&format!("consumer = grp-{id}"), &member), "{len}");
+        assert!(!holds(&format!("consumer = grp-{id}"), &ctx), "{len}");
     }
 }

@@ -72,6 +72,21 @@ const INVITE: &[CaveatKind] = &[
     CaveatKind::Consumer,
 ];
 
+/// The bit of `kind` in a set of caveat kinds.
+const fn bit(kind: CaveatKind) -> u32 {
+    1 << kind as u32
+}
+
+/// The set of `kinds`, as bits.
+const fn set(mut kinds: &[CaveatKind]) -> u32 {
+    let mut set = 0;
+    while let [kind, rest @ ..] = kinds {
+        set |= bit(*kind);
+        kinds = rest;
+    }
+    set
+}
+
 impl TokenKind {
     /// The kind of a token with this identifier (a legacy identifier is an access token).
     pub fn of<S>(identifier: &TokenIdentifier<S>) -> Self {
@@ -124,12 +139,16 @@ impl TokenKind {
     /// `authorization = none` plus the identity-token caveats (the deprecated scope of ctool
     /// `tokens.erl` `verify/3`); otherwise [`TokenKind::supported_caveats`].
     pub fn accepts(self, caveat: CaveatKind, identity_only: bool) -> bool {
-        match (self, identity_only) {
-            (TokenKind::Access, true) => {
-                caveat == CaveatKind::AuthorizationNone || IDENTITY.contains(&caveat)
-            }
-            _ => self.supported_caveats().contains(&caveat),
-        }
+        // The lists as bit sets (one bit per kind, built from them at compile time): every
+        // caveat of every verification asks.
+        const IDENTITY_ONLY: u32 = set(IDENTITY) | bit(CaveatKind::AuthorizationNone);
+        let allowed = match (self, identity_only) {
+            (TokenKind::Access, true) => IDENTITY_ONLY,
+            (TokenKind::Access, false) => const { set(ACCESS) },
+            (TokenKind::Identity, _) => const { set(IDENTITY) },
+            (TokenKind::Invite, _) => const { set(INVITE) },
+        };
+        allowed & bit(caveat) != 0
     }
 
     /// Whether some verification accepts a token of this kind carrying `caveat`: what

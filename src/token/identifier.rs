@@ -512,7 +512,18 @@ impl<S> IdentifierV2<S> {
 /// `idn`, one for `act:<session>`, two for an invite), and no other separator, so every field
 /// it holds is an id as soon as it is not empty.
 fn read_v2(text: &str) -> Option<IdentifierV2<&str>> {
-    let bytes = text.as_bytes();
+    // Every byte of an identifier read in one pass is ASCII: each span lies between
+    // characters, and the fallback (an empty field) is never taken.
+    let spans = read_v2_spans(text.as_bytes())?;
+    Some(spans.map(&mut |(start, end)| text.get(start..end).unwrap_or_default()))
+}
+
+/// Where its fields lie in a text: start and end byte offsets.
+pub(crate) type Span = (usize, usize);
+
+/// [`read_v2`] of the bytes of an identifier, each field where it lies in them: what a token
+/// keeps, with no check that the bytes are UTF-8 (they are all ASCII if this answers).
+pub(crate) fn read_v2_spans(bytes: &[u8]) -> Option<IdentifierV2<Span>> {
     let (at, count) = separators(bytes)?;
     let at = at.get(..count)?;
     // The separators: three `/`, then the type part's `:`, then the last `/`.
@@ -525,46 +536,48 @@ fn read_v2(text: &str) -> Option<IdentifierV2<&str>> {
     {
         return None;
     }
-    // The parts: between two separators (each an ASCII byte, so a character boundary).
-    let part = |start: usize, end: usize| text.get(start..end);
+    // The parts: between two separators.
+    let part = |start: usize, end: usize| bytes.get(start..end);
+    // `start..end` as a field, if it is not empty.
+    let field = |start: usize, end: usize| (start < end).then_some((start, end));
     let version = part(0, version_end)?;
     let persistence = part(version_end + 1, persistence_end)?;
-    let subject = part(persistence_end + 1, subject_end)?;
-    let token_type = part(subject_end + 1, type_end)?;
-    let id = text.get(type_end + 1..)?;
-    if version.as_bytes() != [b'2'] || id.is_empty() {
+    let subject_start = persistence_end + 1;
+    let subject = part(subject_start, subject_end)?;
+    let type_start = subject_end + 1;
+    let token_type = part(type_start, type_end)?;
+    let id = field(type_end + 1, bytes.len())?;
+    if version != [b'2'] {
         return None;
     }
     // Byte by byte: a byte-string pattern is compared by a call to `memcmp`.
-    let persistence = match persistence.as_bytes() {
+    let persistence = match persistence {
         [b'n', b'm', b'd'] => Persistence::Named,
-        [b't', b'm', b'p', b'-', ..] => {
-            Persistence::Temporary { generation: parse_canonical_u64(persistence.get(4..)?)? }
+        [b't', b'm', b'p', b'-', digits @ ..] => {
+            let digits = core::str::from_utf8(digits).ok()?;
+            Persistence::Temporary { generation: parse_canonical_u64(digits)? }
         }
         _ => return None,
     };
-    let subject = match subject.as_bytes() {
+    let subject = match subject {
         [b'n', b'o', b'b', b'o', b'd', b'y'] => Subject::Nobody,
-        [b'u', b's', b'r', b'-', ..] => Subject::User(non_empty_from(subject, 4)?),
-        [b'g', b'r', b'p', b'-', ..] => Subject::Group(non_empty_from(subject, 4)?),
-        [b'p', b'r', b'v', b'-', ..] => Subject::Provider(non_empty_from(subject, 4)?),
+        [b'u', b's', b'r', b'-', ..] => Subject::User(field(subject_start + 4, subject_end)?),
+        [b'g', b'r', b'p', b'-', ..] => Subject::Group(field(subject_start + 4, subject_end)?),
+        [b'p', b'r', b'v', b'-', ..] => Subject::Provider(field(subject_start + 4, subject_end)?),
         _ => return None,
     };
     // The type part's `:`, each where the part says.
-    let token_type = match (token_type.as_bytes(), colons) {
+    let token_type = match (token_type, colons) {
         ([b'a', b'c', b't'], []) => TokenType::Access { session: None },
         ([b'i', b'd', b'n'], []) => TokenType::Identity,
         ([b'a', b'c', b't', b':', ..], [_]) => {
-            TokenType::Access { session: Some(non_empty_from(token_type, 4)?) }
+            TokenType::Access { session: Some(field(type_start + 4, type_end)?) }
         }
         ([a, b, c, b':', ..], &[_, params_start]) => {
             let kind = InviteKind::from_code_bytes([*a, *b, *c])?;
             // The target ends at the second `:`; the parameters may be empty.
-            let target = part(subject_end + 5, params_start)?;
-            if target.is_empty() {
-                return None;
-            }
-            TokenType::Invite { kind, target, params: part(params_start + 1, type_end)? }
+            let target = field(type_start + 4, params_start)?;
+            TokenType::Invite { kind, target, params: (params_start + 1, type_end) }
         }
         _ => return None,
     };
@@ -620,11 +633,6 @@ pub(crate) fn assert_readings_agree(text: &str) {
     if let Some(v2) = read_v2(text) {
         assert_eq!(read_parts(text), Ok(TokenIdentifier::V2(v2)), "the one-pass reading differs");
     }
-}
-
-/// The rest of `field` from byte `at`, if it is not empty (the separators were split off).
-fn non_empty_from(field: &str, at: usize) -> Option<&str> {
-    field.get(at..).filter(|rest| !rest.is_empty())
 }
 
 /// Checks the version part of an identifier containing `/`.
@@ -1809,7 +1817,17 @@ mod tests {
                     "{:?} is valid but not read in one pass", text
                 ),
             }
-            prop_assert_eq!(TokenIdentifier::parse_borrowed(&text), by_parts);
+            prop_assert_eq!(TokenIdentifier::parse_borrowed(&text), by_parts.clone());
+            // A token keeps where the fields of its identifier lie (read in one pass over the
+            // bytes, or as text) and lends the identifier they make: the same reading.
+            let key = crate::macaroon::RootKey::derive(b"key");
+            let m = crate::macaroon::Macaroon::new(&key, text.clone().into_bytes());
+            let token = crate::token::UnverifiedToken::from_macaroon(m, crate::macaroon::Format::V1, false);
+            match (token, by_parts) {
+                (Ok(token), Ok(expected)) => prop_assert_eq!(token.identifier(), expected),
+                (Err(crate::token::TokenError::Identifier(e)), Err(expected)) => prop_assert_eq!(e, expected),
+                (token, expected) => prop_assert!(false, "{:?}: {:?} against {:?}", text, token, expected),
+            }
         }
 
         #[test]

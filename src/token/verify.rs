@@ -12,7 +12,7 @@ use crate::macaroon::{
 use crate::text::Quoted;
 
 use super::caveat::{Caveat, CaveatContext, CaveatError, CaveatFailure};
-use super::identifier::{IdentifierError, Persistence, TokenIdentifier};
+use super::identifier::{IdentifierError, Persistence, Span, TokenIdentifier, read_v2_spans};
 use super::kind::TokenKind;
 use super::secrets::TokenSecrets;
 
@@ -223,9 +223,6 @@ pub struct UnverifiedToken {
     escaped: bool,
 }
 
-/// Where a field lies in an identifier's text: start and end byte offsets.
-type Span = (usize, usize);
-
 impl fmt::Debug for UnverifiedToken {
     /// The identifier it lends (not where its fields lie), and the macaroon, its signature
     /// redacted.
@@ -244,14 +241,21 @@ impl UnverifiedToken {
     /// parsed as Onezone's.
     fn keep(view: &macaroon::MacaroonView<'_>, format: Format) -> Result<Self, TokenError> {
         let text = view.identifier();
-        let identifier = TokenIdentifier::parse_bytes_borrowed(text)?;
-        // Each field is a slice of `text`: its span is its distance from the start, the same in
-        // the copy.
-        let start = text.as_ptr() as usize;
-        let shape = identifier.map(&mut |field: &str| {
-            let offset = (field.as_ptr() as usize).wrapping_sub(start);
-            (offset, offset.wrapping_add(field.len()))
-        });
+        // A well-formed version 2 identifier is read in one pass over its bytes, straight into
+        // where its fields lie (it is all ASCII: no UTF-8 check); anything else is read as text.
+        let shape = match read_v2_spans(text) {
+            Some(v2) => TokenIdentifier::V2(v2),
+            None => {
+                let identifier = TokenIdentifier::parse_bytes_borrowed(text)?;
+                // Each field is a slice of `text`: its span is its distance from the start,
+                // the same in the copy.
+                let start = text.as_ptr() as usize;
+                identifier.map(&mut |field: &str| {
+                    let offset = (field.as_ptr() as usize).wrapping_sub(start);
+                    (offset, offset.wrapping_add(field.len()))
+                })
+            }
+        };
         let escaped = view.escaped();
         Ok(UnverifiedToken { macaroon: view.to_bytes(), shape, format, escaped })
     }

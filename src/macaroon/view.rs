@@ -267,6 +267,7 @@ impl<'a> FieldsText<'a> {
     ///
     /// # Errors
     /// As [`core::str::from_utf8`], when `field` is not UTF-8.
+    #[inline]
     pub fn get(&self, field: &'a [u8]) -> Result<&'a str, core::str::Utf8Error> {
         if let Some(whole) = self.whole {
             // Where `field` starts in `whole`, if it lies there: the same bytes, so the same

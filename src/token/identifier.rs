@@ -591,7 +591,7 @@ pub(crate) fn read_v2_spans(bytes: &[u8]) -> Option<IdentifierV2<Span>> {
 /// The alphabet is checked at once ([`crate::id::all_id_bytes`], vector instructions); the
 /// separators are then found eight bytes at a time: a separator is a zero byte of the word XOR
 /// the separator repeated, found exactly (every byte is ASCII, so no carry crosses from one
-/// byte into the next). (A bit mask built per block of sixteen, which the compiler does not
+/// byte into the next; and the last word is padded with zero bytes, which are ASCII too). (A bit mask built per block of sixteen, which the compiler does not
 /// make vector instructions, cost more than half as much again.)
 fn separators(bytes: &[u8]) -> Option<([usize; 6], usize)> {
     const LOW: u64 = u64::from_le_bytes([0x7f; 8]);
@@ -600,12 +600,16 @@ fn separators(bytes: &[u8]) -> Option<([usize; 6], usize)> {
     if !crate::id::all_id_bytes::<true>(bytes) {
         return None;
     }
-    // The high bit of each zero byte of `x` (of ASCII bytes), and no other bit.
-    let zeros = |x: u64| !(((x & LOW).wrapping_add(LOW)) | x | LOW);
+    // Every byte is ASCII: adding 0x7f to each byte sets its high bit unless it is zero, with
+    // no carry into the next byte. The high bit of each byte that is `/` or `:`, and no other
+    // bit:
+    let marks = |word: u64| {
+        !((word ^ SLASHES).wrapping_add(LOW) & (word ^ COLONS).wrapping_add(LOW)) & !LOW
+    };
     let mut at = [0; 6];
     let mut count = 0;
     let mut word_at = |start: usize, word: u64| -> Option<()> {
-        let mut found = zeros(word ^ SLASHES) | zeros(word ^ COLONS);
+        let mut found = marks(word);
         while found != 0 {
             *at.get_mut(count)? = start + (found.trailing_zeros() / 8) as usize;
             count += 1;

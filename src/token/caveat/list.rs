@@ -235,12 +235,12 @@ pub(super) fn parse_list<T>(
         })
     };
     let seps = text.bytes().filter(|&b| b == SEP_BYTE).count();
-    let mut all = entries(text).enumerate();
-    // One entry (the usual list) stays inline: no allocation.
-    let first = read(all.next().ok_or(CaveatError::EmptyList { kind })?)?;
+    // One entry (the usual list) is the whole text, and stays inline: no allocation.
     if seps == 0 {
-        return Ok(NonEmpty::one(first));
+        return Ok(NonEmpty::one(read((0, text))?));
     }
+    let mut all = entries(text).enumerate();
+    let first = read(all.next().ok_or(CaveatError::EmptyList { kind })?)?;
     let mut items = Vec::with_capacity(seps.saturating_add(1).min(RESERVE_MAX));
     items.push(first);
     for entry in all {

@@ -188,12 +188,7 @@ pub enum TokenCaveat {
 
 impl TokenCaveat {
     pub(crate) fn read(predicate: &[u8]) -> Self {
-        Self::read_text(predicate, core::str::from_utf8(predicate))
-    }
-
-    /// [`TokenCaveat::read`] of `predicate` read as `text`.
-    fn read_text(predicate: &[u8], text: Result<&str, core::str::Utf8Error>) -> Self {
-        let parsed = match text {
+        let parsed = match core::str::from_utf8(predicate) {
             Ok(text) => Caveat::parse(text),
             // No Onezone caveat has bytes that are not UTF-8.
             Err(_) => Err(CaveatError::Unrecognized),
@@ -544,8 +539,10 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
         let mut read = Read::default();
         let mut checker = |raw: &[u8]| {
             if read.unknown.is_none() {
-                match TokenCaveat::read_text(raw, text.get(raw)) {
-                    TokenCaveat::Known(caveat) => {
+                // No Onezone caveat has bytes that are not UTF-8 (as `TokenCaveat::read`).
+                let parsed = text.get(raw).map_err(|_| CaveatError::Unrecognized);
+                match parsed.and_then(Caveat::parse) {
+                    Ok(caveat) => {
                         let index = read.count;
                         if read.not_allowed.is_none()
                             && !kind.accepts(caveat.kind(), ctx.identity_only)
@@ -563,7 +560,9 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
                         }
                         read.count += 1;
                     }
-                    TokenCaveat::Unknown { text, error } => read.unknown = Some((text, error)),
+                    Err(error) => {
+                        read.unknown = Some((String::from_utf8_lossy(raw).into_owned(), error));
+                    }
                 }
             }
             true

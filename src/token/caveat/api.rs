@@ -71,12 +71,25 @@ pub(super) const GRI_SCOPES: [&str; 6] = ["private", "protected", "shared", "pub
 ///   `<name>,*` matches only aspects with an argument, as in Onezone);
 /// * scope: `private`, `protected`, `shared`, `public`, `auto` or `*`; when absent the pattern
 ///   means `private` (Onezone's default) and is written back without it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct GriPattern {
-    entity_type: String,
-    entity_id: String,
-    aspect: String,
-    scope: Option<String>,
+    /// The pattern as written, `<type>.<id>.<aspect>[:<scope>]` (one allocation, and a small
+    /// `Caveat`: four strings made every caveat 104 bytes).
+    text: Box<str>,
+    /// Where the type, the id and the aspect end; the scope, if any, follows the aspect after
+    /// a `:`. A valid pattern has no other `.` or `:`, so they follow from the text.
+    ends: [usize; 3],
+}
+
+impl fmt::Debug for GriPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GriPattern")
+            .field("entity_type", &self.entity_type())
+            .field("entity_id", &self.entity_id())
+            .field("aspect", &self.aspect())
+            .field("scope", &self.scope())
+            .finish()
+    }
 }
 
 pub(super) fn is_name(text: &str) -> bool {
@@ -98,73 +111,84 @@ impl GriPattern {
         aspect: &str,
         scope: Option<&str>,
     ) -> Result<Self, CaveatError> {
-        let pattern = GriPattern {
-            entity_type: entity_type.into(),
-            entity_id: entity_id.into(),
-            aspect: aspect.into(),
-            scope: scope.map(Into::into),
-        };
+        let mut text = alloc::format!("{entity_type}.{entity_id}.{aspect}");
+        if let Some(scope) = scope {
+            text.push(':');
+            text.push_str(scope);
+        }
+        let type_end = entity_type.len();
+        let id_end = type_end + 1 + entity_id.len();
+        let pattern =
+            GriPattern { ends: [type_end, id_end, id_end + 1 + aspect.len()], text: text.into() };
+        // The parts as given: a part holding a `.` or `:` is refused here (it would read back
+        // otherwise).
         match pattern.validate() {
             Ok(()) => Ok(pattern),
-            Err(problem) => {
-                Err(CaveatError::invalid(CaveatKind::Api, &pattern.to_string(), problem))
-            }
+            Err(problem) => Err(CaveatError::invalid(CaveatKind::Api, &pattern.text, problem)),
         }
+    }
+
+    /// The text between two offsets (a part: they lie on its ASCII separators).
+    fn part(&self, start: usize, end: usize) -> &str {
+        self.text.get(start..end).unwrap_or_default()
     }
 
     /// The entity type (`*` for any).
     pub fn entity_type(&self) -> &str {
-        &self.entity_type
+        self.part(0, self.ends[0])
     }
 
     /// The entity id (`*` for any).
     pub fn entity_id(&self) -> &str {
-        &self.entity_id
+        self.part(self.ends[0] + 1, self.ends[1])
     }
 
     /// The aspect (`*` for any; `<name>,<argument>` with either side possibly `*`).
     pub fn aspect(&self) -> &str {
-        &self.aspect
+        self.part(self.ends[1] + 1, self.ends[2])
     }
 
     /// The scope as written, `None` when absent (meaning `private`).
     pub fn scope(&self) -> Option<&str> {
-        self.scope.as_deref()
+        self.text.get(self.ends[2]..)?.strip_prefix(':')
     }
 
     /// Whether `gri` matches the pattern.
     pub fn matches(&self, gri: &Gri) -> bool {
         let part = |pattern: &str, value: &str| pattern == "*" || pattern == value;
-        let aspect = match (self.aspect.split_once(','), gri.aspect.split_once(',')) {
-            _ if self.aspect == "*" => true,
+        let own_aspect = self.aspect();
+        let aspect = match (own_aspect.split_once(','), gri.aspect.split_once(',')) {
+            _ if own_aspect == "*" => true,
             (Some((name, arg)), Some((gri_name, gri_arg))) => {
                 part(name, gri_name) && part(arg, gri_arg)
             }
-            (None, None) => self.aspect == gri.aspect,
+            (None, None) => own_aspect == gri.aspect,
             _ => false,
         };
-        part(&self.entity_type, &gri.entity_type)
-            && part(&self.entity_id, &gri.entity_id)
+        part(self.entity_type(), &gri.entity_type)
+            && part(self.entity_id(), &gri.entity_id)
             && aspect
-            && part(self.scope.as_deref().unwrap_or("private"), &gri.scope)
+            && part(self.scope().unwrap_or("private"), &gri.scope)
     }
 
     fn validate(&self) -> Result<(), &'static str> {
-        if self.entity_type != "*" && !is_name(&self.entity_type) {
+        let (entity_type, entity_id, aspect) =
+            (self.entity_type(), self.entity_id(), self.aspect());
+        if entity_type != "*" && !is_name(entity_type) {
             return Err("the GRI type is not `*` or a name of letters, digits and `_`");
         }
-        if !is_gri_text(&self.entity_id) && self.entity_id != "*" {
+        if !is_gri_text(entity_id) && entity_id != "*" {
             return Err("the GRI id is empty or contains `.`, `/`, `|`, `:`, `,` or white space");
         }
-        let aspect_ok = match self.aspect.split_once(',') {
-            None => self.aspect == "*" || is_name(&self.aspect),
+        let aspect_ok = match aspect.split_once(',') {
+            None => aspect == "*" || is_name(aspect),
             Some((name, arg)) => (name == "*" || is_name(name)) && (arg == "*" || is_gri_text(arg)),
         };
         if !aspect_ok {
             return Err("the GRI aspect is not `*`, a name, or `<name>,<argument>`");
         }
-        if let Some(scope) = &self.scope
-            && !GRI_SCOPES.contains(&scope.as_str())
+        if let Some(scope) = self.scope()
+            && !GRI_SCOPES.contains(&scope)
         {
             return Err("the GRI scope is not private, protected, shared, public, auto or *");
         }
@@ -178,16 +202,11 @@ impl GriPattern {
         else {
             return Err("the GRI pattern is not <type>.<id>.<aspect>[:<scope>]");
         };
-        let (aspect, scope) = match aspect_scope.split_once(':') {
-            Some((aspect, scope)) => (aspect, Some(scope)),
-            None => (aspect_scope, None),
-        };
-        let pattern = GriPattern {
-            entity_type: entity_type.into(),
-            entity_id: entity_id.into(),
-            aspect: aspect.into(),
-            scope: scope.map(Into::into),
-        };
+        let aspect = aspect_scope.split_once(':').map_or(aspect_scope, |(aspect, _)| aspect);
+        let type_end = entity_type.len();
+        let id_end = type_end + 1 + entity_id.len();
+        let ends = [type_end, id_end, id_end + 1 + aspect.len()];
+        let pattern = GriPattern { text: text.into(), ends };
         pattern.validate()?;
         Ok(pattern)
     }
@@ -195,11 +214,7 @@ impl GriPattern {
 
 impl fmt::Display for GriPattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}.{}", self.entity_type, self.entity_id, self.aspect)?;
-        match &self.scope {
-            Some(scope) => write!(f, ":{scope}"),
-            None => Ok(()),
-        }
+        f.write_str(&self.text)
     }
 }
 
@@ -306,20 +321,20 @@ impl fmt::Display for Gri {
 impl Gri {
     fn parse_part(text: &str) -> Result<Self, &'static str> {
         let pattern = GriPattern::parse_part(text)?;
-        let Some(scope) = pattern.scope.as_deref() else {
+        let Some(scope) = pattern.scope() else {
             return Err("a GRI is <type>.<id>.<aspect>:<scope>, with its scope");
         };
         let wildcard = |part: &str| part == "*" || part.split(',').any(|side| side == "*");
-        if [pattern.entity_type.as_str(), &pattern.entity_id, &pattern.aspect, scope]
+        if [pattern.entity_type(), pattern.entity_id(), pattern.aspect(), scope]
             .into_iter()
             .any(wildcard)
         {
             return Err("a GRI names one resource: no part is the wildcard `*`");
         }
         Ok(Gri {
-            entity_type: pattern.entity_type.clone(),
-            entity_id: pattern.entity_id.clone(),
-            aspect: pattern.aspect.clone(),
+            entity_type: pattern.entity_type().into(),
+            entity_id: pattern.entity_id().into(),
+            aspect: pattern.aspect().into(),
             scope: scope.into(),
         })
     }

@@ -1014,3 +1014,33 @@ fn consumer_ids_read_the_same_inline_and_on_the_heap() {
         assert!(!holds(&format!("consumer = grp-{id}"), &ctx), "{len}");
     }
 }
+
+/// A GRI pattern is kept as its text and where its parts end: the parts read back as given,
+/// and a part that holds a separator (which would read back otherwise) is refused.
+#[test]
+fn gri_patterns_keep_their_parts() {
+    let p = GriPattern::new("group", "g1", "user,*", Some("*")).unwrap();
+    assert_eq!(
+        (p.entity_type(), p.entity_id(), p.aspect(), p.scope()),
+        ("group", "g1", "user,*", Some("*"))
+    );
+    assert_eq!(p.to_string(), "group.g1.user,*:*");
+    assert_eq!(p, "group.g1.user,*:*".parse().unwrap());
+    let q = GriPattern::new("*", "*", "*", None).unwrap();
+    assert_eq!((q.entity_type(), q.entity_id(), q.aspect(), q.scope()), ("*", "*", "*", None));
+    assert_eq!(
+        format!("{q:?}"),
+        r#"GriPattern { entity_type: "*", entity_id: "*", aspect: "*", scope: None }"#
+    );
+    for (t, i, a, s) in [
+        ("user", "a.b", "x", None),
+        ("us.er", "a", "x", None),
+        ("user", "a", "x:private", None),
+        ("user", "a:b", "x", None),
+        ("user", "a", "x", Some("private:x")),
+        ("user", "a", "x", Some("")),
+        ("", "a", "x", None),
+    ] {
+        assert!(GriPattern::new(t, i, a, s).is_err(), "{t}.{i}.{a}:{s:?}");
+    }
+}

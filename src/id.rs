@@ -3,6 +3,9 @@
 //! (`/`, `:`) and of caveat lists (`|`), spaces, control characters and non-ASCII text out, so an
 //! id reads the same in a token identifier, a caveat and the group model.
 
+use alloc::boxed::Box;
+use alloc::string::String;
+
 /// Whether `c` may appear in an id.
 pub(crate) fn is_id_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '-' || c == '_'
@@ -58,6 +61,68 @@ pub(crate) fn id_byte<const SEPARATORS: bool>(b: u8) -> u8 {
     let letter = (b | 0x20).wrapping_sub(b'a') < 26;
     let digit = if SEPARATORS { b.wrapping_sub(b'/') < 12 } else { b.wrapping_sub(b'0') < 10 };
     u8::from(letter) | u8::from(digit) | u8::from(b == b'-') | u8::from(b == b'_')
+}
+
+/// An id's text kept inline up to `N` bytes, else on the heap: the ids Onezone makes (32
+/// characters) cost no allocation where many are held or read (the group index's slots, a
+/// `consumer` caveat's entries). It is the text: equal, hashed and printed as it.
+#[derive(Clone)]
+pub(crate) enum SmallId<const N: usize> {
+    Inline { len: u8, bytes: [u8; N] },
+    Heap(Box<str>),
+}
+
+impl<const N: usize> SmallId<N> {
+    pub(crate) fn new(id: &str) -> Self {
+        let mut bytes = [0; N];
+        match (bytes.get_mut(..id.len()), u8::try_from(id.len())) {
+            (Some(head), Ok(len)) => {
+                head.copy_from_slice(id.as_bytes());
+                SmallId::Inline { len, bytes }
+            }
+            _ => SmallId::Heap(id.into()),
+        }
+    }
+
+    /// `id`, moved to the heap as it is if it is longer than `N` bytes.
+    pub(crate) fn from_string(id: String) -> Self {
+        if id.len() > N { SmallId::Heap(id.into_boxed_str()) } else { Self::new(&id) }
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        match self {
+            SmallId::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or_default(),
+            SmallId::Heap(id) => id.as_bytes(),
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            // Copied from a `str` of `len` bytes: the fallback (an empty id) is never taken.
+            SmallId::Inline { .. } => core::str::from_utf8(self.as_bytes()).unwrap_or_default(),
+            SmallId::Heap(id) => id,
+        }
+    }
+}
+
+impl<const N: usize> PartialEq for SmallId<N> {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl<const N: usize> Eq for SmallId<N> {}
+
+impl<const N: usize> core::hash::Hash for SmallId<N> {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl<const N: usize> core::fmt::Debug for SmallId<N> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(self.as_str(), f)
+    }
 }
 
 /// Per byte: bit 0 set for an id character, bit 1 for an id character or a separator.

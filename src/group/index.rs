@@ -10,7 +10,6 @@
 //!   over one flat array of 12-byte entries, with no control bytes, so a lookup usually costs
 //!   one miss where hashbrown's layout costs two once its control bytes no longer fit the cache.
 
-use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::hash::{BuildHasher, Hasher};
 
@@ -149,31 +148,8 @@ impl<T: Vacant> FlatTable<T> {
 /// The longest id stored inline: as long as fits a 48-byte slot.
 const INLINE: usize = 38;
 
-#[derive(Clone)]
-enum Key {
-    Inline { len: u8, bytes: [u8; INLINE] },
-    Heap(Box<str>),
-}
-
-impl Key {
-    fn new(id: &str) -> Key {
-        let mut bytes = [0; INLINE];
-        match (bytes.get_mut(..id.len()), u8::try_from(id.len())) {
-            (Some(head), Ok(len)) => {
-                head.copy_from_slice(id.as_bytes());
-                Key::Inline { len, bytes }
-            }
-            _ => Key::Heap(id.into()),
-        }
-    }
-
-    fn as_bytes(&self) -> &[u8] {
-        match self {
-            Key::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or_default(),
-            Key::Heap(id) => id.as_bytes(),
-        }
-    }
-}
+/// An id as the index keeps it: inline up to [`INLINE`] bytes.
+type Key = crate::id::SmallId<INLINE>;
 
 #[derive(Clone)]
 struct Slot {

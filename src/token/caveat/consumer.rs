@@ -37,65 +37,10 @@ pub struct Consumer {
     id: Id,
 }
 
-/// A consumer's id, kept inline up to [`Id::INLINE`] bytes (Onezone's ids are 32 characters),
-/// else on the heap: reading a `consumer` caveat, which every verification of a token carrying
-/// one does, allocates nothing for the ids Onezone makes. Either way it is the id's text:
-/// equality, hashing and `Debug` are the text's.
-#[derive(Clone)]
-enum Id {
-    Inline { len: u8, bytes: [u8; Id::INLINE] },
-    Heap(Box<str>),
-}
-
-impl Id {
-    const INLINE: usize = 32;
-
-    fn new(id: &str) -> Self {
-        let mut bytes = [0; Id::INLINE];
-        match (bytes.get_mut(..id.len()), u8::try_from(id.len())) {
-            (Some(inline), Ok(len)) => {
-                inline.copy_from_slice(id.as_bytes());
-                Id::Inline { len, bytes }
-            }
-            _ => Id::Heap(id.into()),
-        }
-    }
-
-    fn as_bytes(&self) -> &[u8] {
-        match self {
-            Id::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or_default(),
-            Id::Heap(id) => id.as_bytes(),
-        }
-    }
-
-    fn as_str(&self) -> &str {
-        match self {
-            // Copied from a `str` of `len` bytes: the fallback (an empty id) is never taken.
-            Id::Inline { .. } => core::str::from_utf8(self.as_bytes()).unwrap_or_default(),
-            Id::Heap(id) => id,
-        }
-    }
-}
-
-impl PartialEq for Id {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_bytes() == other.as_bytes()
-    }
-}
-
-impl Eq for Id {}
-
-impl core::hash::Hash for Id {
-    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
-        self.as_str().hash(state);
-    }
-}
-
-impl fmt::Debug for Id {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.as_str(), f)
-    }
-}
+/// A consumer's id, kept inline up to 32 bytes (Onezone's ids are 32 characters), else on the
+/// heap: reading a `consumer` caveat, which every verification of a token carrying one does,
+/// allocates nothing for the ids Onezone makes.
+type Id = crate::id::SmallId<32>;
 
 impl Consumer {
     /// A consumer of `kind` with `id` (`*` for any). Fails if the id is empty or has a character
@@ -103,8 +48,7 @@ impl Consumer {
     pub fn new(kind: ConsumerKind, id: impl Into<String>) -> Result<Self, CaveatError> {
         let id = id.into();
         match check_id(&id) {
-            Ok(()) if id.len() > Id::INLINE => Ok(Consumer { kind, id: Id::Heap(id.into()) }),
-            Ok(()) => Ok(Consumer { kind, id: Id::new(&id) }),
+            Ok(()) => Ok(Consumer { kind, id: Id::from_string(id) }),
             Err(problem) => {
                 let value = alloc::format!("{}-{id}", kind.prefix());
                 Err(CaveatError::invalid(CaveatKind::Consumer, &value, problem))

@@ -272,11 +272,10 @@ impl<'a> FieldsText<'a> {
         if let Some(whole) = self.whole {
             // Where `field` starts in `whole`, if it lies there: the same bytes, so the same
             // text (a slice of UTF-8 between two character boundaries is UTF-8). Anything else
-            // (elsewhere, across a boundary) is read on its own.
+            // (before or after it, where the offsets wrap or pass its end, or across a
+            // character boundary) is read on its own.
             let start = (field.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
-            if let Some(text) = whole.get(start..start.wrapping_add(field.len()))
-                && text.as_ptr() == field.as_ptr()
-            {
+            if let Some(text) = whole.get(start..start.wrapping_add(field.len())) {
                 return Ok(text);
             }
         }

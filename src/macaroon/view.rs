@@ -11,7 +11,7 @@ use core::slice;
 
 use subtle::ConstantTimeEq;
 
-use super::codec::layout::{Caveats, Layout, Span};
+use super::codec::layout::{Caveats, Layout};
 use super::codec::{v1, v2};
 use super::error::MacaroonRef;
 use super::{CaveatChecker, Error, Format, KEY_LEN, Limits, Macaroon, RawCaveat, RootKey};
@@ -115,7 +115,7 @@ impl<'a> MacaroonView<'a> {
     /// How many caveats it has.
     pub fn caveat_count(&self) -> usize {
         match self.repr {
-            Repr::Packed { layout, .. } => layout.count,
+            Repr::Packed { layout, .. } => layout.count(),
             Repr::Parsed { macaroon, .. } => macaroon.caveats().len(),
         }
     }
@@ -133,7 +133,7 @@ impl<'a> MacaroonView<'a> {
     /// checked once, and each field is then a slice of them ([`FieldsText::get`]).
     pub fn fields_text(&self) -> FieldsText<'a> {
         let whole = match self.repr {
-            Repr::Packed { data, layout, .. } => data.get(..layout.signature),
+            Repr::Packed { data, layout, .. } => data.get(..layout.signature_start()),
             Repr::Parsed { .. } => None,
         };
         FieldsText { whole: whole.and_then(|bytes| core::str::from_utf8(bytes).ok()) }
@@ -241,8 +241,8 @@ impl MacaroonView<'_> {
                 let bytes = macaroon.to_v2();
                 // What V2 writes, V2 reads: the layout is found (the limits were applied when the
                 // macaroon was read).
-                let layout = v2::layout(&bytes, &Limits::UNLIMITED).unwrap_or(EMPTY_LAYOUT);
-                let bytes = if layout == EMPTY_LAYOUT { Arc::from(&[][..]) } else { bytes.into() };
+                let layout = v2::layout(&bytes, &Limits::UNLIMITED).unwrap_or(Layout::EMPTY);
+                let bytes = if layout == Layout::EMPTY { Arc::from(&[][..]) } else { bytes.into() };
                 MacaroonBytes { bytes, format: Format::V2, layout, escaped: self.escaped }
             }
         }
@@ -282,16 +282,6 @@ impl<'a> FieldsText<'a> {
         core::str::from_utf8(field)
     }
 }
-
-/// The layout of no bytes: it reads as an empty identifier, no caveats and a zero signature,
-/// which no key verifies. Only a broken invariant (V2 bytes that V2 does not read) leads here.
-const EMPTY_LAYOUT: Layout = Layout {
-    location: Span { start: 0, end: 0 },
-    identifier: Span { start: 0, end: 0 },
-    caveats: Span { start: 0, end: 0 },
-    count: 0,
-    signature: 0,
-};
 
 /// A macaroon kept as its V1 or V2 bytes in one allocation, with where its parts lie, and read
 /// in place through [`MacaroonBytes::view`]: what a parsed token that is verified later keeps

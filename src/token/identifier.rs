@@ -515,11 +515,33 @@ fn read_v2(text: &str) -> Option<IdentifierV2<&str>> {
     // Every byte of an identifier read in one pass is ASCII: each span lies between
     // characters, and the fallback (an empty field) is never taken.
     let spans = read_v2_spans(text.as_bytes())?;
-    Some(spans.map(&mut |(start, end)| text.get(start..end).unwrap_or_default()))
+    Some(spans.map(&mut |span| span.of(text)))
 }
 
-/// Where its fields lie in a text: start and end byte offsets.
-pub(crate) type Span = (usize, usize);
+/// Where a field lies in a text: its start and end byte offsets, in 32 bits (a token keeps up
+/// to seven of them, and moves them with it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Span {
+    start: u32,
+    end: u32,
+}
+
+impl Span {
+    /// `start..end`, if both fit in 32 bits.
+    pub(crate) fn new(start: usize, end: usize) -> Option<Span> {
+        Some(Span { start: u32::try_from(start).ok()?, end: u32::try_from(end).ok()? })
+    }
+
+    /// The bytes of `bytes` it spans (none if they are not there).
+    pub(crate) fn of_bytes(self, bytes: &[u8]) -> &[u8] {
+        bytes.get(self.start as usize..self.end as usize).unwrap_or_default()
+    }
+
+    /// The text of `text` it spans (none if it is not there or not between characters).
+    pub(crate) fn of(self, text: &str) -> &str {
+        text.get(self.start as usize..self.end as usize).unwrap_or_default()
+    }
+}
 
 /// [`read_v2`] of the bytes of an identifier, each field where it lies in them: what a token
 /// keeps, with no check that the bytes are UTF-8 (they are all ASCII if this answers).
@@ -539,7 +561,7 @@ pub(crate) fn read_v2_spans(bytes: &[u8]) -> Option<IdentifierV2<Span>> {
     // The parts: between two separators.
     let part = |start: usize, end: usize| bytes.get(start..end);
     // `start..end` as a field, if it is not empty.
-    let field = |start: usize, end: usize| (start < end).then_some((start, end));
+    let field = |start: usize, end: usize| Span::new(start, end).filter(|_| start < end);
     let version = part(0, version_end)?;
     let persistence = part(version_end + 1, persistence_end)?;
     let subject_start = persistence_end + 1;
@@ -577,7 +599,7 @@ pub(crate) fn read_v2_spans(bytes: &[u8]) -> Option<IdentifierV2<Span>> {
             let kind = InviteKind::from_code_bytes([*a, *b, *c])?;
             // The target ends at the second `:`; the parameters may be empty.
             let target = field(type_start + 4, params_start)?;
-            TokenType::Invite { kind, target, params: (params_start + 1, type_end) }
+            TokenType::Invite { kind, target, params: Span::new(params_start + 1, type_end)? }
         }
         _ => return None,
     };
@@ -624,10 +646,16 @@ fn separators(bytes: &[u8]) -> Option<([usize; 6], usize)> {
         word_at(start, u64::from_le_bytes(word.try_into().ok()?))?;
         start += 8;
     }
-    // The last bytes, padded with zero bytes (not separators).
-    let mut last = [0u8; 8];
-    last.get_mut(..words.remainder().len())?.copy_from_slice(words.remainder());
-    word_at(start, u64::from_le_bytes(last))?;
+    // The last bytes, padded with zero bytes (not separators): the last eight bytes shifted
+    // past the ones already read, or for a shorter text its bytes one by one. (Copied into a
+    // zeroed word, they took a call to `memcpy` and a stalled load: a tenth of the reading.)
+    let rest = words.remainder();
+    let tail = bytes.len().checked_sub(8).and_then(|start| bytes.get(start..));
+    let last = match tail.and_then(|tail| <[u8; 8]>::try_from(tail).ok()) {
+        Some(tail) if !rest.is_empty() => u64::from_le_bytes(tail) >> (64 - 8 * rest.len()),
+        _ => rest.iter().rev().fold(0, |word, &b| word << 8 | u64::from(b)),
+    };
+    word_at(start, last)?;
     Some((at, count))
 }
 
@@ -1238,6 +1266,21 @@ mod tests {
         "2/nmd/usr-invitation-sender/ujg:GroupId:/1234567890example-id1234567890e";
     const ONEZONE_GJG: &str =
         "2/nmd/usr-invitation-sender/gjg:GroupId:/1234567890example-id1234567890e";
+
+    /// A field's span is kept in 32 bits: one past them is none (the token refuses such an
+    /// identifier before it is read), and each span reads its own bytes back.
+    #[test]
+    fn spans_are_32_bits() {
+        let max = u32::MAX as usize;
+        assert_eq!(Span::new(0, max).map(|s| (s.start, s.end)), Some((0, u32::MAX)));
+        assert_eq!(Span::new(0, max + 1), None);
+        assert_eq!(Span::new(max + 1, max + 1), None);
+        let span = Span::new(2, 5).unwrap();
+        assert_eq!((span.of("2/nmd/"), span.of_bytes(b"2/nmd/")), ("nmd", &b"nmd"[..]));
+        // Not there, or not between characters: nothing.
+        assert_eq!((span.of("2/n"), span.of_bytes(b"2/n")), ("", &b""[..]));
+        assert_eq!(Span::new(1, 2).unwrap().of("é"), "");
+    }
 
     fn v2(text: &str) -> IdentifierV2 {
         match TokenIdentifier::parse(text) {

@@ -238,6 +238,8 @@ impl UnverifiedToken {
     /// parsed as Onezone's.
     fn keep(view: &macaroon::MacaroonView<'_>, format: Format) -> Result<Self, TokenError> {
         let text = view.identifier();
+        // Where its fields lie is kept in 32 bits (bytes read from a token's text are shorter).
+        crate::macaroon::check_laid_out(text.len()).map_err(TokenError::Malformed)?;
         // A well-formed version 2 identifier is read in one pass over its bytes, straight into
         // where its fields lie (it is all ASCII: no UTF-8 check); anything else is read as text.
         let shape = match read_v2_spans(text) {
@@ -247,9 +249,10 @@ impl UnverifiedToken {
                 // Each field is a slice of `text`: its span is its distance from the start,
                 // the same in the copy.
                 let start = text.as_ptr() as usize;
+                // (Each offset is within `text`, checked above: the fallback is never taken.)
                 identifier.map(&mut |field: &str| {
                     let offset = (field.as_ptr() as usize).wrapping_sub(start);
-                    (offset, offset.wrapping_add(field.len()))
+                    Span::new(offset, offset.wrapping_add(field.len())).unwrap_or_default()
                 })
             }
         };
@@ -315,7 +318,7 @@ impl UnverifiedToken {
         // The identifier parsed as UTF-8 when the token was read, and the spans are its
         // fields': the fallbacks (an empty text, empty fields) are never taken.
         let text = core::str::from_utf8(self.macaroon.view().identifier()).unwrap_or_default();
-        self.shape.map(&mut |(start, end)| text.get(start..end).unwrap_or_default())
+        self.shape.map(&mut |span| span.of(text))
     }
 
     /// The underlying macaroon, borrowing its fields from the token's bytes.
@@ -491,9 +494,7 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
         let identifier = view.identifier();
         // The identifier parsed as UTF-8 and its fields lie between characters: the fallback
         // (an empty field) is never taken.
-        let field = |(start, end): Span| {
-            identifier.get(start..end).and_then(|bytes| text.get(bytes).ok()).unwrap_or_default()
-        };
+        let field = |span: Span| text.get(span.of_bytes(identifier)).unwrap_or_default();
         // The key as the store hands it: lent if it keeps derived keys, else derived here.
         let (key, generation, revocable_id) = match shape {
             TokenIdentifier::V2(v2) => match v2.persistence {

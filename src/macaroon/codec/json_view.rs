@@ -329,6 +329,8 @@ pub(crate) fn read(
     limits: &Limits,
 ) -> Option<(usize, Layout)> {
     limits.check_token(text.len()).ok()?;
+    // Its V2 bytes are shorter than the text: a layout describes them.
+    layout::check_len(text.len()).ok()?;
     let mut c = Cursor { text, pos: 0 };
     let (mut location, mut identifier, mut signature) = (Slot(None), Slot(None), Slot(None));
     // The root fields go to `scratch` as they are read, the caveats' V2 bytes to `out`. The
@@ -418,7 +420,7 @@ pub(crate) fn read(
         // Written in front of the caveats, with the location (a location read after the
         // caveats and not empty was not).
         Some((root, written)) if written == location.len() => {
-            (root, layout::Span { start: root.len, end: w })
+            (root, layout::Span::new(root.len, w))
         }
         stale => {
             if let Some((root, _)) = stale {
@@ -429,28 +431,21 @@ pub(crate) fn read(
             let caveats_len = w;
             let root = root(out, &mut w, location, identifier)?;
             out.get_mut(..w)?.rotate_right(root.len);
-            let moved = |s: layout::Span| layout::Span {
-                start: s.start - caveats_len,
-                end: s.end - caveats_len,
-            };
+            let moved =
+                |s: layout::Span| layout::Span::new(s.start() - caveats_len, s.end() - caveats_len);
             let root = Root {
                 location: root.location.map(moved),
                 identifier: moved(root.identifier),
                 len: root.len,
             };
-            (root, layout::Span { start: root.len, end: root.len + caveats_len })
+            (root, layout::Span::new(root.len, root.len + caveats_len))
         }
     };
     put(out, &mut w, &[v2::EOS])?;
     let signature_at = put_field(out, &mut w, v2::SIGNATURE, signature)?;
-    let layout = Layout {
-        // No location reads as an empty one (see `Layout::location`).
-        location: root.location.unwrap_or_default(),
-        identifier: root.identifier,
-        caveats,
-        count,
-        signature: signature_at.start,
-    };
+    // No location reads as an empty one (see `Layout::location`).
+    let location = root.location.unwrap_or_default();
+    let layout = Layout::new(location, root.identifier, caveats, count, signature_at.start);
     debug_assert_eq!(v2::layout(out.get(..w)?, &Limits::UNLIMITED), Ok(layout));
     Some((w, layout))
 }
@@ -470,11 +465,11 @@ fn root(out: &mut [u8], w: &mut usize, location: &[u8], identifier: &[u8]) -> Op
     let mut location_at = None;
     if !location.is_empty() {
         let at = put_field(out, w, v2::LOCATION, location)?;
-        location_at = Some(layout::Span { start: at.start, end: at.end });
+        location_at = Some(layout::Span::new(at.start, at.end));
     }
     let at = put_field(out, w, v2::IDENTIFIER, identifier)?;
     put(out, w, &[v2::EOS])?;
-    let identifier = layout::Span { start: at.start, end: at.end };
+    let identifier = layout::Span::new(at.start, at.end);
     Some(Root { location: location_at, identifier, len: *w - start })
 }
 

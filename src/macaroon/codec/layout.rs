@@ -7,18 +7,45 @@ use alloc::vec::Vec;
 
 use super::reader::Reader;
 use super::{Format, v1, v2};
-use crate::macaroon::{KEY_LEN, Macaroon, RawCaveat, Signature};
+use crate::macaroon::{Error, KEY_LEN, Limit, Limits, Macaroon, RawCaveat, Signature};
+
+/// The most bytes a [`Layout`] describes, whatever the [`Limits`]: its positions are kept in 32
+/// bits, so that it takes 32 bytes (not 72) in every token a server keeps and moves.
+pub(crate) const MAX_LAID_OUT: usize = u32::MAX as usize;
+
+/// Refuses bytes longer than a [`Layout`] describes; each format's `layout` asks first.
+pub(crate) fn check_len(len: usize) -> Result<(), Error> {
+    Limits::check(Limit::TokenLength, MAX_LAID_OUT, len)
+}
+
+/// A position in bytes no longer than [`MAX_LAID_OUT`] (checked before any is made: the
+/// fallback is never taken).
+fn narrow(position: usize) -> u32 {
+    u32::try_from(position).unwrap_or(u32::MAX)
+}
 
 /// A range of bytes of the input (`Copy`, unlike `Range`). Empty for an absent location.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Span {
-    pub(crate) start: usize,
-    pub(crate) end: usize,
+    start: u32,
+    end: u32,
 }
 
 impl Span {
+    pub(crate) fn new(start: usize, end: usize) -> Span {
+        Span { start: narrow(start), end: narrow(end) }
+    }
+
+    pub(crate) fn start(self) -> usize {
+        self.start as usize
+    }
+
+    pub(crate) fn end(self) -> usize {
+        self.end as usize
+    }
+
     pub(crate) fn of(self, data: &[u8]) -> &[u8] {
-        data.get(self.start..self.end).unwrap_or_default()
+        data.get(self.start()..self.end()).unwrap_or_default()
     }
 }
 
@@ -33,19 +60,50 @@ pub(crate) struct Layout {
     /// of every caveat, each with its end-of-section byte, without the section's final one.
     pub(crate) caveats: Span,
     /// How many caveats the section holds.
-    pub(crate) count: usize,
+    count: u32,
     /// Where the 32 signature bytes start.
-    pub(crate) signature: usize,
+    signature: u32,
 }
 
 impl Layout {
+    /// The layout of no bytes: it reads as an empty identifier, no caveats and a zero
+    /// signature, which no key verifies. Only a broken invariant (V2 bytes that V2 does not
+    /// read) leads here.
+    pub(crate) const EMPTY: Layout = Layout {
+        location: Span { start: 0, end: 0 },
+        identifier: Span { start: 0, end: 0 },
+        caveats: Span { start: 0, end: 0 },
+        count: 0,
+        signature: 0,
+    };
+
+    pub(crate) fn new(
+        location: Span,
+        identifier: Span,
+        caveats: Span,
+        count: usize,
+        signature: usize,
+    ) -> Layout {
+        Layout { location, identifier, caveats, count: narrow(count), signature: narrow(signature) }
+    }
+
+    /// How many caveats the section holds.
+    pub(crate) fn count(&self) -> usize {
+        self.count as usize
+    }
+
+    /// Where the 32 signature bytes start: the bytes before it are every field's.
+    pub(crate) fn signature_start(&self) -> usize {
+        self.signature as usize
+    }
+
     pub(crate) fn location<'a>(&self, data: &'a [u8]) -> Option<&'a [u8]> {
         Some(self.location.of(data)).filter(|l| !l.is_empty())
     }
 
     pub(crate) fn signature<'a>(&self, data: &'a [u8]) -> &'a [u8; KEY_LEN] {
         const NONE: &[u8; KEY_LEN] = &[0; KEY_LEN];
-        let bytes = data.get(self.signature..).and_then(|s| s.first_chunk::<KEY_LEN>());
+        let bytes = data.get(self.signature_start()..).and_then(|s| s.first_chunk::<KEY_LEN>());
         // The layout was found in these bytes, so the signature is there.
         bytes.unwrap_or(NONE)
     }
@@ -57,7 +115,7 @@ impl Layout {
 
     /// The owned-API macaroon, borrowing each field from `data`.
     pub(crate) fn macaroon<'a>(&self, data: &'a [u8], format: Format) -> Macaroon<'a> {
-        let mut caveats = Vec::with_capacity(self.count);
+        let mut caveats = Vec::with_capacity(self.count());
         caveats.extend(self.caveats(data, format));
         Macaroon::from_parts(
             self.location(data).map(Cow::Borrowed),
@@ -83,5 +141,31 @@ impl<'a> Iterator for Caveats<'a> {
             Format::V1 => v1::next_caveat(&mut self.reader),
             _ => v2::next_caveat(&mut self.reader),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Positions are kept in 32 bits: bytes past them are refused before any layout is made,
+    /// whatever the limits, and every position up to them reads back as given.
+    #[test]
+    fn a_layout_describes_up_to_4_gib() {
+        assert_eq!(check_len(MAX_LAID_OUT), Ok(()));
+        assert_eq!(
+            check_len(MAX_LAID_OUT + 1),
+            Err(Error::LimitExceeded {
+                limit: Limit::TokenLength,
+                max: MAX_LAID_OUT,
+                found: MAX_LAID_OUT + 1
+            })
+        );
+        let span = Span::new(7, MAX_LAID_OUT);
+        assert_eq!((span.start(), span.end()), (7, MAX_LAID_OUT));
+        let layout = Layout::new(span, span, span, 300, MAX_LAID_OUT - 32);
+        assert_eq!((layout.count(), layout.signature_start()), (300, MAX_LAID_OUT - 32));
+        // 32 bytes, not 72: a kept token carries and moves one.
+        assert_eq!(core::mem::size_of::<Layout>(), 32);
     }
 }

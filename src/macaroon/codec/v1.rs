@@ -26,7 +26,7 @@ impl Packet<'_> {
     /// Where the value lies in the whole input: it ends before the packet's final newline.
     fn span(&self, end_of_packet: usize) -> Span {
         let end = end_of_packet.saturating_sub(1);
-        Span { start: end.saturating_sub(self.value.len()), end }
+        Span::new(end.saturating_sub(self.value.len()), end)
     }
 }
 
@@ -128,6 +128,7 @@ pub(crate) fn parse<'a>(data: &'a [u8], limits: &Limits) -> Result<Macaroon<'a>,
 
 pub(crate) fn layout(data: &[u8], limits: &Limits) -> Result<Layout, Error> {
     limits.check_token(data.len())?;
+    super::layout::check_len(data.len())?;
     let mut r = Reader::new(data);
     let end = data.len();
 
@@ -165,7 +166,7 @@ pub(crate) fn layout(data: &[u8], limits: &Limits) -> Result<Layout, Error> {
                         problem: "the signature must be 32 bytes",
                     });
                 }
-                break (offset, p.span(r.offset()).start);
+                break (offset, p.span(r.offset()).start());
             }
             _ => return Err(malformed(&p)),
         }
@@ -173,13 +174,7 @@ pub(crate) fn layout(data: &[u8], limits: &Limits) -> Result<Layout, Error> {
     if !r.is_empty() {
         return Err(Error::TrailingBytes { offset: r.offset() });
     }
-    Ok(Layout {
-        location,
-        identifier,
-        caveats: Span { start: caveats_start, end: caveats_end },
-        count,
-        signature,
-    })
+    Ok(Layout::new(location, identifier, Span::new(caveats_start, caveats_end), count, signature))
 }
 
 /// The next caveat of a caveat section that [`layout`] accepted: `cid (vid cl?)?`. `None` at the

@@ -52,7 +52,7 @@ struct Field<'a> {
 impl Field<'_> {
     /// Where the value lies in the whole input: it ends where the reader stands after it.
     fn span(&self, end: usize) -> Span {
-        Span { start: end.saturating_sub(self.value.len()), end }
+        Span::new(end.saturating_sub(self.value.len()), end)
     }
 }
 
@@ -93,6 +93,7 @@ pub(crate) fn parse<'a>(data: &'a [u8], limits: &Limits) -> Result<Macaroon<'a>,
 
 pub(crate) fn layout(data: &[u8], limits: &Limits) -> Result<Layout, Error> {
     limits.check_token(data.len())?;
+    super::layout::check_len(data.len())?;
     let mut r = Reader::new(data);
     if r.byte("version")? != VERSION {
         return Err(Error::Malformed { reading: "version", offset: 0, problem: "expected 0x02" });
@@ -177,17 +178,11 @@ pub(crate) fn layout(data: &[u8], limits: &Limits) -> Result<Layout, Error> {
             problem: "the signature must be 32 bytes",
         });
     }
-    let signature = sig.span(r.offset()).start;
+    let signature = sig.span(r.offset()).start();
     if !r.is_empty() {
         return Err(Error::TrailingBytes { offset: r.offset() });
     }
-    Ok(Layout {
-        location,
-        identifier,
-        caveats: Span { start: caveats_start, end: caveats_end },
-        count,
-        signature,
-    })
+    Ok(Layout::new(location, identifier, Span::new(caveats_start, caveats_end), count, signature))
 }
 
 /// The next caveat of a caveat section that [`layout`] accepted: `[location] identifier [vid]

@@ -49,6 +49,10 @@ fn onezone_vectors_mint_byte_for_byte_verify_and_inspect() {
         assert_eq!(v2.subject, Subject::User("invitation-sender"));
         assert_eq!(v2.token_type, TokenType::Invite { kind, target: "GroupId", params: "" });
         assert_eq!(v2.id, "1234567890example-id1234567890e");
+        // A clone (as each verified token keeps) reads the same.
+        let copy = token.clone();
+        assert_eq!((copy.escaped(), copy.format()), (true, Format::V1));
+        assert_eq!((copy.identifier(), copy.macaroon()), (token.identifier(), token.macaroon()));
 
         let mut secrets = MemorySecrets::new();
         secrets.insert_named(v2.id, secret(v["secret"].as_str().unwrap()));

@@ -15,7 +15,8 @@ use super::error::{Error, Limit};
 #[non_exhaustive]
 pub struct Limits {
     /// Maximum size of a token: characters of its text form, or bytes of its binary form.
-    /// Default 65536.
+    /// Default 65536. Whatever it is set to, V1 and V2 bytes longer than 4 GiB (`u32::MAX`)
+    /// are refused: where a macaroon's parts lie in them is kept in 32 bits.
     pub max_token_len: usize,
     /// Maximum number of caveats. Default 256.
     pub max_caveats: usize,

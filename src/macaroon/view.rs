@@ -240,7 +240,8 @@ impl MacaroonView<'_> {
             Repr::Parsed { macaroon, .. } => {
                 let bytes = macaroon.to_v2();
                 // What V2 writes, V2 reads: the layout is found (the limits were applied when the
-                // macaroon was read).
+                // macaroon was read), unless the bytes are past what a layout describes (4 GiB):
+                // then the empty layout, which no key verifies.
                 let layout = v2::layout(&bytes, &Limits::UNLIMITED).unwrap_or(Layout::EMPTY);
                 let bytes = if layout == Layout::EMPTY { Arc::from(&[][..]) } else { bytes.into() };
                 MacaroonBytes { bytes, format: Format::V2, layout, escaped: self.escaped }

@@ -67,8 +67,9 @@ pub(crate) struct Layout {
 
 impl Layout {
     /// The layout of no bytes: it reads as an empty identifier, no caveats and a zero
-    /// signature, which no key verifies. Only a broken invariant (V2 bytes that V2 does not
-    /// read) leads here.
+    /// signature, which no key verifies. Only V2 bytes that V2 does not read lead here: a
+    /// broken invariant, or a macaroon read otherwise (JSON, with limits past the default)
+    /// whose V2 bytes are longer than 4 GiB.
     pub(crate) const EMPTY: Layout = Layout {
         location: Span { start: 0, end: 0 },
         identifier: Span { start: 0, end: 0 },

@@ -300,6 +300,10 @@ fn number_text() -> impl Strategy<Value = String> {
         (1u128..6, 0u128..64, any::<bool>())
             .prop_map(|(k, x, below)| if below { (k << 64) - x - 1 } else { (k << 64) + x })
             .prop_map(|n| n.to_string()),
+        // The longest numbers read without overflow checks, and the shortest read with them.
+        Just("9999999999999999999".to_string()),
+        Just("10000000000000000000".to_string()),
+        Just("99999999999999999999".to_string()),
         Just("18446744073709551615".to_string()),
         Just("18446744073709551616".to_string()),
         Just("4294967296".to_string()),

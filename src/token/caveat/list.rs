@@ -234,11 +234,13 @@ pub(super) fn parse_list<T>(
             problem,
         })
     };
-    let seps = text.bytes().filter(|&b| b == SEP_BYTE).count();
-    // One entry (the usual list) is the whole text, and stays inline: no allocation.
-    if seps == 0 {
+    // One entry (the usual list) is the whole text, and stays inline: no allocation. (Found by
+    // a search that stops at the first `|`: counting them first cost a one-entry `consumer`
+    // or `ip` caveat 16 to 26 instructions more, callgrind.)
+    if !text.bytes().any(|b| b == SEP_BYTE) {
         return Ok(NonEmpty::one(read((0, text))?));
     }
+    let seps = text.bytes().filter(|&b| b == SEP_BYTE).count();
     let mut all = entries(text).enumerate();
     let first = read(all.next().ok_or(CaveatError::EmptyList { kind })?)?;
     let mut items = Vec::with_capacity(seps.saturating_add(1).min(RESERVE_MAX));

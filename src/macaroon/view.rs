@@ -228,23 +228,40 @@ impl<'a> MacaroonView<'a> {
 
 impl MacaroonView<'_> {
     /// Copies the bytes it reads into a [`MacaroonBytes`] (one allocation, shared by its
-    /// clones), to keep the macaroon beyond the buffer it was read from. A macaroon parsed otherwise (JSON) is kept as its V2
-    /// bytes, which say the same.
+    /// clones), to keep the macaroon beyond the buffer it was read from. A macaroon parsed
+    /// otherwise (JSON) is kept as its V2 bytes, which say the same; if those are longer than
+    /// 4 GiB (past what [`Limits`] lets a reader take by default), as no bytes at all, which no
+    /// key verifies.
     pub fn to_bytes(&self) -> MacaroonBytes {
+        self.try_to_bytes().unwrap_or_else(|_| MacaroonBytes {
+            bytes: Arc::from(&[][..]),
+            format: Format::V2,
+            layout: Layout::EMPTY,
+            escaped: self.escaped,
+        })
+    }
+
+    /// [`MacaroonView::to_bytes`], refusing a macaroon parsed otherwise whose V2 bytes are
+    /// longer than 4 GiB ([`Error::LimitExceeded`]): where their parts lie is kept in 32 bits.
+    #[inline]
+    pub(crate) fn try_to_bytes(&self) -> Result<MacaroonBytes, Error> {
         match self.repr {
             Repr::Packed { data, format, layout } => {
                 // JSON read in place lies in its V2 bytes, and is kept as V2 (as a parsed one).
                 let format = if format == Format::V2Json { Format::V2 } else { format };
-                MacaroonBytes { bytes: data.into(), format, layout, escaped: self.escaped }
+                Ok(MacaroonBytes { bytes: data.into(), format, layout, escaped: self.escaped })
             }
             Repr::Parsed { macaroon, .. } => {
                 let bytes = macaroon.to_v2();
-                // What V2 writes, V2 reads: the layout is found (the limits were applied when the
-                // macaroon was read), unless the bytes are past what a layout describes (4 GiB):
-                // then the empty layout, which no key verifies.
-                let layout = v2::layout(&bytes, &Limits::UNLIMITED).unwrap_or(Layout::EMPTY);
-                let bytes = if layout == Layout::EMPTY { Arc::from(&[][..]) } else { bytes.into() };
-                MacaroonBytes { bytes, format: Format::V2, layout, escaped: self.escaped }
+                // What V2 writes, V2 reads (the limits were applied when the macaroon was
+                // read): only the 4 GiB bound refuses it.
+                let layout = v2::layout(&bytes, &Limits::UNLIMITED)?;
+                Ok(MacaroonBytes {
+                    bytes: bytes.into(),
+                    format: Format::V2,
+                    layout,
+                    escaped: self.escaped,
+                })
             }
         }
     }

@@ -251,7 +251,8 @@ impl UnverifiedToken {
     /// parsed as Onezone's.
     fn keep(view: &macaroon::MacaroonView<'_>, format: Format) -> Result<Self, TokenError> {
         let text = view.identifier();
-        // Where its fields lie is kept in 32 bits (bytes read from a token's text are shorter).
+        // Where its fields lie is kept in 32 bits: an identifier past 4 GiB (possible only with
+        // limits past the default) is refused, as are bytes past 4 GiB below.
         crate::macaroon::check_laid_out(text.len()).map_err(TokenError::Malformed)?;
         // A well-formed version 2 identifier is read in one pass over its bytes, straight into
         // where its fields lie (it is all ASCII: no UTF-8 check); anything else is read as text.
@@ -270,7 +271,8 @@ impl UnverifiedToken {
             }
         };
         let escaped = view.escaped();
-        Ok(UnverifiedToken { macaroon: view.to_bytes(), shape, format, escaped })
+        let macaroon = view.try_to_bytes().map_err(TokenError::Malformed)?;
+        Ok(UnverifiedToken { macaroon, shape, format, escaped })
     }
 }
 

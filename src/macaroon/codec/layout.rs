@@ -67,8 +67,7 @@ pub(crate) struct Layout {
 
 impl Layout {
     /// The layout of no bytes: it reads as an empty identifier, no caveats and a zero
-    /// signature, which no key verifies. Only V2 bytes that V2 does not read lead here: a
-    /// broken invariant, or a macaroon read otherwise (JSON, with limits past the default)
+    /// signature, which no key verifies: what `MacaroonView::to_bytes` keeps of a macaroon
     /// whose V2 bytes are longer than 4 GiB.
     pub(crate) const EMPTY: Layout = Layout {
         location: Span { start: 0, end: 0 },

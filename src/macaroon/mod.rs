@@ -36,7 +36,6 @@ mod view;
 use alloc::borrow::Cow;
 use alloc::vec::Vec;
 
-pub(crate) use codec::layout::check_len as check_laid_out;
 pub use codec::{DecodedToken, Encoding, Format, decode_text, verify_token, with_token};
 pub use error::{Error, Limit, MacaroonRef};
 pub use keys::{KEY_LEN, RootKey, Secret, Signature};

@@ -251,9 +251,6 @@ impl UnverifiedToken {
     /// parsed as Onezone's.
     fn keep(view: &macaroon::MacaroonView<'_>, format: Format) -> Result<Self, TokenError> {
         let text = view.identifier();
-        // Where its fields lie is kept in 32 bits: an identifier past 4 GiB (possible only with
-        // limits past the default) is refused, as are bytes past 4 GiB below.
-        crate::macaroon::check_laid_out(text.len()).map_err(TokenError::Malformed)?;
         // A well-formed version 2 identifier is read in one pass over its bytes, straight into
         // where its fields lie (it is all ASCII: no UTF-8 check); anything else is read as text.
         let shape = match read_v2_spans(text) {
@@ -263,7 +260,8 @@ impl UnverifiedToken {
                 // Each field is a slice of `text`: its span is its distance from the start,
                 // the same in the copy.
                 let start = text.as_ptr() as usize;
-                // (Each offset is within `text`, checked above: the fallback is never taken.)
+                // (An offset past 32 bits takes the fallback, but only an identifier past
+                // 4 GiB has one, and its bytes are refused below.)
                 identifier.map(&mut |field: &str| {
                     let offset = (field.as_ptr() as usize).wrapping_sub(start);
                     Span::new(offset, offset.wrapping_add(field.len())).unwrap_or_default()
@@ -576,9 +574,7 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
                         }
                         read.count += 1;
                     }
-                    Err(error) => {
-                        read.unknown = Some((String::from_utf8_lossy(raw).into_owned(), error));
-                    }
+                    Err(error) => read.unknown = Some((read.count, error)),
                 }
             }
             true
@@ -612,8 +608,8 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
                 token_type: kind.name(),
             });
         }
-        if let Some((caveat, error)) = read.unknown {
-            return Err(TokenError::UnknownCaveat { caveat, error });
+        if let Some((index, error)) = read.unknown {
+            return Err(TokenError::UnknownCaveat { caveat: written(index), error });
         }
         let valid_until = read.valid_until;
         if generation.is_some() {
@@ -641,8 +637,9 @@ struct Read {
     count: usize,
     /// The index of the first caveat the token's kind does not allow.
     not_allowed: Option<usize>,
-    /// The first caveat Onezone does not know, and why (reading stops there).
-    unknown: Option<(String, CaveatError)>,
+    /// The index of the first caveat Onezone does not know, and why (reading stops there;
+    /// its text is read only once the signature is found authentic, to report it).
+    unknown: Option<(usize, CaveatError)>,
     /// The earliest `time` caveat.
     valid_until: Option<u64>,
     /// The index of the first caveat that does not hold, and why.

@@ -42,7 +42,10 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn byte(&mut self, reading: &'static str) -> Result<u8, Error> {
-        let b = self.peek().ok_or(Error::Truncated { reading, offset: self.pos })?;
+        // Not `ok_or`: its error is built, and dropped by a call, for every byte read.
+        let Some(b) = self.peek() else {
+            return Err(Error::Truncated { reading, offset: self.pos });
+        };
         self.pos += 1;
         Ok(b)
     }

@@ -78,11 +78,14 @@ fn next_packet<'a>(r: &mut Reader<'a>, limits: &Limits) -> Result<Option<Packet<
             problem: "does not end with a newline",
         });
     }
-    let space = body.iter().position(|&b| b == b' ').ok_or(Error::Malformed {
-        reading: "packet",
-        offset,
-        problem: "no space between key and value",
-    })?;
+    // Not `ok_or`: its error would be built, and dropped by a call, for every packet.
+    let Some(space) = body.iter().position(|&b| b == b' ') else {
+        return Err(Error::Malformed {
+            reading: "packet",
+            offset,
+            problem: "no space between key and value",
+        });
+    };
     let (key, value) = body.split_at(space);
     let value = value.get(1..).unwrap_or_default();
     // The signature is not a field in the sense of the limit (it must be 32 bytes anyway).
@@ -278,6 +281,19 @@ mod tests {
             packet(&mut out, key, value).unwrap();
         }
         out
+    }
+
+    /// Built only on its path (`let ... else`, not `ok_or`): what it says.
+    #[test]
+    fn a_packet_without_a_space_is_refused() {
+        assert_eq!(
+            parse(b"0010identifierX\n", &Limits::default()),
+            Err(Error::Malformed {
+                reading: "packet",
+                offset: 0,
+                problem: "no space between key and value",
+            })
+        );
     }
 
     /// Caught by the `v1` fuzz invariant (fuzz/regressions/v1/cl-twice-after-empty-cl): an empty

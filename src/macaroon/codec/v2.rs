@@ -84,13 +84,13 @@ fn out_of_order(f: &Field<'_>, reading: &'static str) -> Error {
     Error::Malformed { reading, offset: f.offset, problem: "field out of order" }
 }
 
-/// Walks V2 bytes once, enforcing the field order of the grammar and no trailing bytes, and says
-/// where each part lies.
 /// Parses V2 bytes into a macaroon that borrows from them (see [`layout`]).
 pub(crate) fn parse<'a>(data: &'a [u8], limits: &Limits) -> Result<Macaroon<'a>, Error> {
     Ok(layout(data, limits)?.macaroon(data, Format::V2))
 }
 
+/// Walks V2 bytes once, enforcing the field order of the grammar and no trailing bytes, and says
+/// where each part lies.
 pub(crate) fn layout(data: &[u8], limits: &Limits) -> Result<Layout, Error> {
     limits.check_token(data.len())?;
     super::layout::check_len(data.len())?;
@@ -131,11 +131,14 @@ pub(crate) fn layout(data: &[u8], limits: &Limits) -> Result<Layout, Error> {
         let mut has_location = false;
         if f.kind == LOCATION {
             has_location = true;
-            f = field(&mut r, limits, "caveat identifier")?.ok_or(Error::Malformed {
-                reading: "caveat identifier",
-                offset: r.offset().saturating_sub(1),
-                problem: "missing caveat identifier",
-            })?;
+            let Some(identifier) = field(&mut r, limits, "caveat identifier")? else {
+                return Err(Error::Malformed {
+                    reading: "caveat identifier",
+                    offset: r.offset().saturating_sub(1),
+                    problem: "missing caveat identifier",
+                });
+            };
+            f = identifier;
         }
         if f.kind != IDENTIFIER {
             return Err(out_of_order(&f, "caveat identifier"));
@@ -250,4 +253,31 @@ pub(crate) fn write(m: &Macaroon<'_>) -> Vec<u8> {
     out.push(EOS);
     put_field(&mut out, SIGNATURE, m.signature().as_bytes());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The errors built only on their path (`let ... else`, not `ok_or`): what they say.
+    #[test]
+    fn a_caveat_location_without_an_identifier_and_a_cut_length_are_refused() {
+        let limits = Limits::default();
+        // version, identifier "id", end of section, then a caveat of a location alone.
+        let data = [VERSION, IDENTIFIER, 2, b'i', b'd', EOS, LOCATION, 1, b'l', EOS];
+        assert_eq!(
+            layout(&data, &limits),
+            Err(Error::Malformed {
+                reading: "caveat identifier",
+                offset: 9,
+                problem: "missing caveat identifier",
+            })
+        );
+        // The identifier's length is cut off: the byte the reader wanted is past the end.
+        let data = [VERSION, IDENTIFIER];
+        assert_eq!(
+            layout(&data, &limits),
+            Err(Error::Truncated { reading: "identifier", offset: 2 })
+        );
+    }
 }

@@ -308,9 +308,13 @@ impl UnverifiedToken {
     /// # Errors
     /// As [`UnverifiedToken::parse`].
     pub fn parse_with(text: &str, limits: &Limits) -> Result<Self, TokenError> {
-        // Decoded once (on the stack), parsed once, and the bytes kept in one allocation.
-        macaroon::with_token(text, limits, |view| Self::keep(&view, view.format()))
-            .map_err(TokenError::Malformed)?
+        // Decoded once (on the stack), parsed once, and the bytes kept in one allocation. The
+        // token is written where it is returned from, not handed back through each layer of
+        // `with_token` (a copy of the whole token at each, `perf`).
+        let mut kept = Err(TokenError::Malformed(macaroon::Error::Empty));
+        macaroon::with_token(text, limits, |view| kept = Self::keep(&view, view.format()))
+            .map_err(TokenError::Malformed)?;
+        kept
     }
 
     /// Wraps an already parsed macaroon.
@@ -508,29 +512,37 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
         // The identifier parsed as UTF-8 and its fields lie between characters: the fallback
         // (an empty field) is never taken.
         let field = |span: Span| text.get(span.of_bytes(identifier)).unwrap_or_default();
-        // The key as the store hands it: lent if it keeps derived keys, else derived here.
-        let (key, generation, revocable_id) = match shape {
+        // The key as the store hands it: lent if it keeps derived keys, else derived here. It
+        // is looked at where the store wrote it, never moved (a move copied the whole
+        // `TokenKey`, a derived key's room included, and read the store's fresh writes back at
+        // other widths: a stall, `perf`).
+        let (mut generation, mut revocable_id) = (None, None);
+        let found = match shape {
             TokenIdentifier::V2(v2) => match v2.persistence {
                 Persistence::Named => {
                     let id = field(v2.id);
-                    (self.secrets.named_key(id).ok_or(TokenError::UnknownToken)?, None, Some(id))
+                    revocable_id = Some(id);
+                    self.secrets.named_key(id)
                 }
-                Persistence::Temporary { generation } => {
+                Persistence::Temporary { generation: claimed } => {
                     let subject = v2.subject.map(&mut |span| field(span)).into_owned();
-                    let (key, current) =
-                        self.secrets.temporary_key(&subject).ok_or(TokenError::UnknownToken)?;
-                    (key, Some((generation, current)), None)
+                    self.secrets.temporary_key(&subject).map(|(key, current)| {
+                        generation = Some((claimed, current));
+                        key
+                    })
                 }
                 #[allow(unreachable_patterns)] // `Persistence` is non-exhaustive
-                _ => return Err(TokenError::UnknownToken),
+                _ => None,
             },
             TokenIdentifier::Legacy(span) => {
                 let id = field(*span);
-                (self.secrets.legacy_key(id).ok_or(TokenError::UnknownToken)?, None, Some(id))
+                revocable_id = Some(id);
+                self.secrets.legacy_key(id)
             }
             #[allow(unreachable_patterns)] // `TokenIdentifier` is non-exhaustive
-            _ => return Err(TokenError::UnknownToken),
+            _ => None,
         };
+        let Some(key) = &found else { return Err(TokenError::UnknownToken) };
 
         // A temporary token of another generation was signed with another secret: compare the
         // generations first, so that a rotated one reads as revoked (as oz-worker 20.02.20
@@ -579,8 +591,8 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
             }
             true
         };
-        view.verify(&key, &mut checker)?;
-        drop(key);
+        view.verify(key, &mut checker)?;
+        drop(found);
         // Authentic: everything below may be reported to the caller.
         if revocable_id.is_some_and(|id| self.secrets.is_revoked(id)) {
             return Err(TokenError::Revoked);

@@ -57,6 +57,7 @@ impl<'a> MacaroonView<'a> {
     /// # Errors
     /// As [`Macaroon::from_v1`]: a parse error saying what was being read and where, or a limit
     /// exceeded.
+    #[inline]
     pub fn from_v1(data: &'a [u8], limits: &Limits) -> Result<Self, Error> {
         Ok(Self::packed(data, Format::V1, v1::layout(data, limits)?))
     }
@@ -65,6 +66,7 @@ impl<'a> MacaroonView<'a> {
     ///
     /// # Errors
     /// As [`Macaroon::from_v2`].
+    #[inline]
     pub fn from_v2(data: &'a [u8], limits: &Limits) -> Result<Self, Error> {
         Ok(Self::packed(data, Format::V2, v2::layout(data, limits)?))
     }
@@ -195,7 +197,12 @@ impl<'a> MacaroonView<'a> {
         let mut sig = key.sign_identifier(self.identifier());
         let mut refused = None;
         let mut third_party = None;
-        for (index, caveat) in self.caveats().enumerate() {
+        // The index counted by hand: `enumerate` was a call that handed each caveat back
+        // through memory, a copy read back at other widths (a stall, `perf`: the V1 verify
+        // took about 20 ns more).
+        let mut index = 0;
+        #[allow(clippy::explicit_counter_loop)]
+        for caveat in self.caveats() {
             sig = match caveat.verification_id() {
                 None => {
                     if refused.is_none()
@@ -214,6 +221,7 @@ impl<'a> MacaroonView<'a> {
                     sig.chain_third_party(vid, caveat.id())
                 }
             };
+            index += 1;
         }
         if !bool::from(ct_eq(sig.as_bytes(), self.signature())) {
             return Err(Error::InvalidSignature);
@@ -366,6 +374,7 @@ enum Inner<'a> {
 impl<'a> Iterator for ViewCaveats<'a> {
     type Item = RawCaveat<'a>;
 
+    #[inline(always)]
     fn next(&mut self) -> Option<RawCaveat<'a>> {
         match &mut self.0 {
             Inner::Packed(caveats) => caveats.next(),

@@ -567,7 +567,9 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
         let mut read = Read::default();
         let mut checker = |raw: &[u8]| {
             if read.unknown.is_none() {
-                match parse_text(text.get(raw)) {
+                // Looked at where `Caveat::parse` wrote it (moving it out copied the whole
+                // result back at other widths: a stall, `perf`).
+                match &parse_text(text.get(raw)) {
                     Ok(caveat) => {
                         let index = read.count;
                         if read.not_allowed.is_none()
@@ -575,7 +577,7 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
                         {
                             read.not_allowed = Some(index);
                         }
-                        if let Caveat::Time { valid_until } = caveat {
+                        if let &Caveat::Time { valid_until } = caveat {
                             read.valid_until =
                                 Some(read.valid_until.map_or(valid_until, |v| v.min(valid_until)));
                         }
@@ -586,7 +588,7 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
                         }
                         read.count += 1;
                     }
-                    Err(error) => read.unknown = Some((read.count, error)),
+                    Err(error) => read.unknown = Some((read.count, error.clone())),
                 }
             }
             true

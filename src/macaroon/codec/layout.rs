@@ -136,6 +136,7 @@ pub(crate) struct Caveats<'a> {
 impl<'a> Iterator for Caveats<'a> {
     type Item = RawCaveat<'a>;
 
+    #[inline(always)]
     fn next(&mut self) -> Option<RawCaveat<'a>> {
         match self.format {
             Format::V1 => v1::next_caveat(&mut self.reader),

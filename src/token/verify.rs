@@ -269,7 +269,12 @@ impl UnverifiedToken {
             }
         };
         let escaped = view.escaped();
-        let macaroon = view.try_to_bytes().map_err(TokenError::Malformed)?;
+        // Matched, not `map_err`: the bytes are kept where `try_to_bytes` wrote them (through
+        // `map_err` they were copied back at other widths: a stall, `perf`).
+        let macaroon = match view.try_to_bytes() {
+            Ok(macaroon) => macaroon,
+            Err(error) => return Err(TokenError::Malformed(error)),
+        };
         Ok(UnverifiedToken { macaroon, shape, format, escaped })
     }
 }

@@ -190,7 +190,7 @@ pub(crate) fn layout(data: &[u8], limits: &Limits) -> Result<Layout, Error> {
 
 /// The next caveat of a caveat section that [`layout`] accepted: `[location] identifier [vid]
 /// EOS`. `None` at the end (or, which `layout` rules out, on anything else).
-#[inline]
+#[inline(always)]
 pub(crate) fn next_caveat<'a>(r: &mut Reader<'a>) -> Option<RawCaveat<'a>> {
     if r.is_empty() {
         return None;

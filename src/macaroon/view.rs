@@ -389,12 +389,40 @@ impl<'a> Iterator for ViewCaveats<'a> {
 
 #[cfg(test)]
 mod tests {
+    use alloc::string::String;
     use alloc::vec::Vec;
 
     use proptest::prelude::*;
 
     use super::MacaroonView;
-    use crate::macaroon::{Limits, Macaroon, RootKey};
+    use crate::macaroon::{Error, Format, Limits, Macaroon, RootKey};
+
+    /// The walk names the first caveat the checker refuses by its place among the caveats
+    /// (it counts them itself), read in place, kept, or parsed otherwise.
+    #[test]
+    fn a_refused_caveat_is_named_by_its_index() {
+        let key = RootKey::derive(b"key");
+        let mut m = Macaroon::new(&key, &b"id"[..]);
+        for caveat in [&b"a = 1"[..], b"b = 2", b"c = 3", b"d = 4"] {
+            m.add_first_party_caveat(caveat);
+        }
+        let (v1, v2) = (m.to_v1().unwrap(), m.to_v2());
+        let limits = Limits::default();
+        let (v1, v2) = (MacaroonView::from_v1(&v1, &limits), MacaroonView::from_v2(&v2, &limits));
+        let (v1, v2) = (v1.unwrap(), v2.unwrap());
+        let kept = v2.to_bytes();
+        for view in [v1, v2, kept.view(), MacaroonView::of(&m, Format::V2Json)] {
+            for (refused, index) in [(&b"a = 1"[..], 0), (b"c = 3", 2), (b"d = 4", 3)] {
+                let mut checker = |caveat: &[u8]| caveat != refused && caveat != b"d = 4";
+                let predicate = String::from_utf8(refused.to_vec()).unwrap();
+                assert_eq!(
+                    view.verify(&key, &mut checker),
+                    Err(Error::CaveatNotSatisfied { index, predicate }),
+                );
+            }
+            assert_eq!(view.verify(&key, &mut |_: &[u8]| true), Ok(()));
+        }
+    }
 
     proptest! {
         /// Each field read through `fields_text` is what `from_utf8` of it answers, whether the

@@ -315,7 +315,9 @@ impl UnverifiedToken {
     pub fn parse_with(text: &str, limits: &Limits) -> Result<Self, TokenError> {
         // Decoded once (on the stack), parsed once, and the bytes kept in one allocation. The
         // token is written where it is returned from, not handed back through each layer of
-        // `with_token` (a copy of the whole token at each, `perf`).
+        // `with_token` (a copy of the whole token at each, `perf`). The placeholder is never
+        // returned: `with_token` answers `Ok` only with what the closure made, so after
+        // calling it.
         let mut kept = Err(TokenError::Malformed(macaroon::Error::Empty));
         macaroon::with_token(text, limits, |view| kept = Self::keep(&view, view.format()))
             .map_err(TokenError::Malformed)?;

@@ -574,10 +574,10 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
         let mut read = Read::default();
         let mut checker = |raw: &[u8]| {
             if read.unknown.is_none() {
-                // Looked at where `Caveat::parse` wrote it (moving it out copied the whole
-                // result back at other widths: a stall, `perf`).
-                match &parse_text(text.get(raw)) {
-                    Ok(caveat) => {
+                // A caveat is looked at where `Caveat::parse` wrote it (moving it out copied
+                // the whole result back at other widths: a stall, `perf`); an error is moved.
+                match parse_text(text.get(raw)) {
+                    Ok(ref caveat) => {
                         let index = read.count;
                         if read.not_allowed.is_none()
                             && !kind.accepts(caveat.kind(), ctx.identity_only)
@@ -595,7 +595,7 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
                         }
                         read.count += 1;
                     }
-                    Err(error) => read.unknown = Some((read.count, error.clone())),
+                    Err(error) => read.unknown = Some((read.count, error)),
                 }
             }
             true

@@ -13,6 +13,12 @@
 //! error, is `serde_json`'s by construction; what this reader must guarantee is that anything it
 //! accepts, `serde_json` accepts as the same macaroon, which the differential tests below and
 //! the fuzz corpus check (`fuzzing::json`).
+//!
+//! The shape this crate and libmacaroons write (`{"v":2,"l":..,"i":..,"c":[..],"s64":..}`, no
+//! whitespace, no escape, first-party caveats) is walked first by [`written`], which copies each
+//! field once, straight from the text to its place in the V2 bytes, in about half the time of
+//! the other walk. It takes nothing the walk of any shape ([`any_shape`]) would not read as
+//! the same bytes (the tests hold the two to it); anything else goes to that walk.
 
 use super::base64;
 use super::layout::{self, Layout};
@@ -204,21 +210,28 @@ impl<'t> Cursor<'t> {
     }
 }
 
-const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-
-/// The high bit of each byte of `word` below `n` (at most 0x80), exact up to the first: the
-/// classic "has a byte less than n" test (a false positive needs a borrow from a true one below).
-fn below(word: u64, n: u8) -> u64 {
-    word.wrapping_sub(ONES * u64::from(n)) & !word & HIGHS
+/// Whether `b` ends a run of string content: `"`, `\` or a control character. Branch-free, for
+/// loops the compiler turns into vector instructions.
+#[inline(always)]
+fn stops(b: u8) -> u8 {
+    u8::from(b == b'"') | u8::from(b == b'\\') | u8::from(b < 0x20)
 }
 
 /// How many bytes of `text` are string content that stands for itself (not `"`, `\`, or a
 /// control character), up to the first that does not; `None` if all do (the string does not
-/// end). Eight bytes at a time: a token's fields are mostly such bytes.
+/// end). Sixteen bytes at a time, branch-free within a block (a few vector instructions): a
+/// token's fields are mostly such bytes. The block that holds the stop, and the last bytes, are
+/// read eight at a time (the "has a byte less than n" test, exact up to the first byte it finds).
 fn plain_run(text: &[u8]) -> Option<usize> {
     let mut done = 0;
     let mut rest = text;
+    while let Some((block, tail)) = rest.split_first_chunk::<16>() {
+        if block.iter().fold(0, |any, &b| any | stops(b)) != 0 {
+            break;
+        }
+        done += 16;
+        rest = tail;
+    }
     while let Some((chunk, tail)) = rest.split_first_chunk::<8>() {
         let word = u64::from_le_bytes(*chunk);
         let stops = below(word, 0x20)
@@ -230,7 +243,16 @@ fn plain_run(text: &[u8]) -> Option<usize> {
         done += 8;
         rest = tail;
     }
-    rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).map(|at| done + at)
+    rest.iter().position(|&b| stops(b) != 0).map(|at| done + at)
+}
+
+const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+
+/// The high bit of each byte of `word` below `n` (at most 0x80), exact up to the first: the
+/// classic "has a byte less than n" test (a false positive needs a borrow from a true one below).
+fn below(word: u64, n: u8) -> u64 {
+    word.wrapping_sub(ONES * u64::from(n)) & !word & HIGHS
 }
 
 /// The value of each base64url character (`X` for any other byte), as a table: a lookup is
@@ -268,7 +290,24 @@ fn sextet(c: u8) -> u32 {
 /// then decides. What it decodes, the `base64` crate decodes to the same bytes.
 fn url_unpadded(text: &[u8], out: &mut [u8]) -> Option<usize> {
     let mut w = 0;
-    let mut groups = text.chunks_exact(4);
+    let mut rest = text;
+    // Eight characters at a time while the eight bytes they are written as fit (six bytes, and
+    // two that the next group overwrites or that lie past the decoded bytes).
+    while let Some((chunk, tail)) = rest.split_first_chunk::<8>()
+        && let Some(slot) = out.get_mut(w..w + 8)
+    {
+        let v = |c: u8| u64::from(sextet(c));
+        let &[a, b, c, d, e, f, g, h] = chunk;
+        let (a, b, c, d, e, f, g, h) = (v(a), v(b), v(c), v(d), v(e), v(f), v(g), v(h));
+        if (a | b | c | d | e | f | g | h) >= 64 {
+            return None;
+        }
+        let n = a << 58 | b << 52 | c << 46 | d << 40 | e << 34 | f << 28 | g << 22 | h << 16;
+        slot.copy_from_slice(&n.to_be_bytes());
+        w += 6;
+        rest = tail;
+    }
+    let mut groups = rest.chunks_exact(4);
     for group in &mut groups {
         let &[a, b, c, d] = group else { return None };
         let (a, b, c, d) = (sextet(a), sextet(b), sextet(c), sextet(d));
@@ -304,17 +343,24 @@ fn put(out: &mut [u8], w: &mut usize, bytes: &[u8]) -> Option<()> {
 }
 
 /// A V2 field: its type, its length as a varint, its bytes (where they are written).
+/// The type and a one-byte length are written in one go (a token's fields are shorter than
+/// 128 bytes but for long identifiers).
 fn put_field(out: &mut [u8], w: &mut usize, kind: u8, value: &[u8]) -> Option<Span> {
-    let mut varint = [0u8; 10];
-    let (mut n, mut len) = (value.len(), 0);
-    while n >= 0x80 {
-        *varint.get_mut(len)? = (n & 0x7f) as u8 | 0x80;
-        n >>= 7;
-        len += 1;
+    match u8::try_from(value.len()) {
+        Ok(short) if short < 0x80 => put(out, w, &[kind, short])?,
+        _ => {
+            let mut varint = [0u8; 10];
+            let (mut n, mut len) = (value.len(), 0);
+            while n >= 0x80 {
+                *varint.get_mut(len)? = (n & 0x7f) as u8 | 0x80;
+                n >>= 7;
+                len += 1;
+            }
+            *varint.get_mut(len)? = n as u8;
+            put(out, w, &[kind])?;
+            put(out, w, varint.get(..=len)?)?;
+        }
     }
-    *varint.get_mut(len)? = n as u8;
-    put(out, w, &[kind])?;
-    put(out, w, varint.get(..=len)?)?;
     put(out, w, value)?;
     Some(Span { start: *w - value.len(), end: *w })
 }
@@ -331,6 +377,118 @@ pub(crate) fn read(
     limits.check_token(text.len()).ok()?;
     // Its V2 bytes are shorter than the text: a layout describes them.
     layout::check_len(text.len()).ok()?;
+    if let Some(read) = written(text, out, limits) {
+        return Some(read);
+    }
+    any_shape(text, scratch, out, limits)
+}
+
+/// The shape this crate and libmacaroons write, `{"v":2,"l":"..","i":"..","c":[{"i":".."},..],
+/// "s64":".."}` (the location optional, no whitespace, no escape, first-party caveats), read in
+/// one pass with each field copied once, straight from the text to where it lies in `out`;
+/// `None` for anything else, which [`any_shape`] reads (so this walk may only accept what that
+/// one accepts as the same bytes, which the tests check).
+fn written(text: &[u8], out: &mut [u8], limits: &Limits) -> Option<(usize, Layout)> {
+    let mut c = Written { text, pos: 0, out, w: 0 };
+    c.literal(b"{\"v\":2,")?;
+    c.put(&[v2::VERSION])?;
+    // An empty location is written as none, as `root` writes it.
+    let location = match c.literal(b"\"l\":") {
+        Some(()) => {
+            let location = c.field(v2::LOCATION, true, limits)?;
+            c.literal(b",")?;
+            location
+        }
+        None => layout::Span::default(),
+    };
+    c.literal(b"\"i\":")?;
+    let identifier = c.field(v2::IDENTIFIER, false, limits)?;
+    c.put(&[v2::EOS])?;
+    c.literal(b",\"c\":[")?;
+    let (caveats_start, mut count) = (c.w, 0);
+    if c.literal(b"]").is_none() {
+        loop {
+            count += 1;
+            limits.check_caveats(count).ok()?;
+            c.literal(b"{\"i\":")?;
+            c.field(v2::IDENTIFIER, false, limits)?;
+            c.literal(b"}")?;
+            c.put(&[v2::EOS])?;
+            if c.literal(b",").is_none() {
+                break;
+            }
+        }
+        c.literal(b"]")?;
+    }
+    let caveats = layout::Span::new(caveats_start, c.w);
+    // The signature: 32 bytes, 43 characters of unpadded base64url.
+    c.literal(b",\"s64\":\"")?;
+    c.put(&[v2::EOS, v2::SIGNATURE, KEY_LEN as u8])?;
+    let signature = c.w;
+    let encoded = c.text.get(c.pos..c.pos + 43)?;
+    if url_unpadded(encoded, c.out.get_mut(signature..)?)? != KEY_LEN {
+        return None;
+    }
+    c.pos += encoded.len();
+    c.w += KEY_LEN;
+    c.literal(b"\"}")?;
+    if c.pos != text.len() {
+        return None;
+    }
+    let layout = Layout::new(location, identifier, caveats, count, signature);
+    debug_assert_eq!(v2::layout(c.out.get(..c.w)?, &Limits::UNLIMITED), Ok(layout));
+    Some((c.w, layout))
+}
+
+/// Where [`written`] is in the text, and in `out`.
+struct Written<'t, 'o> {
+    text: &'t [u8],
+    pos: usize,
+    out: &'o mut [u8],
+    w: usize,
+}
+
+impl Written<'_, '_> {
+    /// `literal`, consumed; `None` if the text does not go on with it.
+    fn literal(&mut self, literal: &[u8]) -> Option<()> {
+        let end = self.pos + literal.len();
+        (self.text.get(self.pos..end)? == literal).then(|| self.pos = end)
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> Option<()> {
+        put(self.out, &mut self.w, bytes)
+    }
+
+    /// A string with no escape, written to `out` as a V2 field of `kind` (none if it is empty
+    /// and `omit_empty`): where its bytes lie there. Inlined: its result, handed back through
+    /// the stack, was read back at other widths (a stall at each of the three calls, `perf`).
+    #[inline(always)]
+    fn field(&mut self, kind: u8, omit_empty: bool, limits: &Limits) -> Option<layout::Span> {
+        self.literal(b"\"")?;
+        let rest = self.text.get(self.pos..)?;
+        let len = plain_run(rest)?;
+        // The run ends at the closing quote, not at an escape or a control character.
+        if rest.get(len) != Some(&b'"') {
+            return None;
+        }
+        limits.check_field(len).ok()?;
+        self.pos += len + 1;
+        if omit_empty && len == 0 {
+            return Some(layout::Span::default());
+        }
+        let at = put_field(self.out, &mut self.w, kind, rest.get(..len)?)?;
+        Some(layout::Span::new(at.start, at.end))
+    }
+}
+
+/// [`read`] for any shape (see the module): the root fields decoded into `scratch` as they
+/// come, the caveats' V2 bytes into `out`, the root section put in front of them.
+fn any_shape(
+    text: &[u8],
+    scratch: &mut [u8],
+    out: &mut [u8],
+    limits: &Limits,
+) -> Option<(usize, Layout)> {
     let mut c = Cursor { text, pos: 0 };
     let (mut location, mut identifier, mut signature) = (Slot(None), Slot(None), Slot(None));
     // The root fields go to `scratch` as they are read, the caveats' V2 bytes to `out`. The
@@ -550,11 +708,73 @@ mod tests {
     use crate::macaroon::codec::json;
     use crate::macaroon::{Format, Macaroon, RawCaveat, RootKey, with_token};
 
-    /// The in-place reading of `text`, as the owned macaroon it stands for.
+    /// The in-place reading of `text`, as the owned macaroon it stands for. Where the walk of
+    /// the written shape takes it, the walk of any shape reads the same bytes, laid out alike.
     fn in_place(text: &str, limits: &Limits) -> Option<Macaroon<'static>> {
         let (mut scratch, mut out) = (vec![0; text.len()], vec![0; text.len()]);
         let (len, layout) = read(text.as_bytes(), &mut scratch, &mut out, limits)?;
+        let mut written_out = vec![0xa5; text.len()];
+        if let Some((w, written_layout)) = written(text.as_bytes(), &mut written_out, limits) {
+            assert_eq!((&written_out[..w], written_layout), (&out[..len], layout), "{text}");
+            let (mut scratch, mut any_out) = (vec![0; text.len()], vec![0; text.len()]);
+            let any = any_shape(text.as_bytes(), &mut scratch, &mut any_out, limits);
+            assert_eq!(
+                any.map(|(w, l)| (any_out[..w].to_vec(), l)),
+                Some((out[..len].to_vec(), layout))
+            );
+        }
         Some(layout.macaroon(&out[..len], Format::V2).into_owned())
+    }
+
+    /// A macaroon as this crate writes it (the shape read by [`written`]): any location,
+    /// identifier and first-party caveats, text or not, long or short.
+    fn writers_json() -> impl Strategy<Value = (String, bool)> {
+        let field = prop_oneof![
+            4 => "[a-z0-9 /:<=-]{0,20}".prop_map(String::into_bytes),
+            1 => "[a-z]{120,140}".prop_map(String::into_bytes),
+            1 => bytes(),
+        ];
+        (
+            field.clone(),
+            proptest::option::of(field.clone()),
+            proptest::collection::vec(field, 0..4),
+            any::<bool>(),
+        )
+            .prop_map(|(id, location, caveats, third_party)| {
+                let key = RootKey::derive(b"a key");
+                let mut m = Macaroon::new(&key, &id[..]);
+                if let Some(l) = &location {
+                    m = m.with_location(&l[..]);
+                }
+                for c in &caveats {
+                    m.add_first_party_caveat(&c[..]);
+                }
+                let mut caveats = m.caveats().to_vec();
+                if third_party {
+                    caveats.push(RawCaveat::third_party(
+                        Cow::Borrowed(b"tp"),
+                        Cow::Borrowed(b"vid"),
+                        None,
+                    ));
+                }
+                let m = Macaroon::from_parts(
+                    m.location().map(Cow::Borrowed),
+                    Cow::Borrowed(m.identifier()),
+                    caveats,
+                    m.signature().clone(),
+                )
+                .into_owned();
+                let plain = |f: &[u8]| {
+                    core::str::from_utf8(f)
+                        .is_ok_and(|s| !s.chars().any(|c| c == '"' || c == '\\' || c.is_control()))
+                };
+                // The written shape: every field as text, no third-party caveat.
+                let shape = plain(&id)
+                    && location.as_deref().is_none_or(plain)
+                    && m.caveats().iter().all(|c| plain(c.id()))
+                    && !third_party;
+                (macaroon_json(&m), shape)
+            })
     }
 
     /// What the in-place reader accepts, `serde_json` accepts as the same macaroon; returns
@@ -613,6 +833,39 @@ mod tests {
         assert!(agrees(&text, &Limits::default()).unwrap());
         let text = macaroon_json(&Macaroon::new(&key, b""));
         assert!(agrees(&text, &Limits::default()).unwrap());
+    }
+
+    /// The written shape's corners, each read by its walk as by the walk of any shape: an
+    /// empty location (written as none), no location, no caveats, an identifier of 128 bytes
+    /// and more (a two-byte length), empty caveats; and just off the shape (whitespace, `"v"`
+    /// as a string, an escape, padding), left to the other walk.
+    #[test]
+    fn the_written_shape_and_its_corners() {
+        let sig = "\"s64\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"";
+        let long = "x".repeat(130);
+        let limits = Limits::default();
+        for (body, shape) in [
+            (r#""l":"","i":"id","c":[{"i":"a"}]"#.to_string(), true),
+            (r#""i":"id","c":[]"#.to_string(), true),
+            (r#""l":"here","i":"","c":[{"i":""},{"i":"b"}]"#.to_string(), true),
+            (format!(r#""l":"{long}","i":"{long}","c":[{{"i":"{long}"}}]"#), true),
+            (r#""i":"id", "c":[]"#.to_string(), false),
+            (r#""i":"i\u0064","c":[]"#.to_string(), false),
+            (r#""c":[],"i":"id""#.to_string(), false),
+            (r#""i":"id","c":[{"i":"a","l":""}]"#.to_string(), false),
+        ] {
+            let text = format!(r#"{{"v":2,{body},{sig}}}"#);
+            let mut out = vec![0; text.len()];
+            assert_eq!(written(text.as_bytes(), &mut out, &limits).is_some(), shape, "{text}");
+            assert!(agrees(&text, &limits).unwrap(), "{text}");
+        }
+        for text in [
+            format!(r#"{{"v":"2","i":"id","c":[],{sig}}}"#),
+            format!(r#"{{"v":2,"i":"id","c":[],{}}}"#, sig.replace("AAA\"", "AAA=\"")),
+        ] {
+            let mut out = vec![0; text.len()];
+            assert_eq!(written(text.as_bytes(), &mut out, &limits), None, "{text}");
+        }
     }
 
     #[test]
@@ -904,6 +1157,34 @@ mod tests {
                     prop_assert_eq!(decoded, Ok(len));
                     prop_assert_eq!(&fast[..len], &crate_out[..len]);
                 }
+            }
+        }
+
+        /// This crate's JSON is read in the written shape when it is that shape (as serde
+        /// reads it; `in_place` checks the walk of any shape reads the same), and in place
+        /// otherwise; cut and patched, whatever is read in place is read as serde reads it.
+        #[test]
+        fn the_written_shape_is_read_as_any_shape_is(
+            (text, shape) in writers_json(),
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), 0..4usize, piece()), 0..3),
+            limits in prop_oneof![
+                3 => Just(Limits::default()),
+                1 => (0..20usize).prop_map(|n| Limits::default().with_max_field_len(n)),
+                1 => (0..3usize).prop_map(|n| Limits::default().with_max_caveats(n)),
+            ],
+        ) {
+            let mut out = vec![0; text.len()];
+            let read = written(text.as_bytes(), &mut out, &Limits::default());
+            prop_assert_eq!(read.is_some(), shape, "{}", text);
+            prop_assert!(agrees(&text, &Limits::default())?, "not read in place: {}", text);
+            let mut bytes = text.into_bytes();
+            for (at, cut, piece) in edits {
+                let at = at.index(bytes.len() + 1);
+                let end = (at + cut).min(bytes.len());
+                bytes.splice(at..end, piece.bytes());
+            }
+            if let Ok(text) = core::str::from_utf8(&bytes) {
+                agrees(text, &limits)?;
             }
         }
 

@@ -1058,6 +1058,17 @@ mod tests {
         }
     }
 
+    /// `text` with each of `edits` made in turn: `cut` bytes from `at` replaced by `piece`.
+    fn spliced(text: String, edits: &[(prop::sample::Index, usize, &str)]) -> Vec<u8> {
+        let mut bytes = text.into_bytes();
+        for (at, cut, piece) in edits {
+            let at = at.index(bytes.len() + 1);
+            let end = (at + cut).min(bytes.len());
+            bytes.splice(at..end, piece.bytes());
+        }
+        bytes
+    }
+
     /// Pieces of JSON to splice into a macaroon's JSON.
     fn piece() -> impl Strategy<Value = &'static str> {
         proptest::sample::select(vec![
@@ -1177,13 +1188,7 @@ mod tests {
             let read = written(text.as_bytes(), &mut out, &Limits::default());
             prop_assert_eq!(read.is_some(), shape, "{}", text);
             prop_assert!(agrees(&text, &Limits::default())?, "not read in place: {}", text);
-            let mut bytes = text.into_bytes();
-            for (at, cut, piece) in edits {
-                let at = at.index(bytes.len() + 1);
-                let end = (at + cut).min(bytes.len());
-                bytes.splice(at..end, piece.bytes());
-            }
-            if let Ok(text) = core::str::from_utf8(&bytes) {
+            if let Ok(text) = core::str::from_utf8(&spliced(text, &edits)) {
                 agrees(text, &limits)?;
             }
         }
@@ -1208,13 +1213,7 @@ mod tests {
                 1 => (0..200usize).prop_map(|n| Limits::default().with_max_token_len(n)),
             ],
         ) {
-            let mut bytes = text.into_bytes();
-            for (at, cut, piece) in edits {
-                let at = at.index(bytes.len() + 1);
-                let end = (at + cut).min(bytes.len());
-                bytes.splice(at..end, piece.bytes());
-            }
-            if let Ok(text) = core::str::from_utf8(&bytes) {
+            if let Ok(text) = core::str::from_utf8(&spliced(text, &edits)) {
                 agrees(text, &limits)?;
             }
         }

@@ -25,6 +25,20 @@ pub(crate) fn encode_url(bytes: &[u8]) -> String {
     URL_WRITE.encode(bytes)
 }
 
+/// Eight characters of base64 read through `values` (each byte's value, 64 or more for a byte
+/// that stands for none): the six bytes they stand for, as the first six of eight (the caller
+/// writes all eight where the next two are overwritten or unused); `None` if one has no value.
+/// Branch-free but for the one test: what makes reading a token's text cheap.
+#[inline(always)]
+pub(crate) fn eight(chunk: &[u8; 8], values: &[u8; 256]) -> Option<[u8; 8]> {
+    // A `u8` indexes all 256 values: the fallback (no value) is never taken.
+    let v = |c: u8| u64::from(values.get(usize::from(c)).copied().unwrap_or(0xff));
+    let &[a, b, c, d, e, f, g, h] = chunk;
+    let (a, b, c, d, e, f, g, h) = (v(a), v(b), v(c), v(d), v(e), v(f), v(g), v(h));
+    let n = a << 58 | b << 52 | c << 46 | d << 40 | e << 34 | f << 28 | g << 22 | h << 16;
+    ((a | b | c | d | e | f | g | h) < 64).then_some(n.to_be_bytes())
+}
+
 /// The most bytes `len` characters of base64 can decode to (the size [`decode_into`] needs).
 pub(crate) fn decoded_len(len: usize) -> usize {
     len.div_ceil(4).saturating_mul(3)

@@ -93,6 +93,11 @@ impl<'t> Cursor<'t> {
     /// quotes.
     fn raw_string(&mut self, short: bool) -> Option<&'t [u8]> {
         self.expect(b'"')?;
+        self.raw_string_rest(short)
+    }
+
+    /// [`Cursor::raw_string`] after its opening quote.
+    fn raw_string_rest(&mut self, short: bool) -> Option<&'t [u8]> {
         let rest = self.text.get(self.pos..)?;
         let len = if short {
             rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?
@@ -296,14 +301,7 @@ fn url_unpadded(text: &[u8], out: &mut [u8]) -> Option<usize> {
     while let Some((chunk, tail)) = rest.split_first_chunk::<8>()
         && let Some(slot) = out.get_mut(w..w + 8)
     {
-        let v = |c: u8| u64::from(sextet(c));
-        let &[a, b, c, d, e, f, g, h] = chunk;
-        let (a, b, c, d, e, f, g, h) = (v(a), v(b), v(c), v(d), v(e), v(f), v(g), v(h));
-        if (a | b | c | d | e | f | g | h) >= 64 {
-            return None;
-        }
-        let n = a << 58 | b << 52 | c << 46 | d << 40 | e << 34 | f << 28 | g << 22 | h << 16;
-        slot.copy_from_slice(&n.to_be_bytes());
+        slot.copy_from_slice(&base64::eight(chunk, &URL_VALUES)?);
         w += 6;
         rest = tail;
     }
@@ -389,7 +387,7 @@ pub(crate) fn read(
 /// `None` for anything else, which [`any_shape`] reads (so this walk may only accept what that
 /// one accepts as the same bytes, which the tests check).
 fn written(text: &[u8], out: &mut [u8], limits: &Limits) -> Option<(usize, Layout)> {
-    let mut c = Written { text, pos: 0, out, w: 0 };
+    let mut c = Written { at: Cursor { text, pos: 0 }, out, w: 0 };
     c.literal(b"{\"v\":2,")?;
     c.put(&[v2::VERSION])?;
     // An empty location is written as none, as `root` writes it.
@@ -425,14 +423,14 @@ fn written(text: &[u8], out: &mut [u8], limits: &Limits) -> Option<(usize, Layou
     c.literal(b",\"s64\":\"")?;
     c.put(&[v2::EOS, v2::SIGNATURE, KEY_LEN as u8])?;
     let signature = c.w;
-    let encoded = c.text.get(c.pos..c.pos + 43)?;
+    let encoded = c.at.text.get(c.at.pos..c.at.pos + 43)?;
     if url_unpadded(encoded, c.out.get_mut(signature..)?)? != KEY_LEN {
         return None;
     }
-    c.pos += encoded.len();
+    c.at.pos += encoded.len();
     c.w += KEY_LEN;
     c.literal(b"\"}")?;
-    if c.pos != text.len() {
+    if c.at.pos != text.len() {
         return None;
     }
     let layout = Layout::new(location, identifier, caveats, count, signature);
@@ -440,10 +438,9 @@ fn written(text: &[u8], out: &mut [u8], limits: &Limits) -> Option<(usize, Layou
     Some((c.w, layout))
 }
 
-/// Where [`written`] is in the text, and in `out`.
+/// Where [`written`] is in the text (no whitespace skipped), and in `out`.
 struct Written<'t, 'o> {
-    text: &'t [u8],
-    pos: usize,
+    at: Cursor<'t>,
     out: &'o mut [u8],
     w: usize,
 }
@@ -451,8 +448,8 @@ struct Written<'t, 'o> {
 impl Written<'_, '_> {
     /// `literal`, consumed; `None` if the text does not go on with it.
     fn literal(&mut self, literal: &[u8]) -> Option<()> {
-        let end = self.pos + literal.len();
-        (self.text.get(self.pos..end)? == literal).then(|| self.pos = end)
+        let end = self.at.pos + literal.len();
+        (self.at.text.get(self.at.pos..end)? == literal).then(|| self.at.pos = end)
     }
 
     fn put(&mut self, bytes: &[u8]) -> Option<()> {
@@ -465,18 +462,12 @@ impl Written<'_, '_> {
     #[inline(always)]
     fn field(&mut self, kind: u8, omit_empty: bool, limits: &Limits) -> Option<layout::Span> {
         self.literal(b"\"")?;
-        let rest = self.text.get(self.pos..)?;
-        let len = plain_run(rest)?;
-        // The run ends at the closing quote, not at an escape or a control character.
-        if rest.get(len) != Some(&b'"') {
-            return None;
-        }
-        limits.check_field(len).ok()?;
-        self.pos += len + 1;
-        if omit_empty && len == 0 {
+        let value = self.at.raw_string_rest(false)?;
+        limits.check_field(value.len()).ok()?;
+        if omit_empty && value.is_empty() {
             return Some(layout::Span::default());
         }
-        let at = put_field(self.out, &mut self.w, kind, rest.get(..len)?)?;
+        let at = put_field(self.out, &mut self.w, kind, value)?;
         Some(layout::Span::new(at.start, at.end))
     }
 }

@@ -445,18 +445,12 @@ fn decode_escaped(text: &[u8], out: &mut [u8]) -> Escaped {
         if bits == 0
             && let Some((chunk, tail)) = rest.split_first_chunk::<8>()
             && let Some(slot) = out.get_mut(written..written + 8)
+            && let Some(word) = base64::eight(chunk, &ESCAPED_VALUES)
         {
-            let v = |c: u8| u64::from(escaped_value(c));
-            let &[a, b, c, d, e, f, g, h] = chunk;
-            let (a, b, c, d, e, f, g, h) = (v(a), v(b), v(c), v(d), v(e), v(f), v(g), v(h));
-            if (a | b | c | d | e | f | g | h) < 64 {
-                let n =
-                    a << 58 | b << 52 | c << 46 | d << 40 | e << 34 | f << 28 | g << 22 | h << 16;
-                slot.copy_from_slice(&n.to_be_bytes());
-                written += 6;
-                rest = tail;
-                continue;
-            }
+            slot.copy_from_slice(&word);
+            written += 6;
+            rest = tail;
+            continue;
         }
         if bits == 0
             && let Some((&[a, b, c, d], tail)) = rest.split_first_chunk::<4>()

@@ -11,7 +11,7 @@ use crate::macaroon::{
 
 use crate::text::Quoted;
 
-use super::caveat::{Caveat, CaveatContext, CaveatError, CaveatFailure};
+use super::caveat::{self, Caveat, CaveatContext, CaveatError, CaveatFailure};
 use super::identifier::{IdentifierError, Persistence, Span, TokenIdentifier, read_v2_spans};
 use super::kind::TokenKind;
 use super::secrets::TokenSecrets;
@@ -574,26 +574,29 @@ impl<'s, S: TokenSecrets + ?Sized> Verifier<'s, S> {
         let mut read = Read::default();
         let mut checker = |raw: &[u8]| {
             if read.unknown.is_none() {
+                let text = text.get(raw);
+                // The caveats every token carries, checked where they lie (no `Caveat` built):
+                // the same answer when they hold, and nothing said otherwise.
+                if let Some(holds) = text.ok().and_then(|text| caveat::holds(text, ctx)) {
+                    let allowed = kind.accepts(holds.kind, ctx.identity_only);
+                    read.known(allowed, holds.valid_until);
+                    return true;
+                }
                 // A caveat is looked at where `Caveat::parse` wrote it (moving it out copied
                 // the whole result back at other widths: a stall, `perf`); an error is moved.
-                match parse_text(text.get(raw)) {
+                match parse_text(text) {
                     Ok(ref caveat) => {
-                        let index = read.count;
-                        if read.not_allowed.is_none()
-                            && !kind.accepts(caveat.kind(), ctx.identity_only)
-                        {
-                            read.not_allowed = Some(index);
-                        }
-                        if let &Caveat::Time { valid_until } = caveat {
-                            read.valid_until =
-                                Some(read.valid_until.map_or(valid_until, |v| v.min(valid_until)));
-                        }
+                        let allowed = kind.accepts(caveat.kind(), ctx.identity_only);
+                        let valid_until = match caveat {
+                            &Caveat::Time { valid_until } => Some(valid_until),
+                            _ => None,
+                        };
+                        let index = read.known(allowed, valid_until);
                         if read.failed.is_none()
                             && let Err(failure) = caveat.check(ctx)
                         {
                             read.failed = Some((index, failure));
                         }
-                        read.count += 1;
                     }
                     Err(error) => read.unknown = Some((read.count, error)),
                 }
@@ -665,6 +668,23 @@ struct Read {
     valid_until: Option<u64>,
     /// The index of the first caveat that does not hold, and why.
     failed: Option<(usize, CaveatFailure)>,
+}
+
+impl Read {
+    /// Counts a caveat Onezone knows, which the token's kind allows or not and which expires
+    /// at `valid_until` if it is a `time` caveat; its index.
+    #[inline(always)]
+    fn known(&mut self, allowed: bool, valid_until: Option<u64>) -> usize {
+        let index = self.count;
+        if !allowed && self.not_allowed.is_none() {
+            self.not_allowed = Some(index);
+        }
+        if let Some(v) = valid_until {
+            self.valid_until = Some(self.valid_until.map_or(v, |earliest| earliest.min(v)));
+        }
+        self.count += 1;
+        index
+    }
 }
 
 /// Mints a token as Onezone does: location = the Onezone domain, the identifier, the caveats in

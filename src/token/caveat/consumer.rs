@@ -78,15 +78,33 @@ impl Consumer {
 
     /// Whether this caveat entry admits `consumer`, a member of `groups`.
     pub(super) fn admits(&self, consumer: &Consumer, groups: &[String]) -> bool {
-        match self.kind {
-            ConsumerKind::Group => {
-                !self.is_wildcard() && groups.iter().any(|g| g.as_bytes() == self.id.as_bytes())
-            }
-            kind => kind == consumer.kind && (self.is_wildcard() || self.id == consumer.id),
+        Self::entry_admits(self.kind, self.id.as_str(), consumer, groups)
+    }
+
+    /// Whether the caveat entry of `kind` and `id` admits `consumer`, a member of `groups`
+    /// ([`Consumer::admits`], for an entry read in place).
+    #[inline(always)]
+    pub(super) fn entry_admits(
+        kind: ConsumerKind,
+        id: &str,
+        consumer: &Consumer,
+        groups: &[String],
+    ) -> bool {
+        let wildcard = id == "*";
+        match kind {
+            ConsumerKind::Group => !wildcard && groups.iter().any(|g| g.as_str() == id),
+            kind => kind == consumer.kind && (wildcard || id.as_bytes() == consumer.id.as_bytes()),
         }
     }
 
     pub(super) fn parse_entry(text: &str) -> Result<Self, &'static str> {
+        let (kind, id) = Self::read_entry(text)?;
+        Ok(Consumer { kind, id: Id::new(id) })
+    }
+
+    /// A caveat entry's kind and id, read where they lie ([`Consumer::parse_entry`]).
+    #[inline(always)]
+    pub(super) fn read_entry(text: &str) -> Result<(ConsumerKind, &str), &'static str> {
         // The prefix is four ASCII bytes, so the id starts on a character boundary.
         let kind = match text.as_bytes().get(..4) {
             Some(b"usr-") => ConsumerKind::User,
@@ -96,7 +114,7 @@ impl Consumer {
         };
         let id = text.get(4..).unwrap_or_default();
         check_id(id)?;
-        Ok(Consumer { kind, id: Id::new(id) })
+        Ok((kind, id))
     }
 }
 

@@ -1,7 +1,7 @@
 //! Typed first-party caveats (documented in [`crate::token`], which re-exports them), one file
 //! per concept: the caveat and its forms (`typed.rs`), what its entries are (`ip.rs`, `geo.rs`,
 //! `consumer.rs`, `service.rs`, `interface.rs`, `api.rs`, `data.rs`), checking (`check.rs`,
-//! `expiry.rs`), lists and numbers (`list.rs`) and errors (`error.rs`). `equivalence.rs` tests
+//! `expiry.rs`; the caveats every token carries checked in place, `holds.rs`), lists and numbers (`list.rs`) and errors (`error.rs`). `equivalence.rs` tests
 //! the parser against the one it replaced.
 
 use alloc::boxed::Box;
@@ -48,6 +48,7 @@ mod data;
 mod error;
 mod expiry;
 mod geo;
+mod holds;
 mod interface;
 mod ip;
 mod list;
@@ -61,6 +62,7 @@ pub use data::*;
 pub use error::*;
 use expiry::*;
 pub use geo::*;
+pub(crate) use holds::*;
 pub use interface::*;
 pub use ip::*;
 pub use list::*;

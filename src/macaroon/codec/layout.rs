@@ -51,7 +51,12 @@ impl Span {
 
 /// The parts of a macaroon that passed the whole grammar of its format (`v1::layout`,
 /// `v2::layout`), as positions in its bytes.
+///
+/// Aligned to eight bytes: it is copied into every view and every kept token, and copies of
+/// 8-byte pieces read back what was written in the same pieces (at its natural 4-byte
+/// alignment, a verification of a token through `token::Verifier` took 2% longer, in stalls).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(align(8))]
 pub(crate) struct Layout {
     /// The location's value; empty when absent or empty (both read as no location).
     pub(crate) location: Span,

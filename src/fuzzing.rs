@@ -459,9 +459,24 @@ pub fn discharge(data: &[u8]) {
     }
 }
 
+/// A request where caveats may hold: the current time, a consumer in a group, an IP address and
+/// an interface.
+fn fuzz_context() -> crate::token::CaveatContext {
+    use crate::token::{CaveatContext, Consumer, ConsumerKind, Interface};
+    CaveatContext {
+        now: 1_800_000_000,
+        consumer: Consumer::new(ConsumerKind::User, "carol").ok(),
+        consumer_groups: alloc::vec!["admins".into()],
+        ip: Some(core::net::IpAddr::V4(core::net::Ipv4Addr::new(10, 1, 2, 3))),
+        interface: Some(Interface::Rest),
+        ..CaveatContext::default()
+    }
+}
+
 /// Onezone identifiers and caveats: any text that parses as one formats back to the same bytes,
-/// its serde form reads back to the same value, and a caveat's JSON form reads back too. Also
-/// runs the whole token parser on the text. Nothing may panic.
+/// its serde form reads back to the same value, and a caveat's JSON form reads back too; a caveat
+/// read in place holds exactly when the one built from it does. Also runs the whole token parser
+/// on the text. Nothing may panic.
 pub fn token(data: &[u8]) {
     use crate::token::{Caveat, TokenIdentifier, UnverifiedToken};
     use alloc::string::ToString;
@@ -490,6 +505,8 @@ pub fn token(data: &[u8]) {
         assert_eq!(back, caveat, "caveat JSON round trip");
         let _ = caveat.check(&crate::token::CaveatContext::default());
     }
+    // Read in place, the caveat holds exactly when the caveat built from it holds.
+    crate::token::caveat::assert_holds_agrees(text, &fuzz_context());
 
     // The text as a caveat's JSON form: what reads must write back to a string that reads the same.
     if let Ok(caveat) = serde_json::from_str::<Caveat>(text) {

@@ -161,7 +161,7 @@
 //! `unverified ... caveat: ...` messages.
 
 mod authenticate;
-mod caveat;
+pub(crate) mod caveat;
 mod describe;
 pub(crate) mod identifier;
 mod issue;

@@ -15,6 +15,11 @@ Usage: python3 benches/report.py [target/criterion] [--baseline NAME] [--fastest
   build of an older commit), for "no slower than before".
 Medians throughout, or with `--fastest` each row's fastest sample (for a machine shared with
 other work, where medians carry the others' load).
+
+With `--across NAME[,NAME...]`, each row is read from several whole runs saved with
+`cargo bench --bench engine -- --save-baseline NAME` instead of the last one: the median of their
+medians, or with `--fastest` the fastest sample of them all. On a machine whose load comes and goes
+for minutes at a time, one run can be disturbed for a whole group; three runs seldom all are.
 """
 import json
 import pathlib
@@ -30,10 +35,29 @@ if "--baseline" in args:
     i = args.index("--baseline")
     baseline = args[i + 1]
     del args[i : i + 2]
+across = None
+if "--across" in args:
+    i = args.index("--across")
+    across = args[i + 1].split(",")
+    del args[i : i + 2]
 root = pathlib.Path(args[0] if args else "target/criterion")
 
 
 def median_ns(group, contender, run="new"):
+    """A row's time: from the last run ("new"), the `--across` runs, or a saved baseline."""
+    if run == "new" and across:
+        times = [t for t in (one_run_ns(group, contender, r) for r in across) if t is not None]
+        if len(times) < len(across):
+            return None
+        if fastest:
+            return min(times)
+        times.sort()
+        mid = len(times) // 2
+        return times[mid] if len(times) % 2 else (times[mid - 1] + times[mid]) / 2
+    return one_run_ns(group, contender, run)
+
+
+def one_run_ns(group, contender, run):
     if fastest:
         path = root / group / contender / run / "sample.json"
         if not path.exists():

@@ -438,12 +438,10 @@ enum Escaped {
 /// (then the caller asks `unescape_checked`).
 fn decode_escaped(text: &[u8], out: &mut [u8]) -> Escaped {
     let (mut rest, mut written, mut seen_zero) = (text, 0, false);
-    // Sextets read since the last whole group (after an escape, groups start anywhere).
-    let (mut pending, mut bits) = (0u32, 0u32);
-    loop {
+    // The sextets of the last group (and how many bits they are), when the text ends inside one.
+    let (pending, bits): (u32, u32) = loop {
         // Eight characters (six bytes, written as eight: the next two are overwritten).
-        if bits == 0
-            && let Some((chunk, tail)) = rest.split_first_chunk::<8>()
+        if let Some((chunk, tail)) = rest.split_first_chunk::<8>()
             && let Some(slot) = out.get_mut(written..written + 8)
             && let Some(word) = base64::eight(chunk, &ESCAPED_VALUES)
         {
@@ -452,9 +450,7 @@ fn decode_escaped(text: &[u8], out: &mut [u8]) -> Escaped {
             rest = tail;
             continue;
         }
-        if bits == 0
-            && let Some((&[a, b, c, d], tail)) = rest.split_first_chunk::<4>()
-        {
+        if let Some((&[a, b, c, d], tail)) = rest.split_first_chunk::<4>() {
             let (a, b, c, d) =
                 (escaped_value(a), escaped_value(b), escaped_value(c), escaped_value(d));
             if (a | b | c | d) < 64 {
@@ -466,35 +462,43 @@ fn decode_escaped(text: &[u8], out: &mut [u8]) -> Escaped {
                 continue;
             }
         }
-        // A character at a time, up to and through an escape.
-        let Some((&c, tail)) = rest.split_first() else { break };
-        rest = tail;
-        let value = match escaped_value(c) {
-            v if v < 64 => v,
-            ZERO => {
-                seen_zero = true;
-                let Some((&code, tail)) = rest.split_first() else { return Escaped::Plain };
-                rest = tail;
-                match code {
-                    b'0' => 52,
-                    b'1' => 63,
-                    b'2' => 62,
-                    b'3'..=b'5' => return Escaped::Unsure,
-                    _ => return Escaped::Plain,
+        // One whole group around an escape, a character (or an escape) at a time: after it,
+        // the groups are whole again, and the steps above take the text again. (Read a
+        // character at a time until the groups realigned, through the steps' tests at each, an
+        // escape cost more than the rest of its 30 characters.)
+        let mut group = 0u32;
+        let mut sextets = 0;
+        while sextets < 4 {
+            let Some((&c, tail)) = rest.split_first() else { break };
+            rest = tail;
+            let value = match escaped_value(c) {
+                v if v < 64 => v,
+                ZERO => {
+                    seen_zero = true;
+                    let Some((&code, tail)) = rest.split_first() else { return Escaped::Plain };
+                    rest = tail;
+                    match code {
+                        b'0' => 52,
+                        b'1' => 63,
+                        b'2' => 62,
+                        b'3'..=b'5' => return Escaped::Unsure,
+                        _ => return Escaped::Plain,
+                    }
                 }
-            }
-            _ => return Escaped::Plain,
-        };
-        pending = pending << 6 | value;
-        bits += 6;
-        if bits == 24 {
-            let [_, x, y, z] = pending.to_be_bytes();
-            let Some(slot) = out.get_mut(written..written + 3) else { return Escaped::Unsure };
-            slot.copy_from_slice(&[x, y, z]);
-            written += 3;
-            (pending, bits) = (0, 0);
+                _ => return Escaped::Plain,
+            };
+            group = group << 6 | value;
+            sextets += 1;
         }
-    }
+        if sextets < 4 {
+            // The text ended inside this group.
+            break (group, 6 * sextets);
+        }
+        let [_, x, y, z] = group.to_be_bytes();
+        let Some(slot) = out.get_mut(written..written + 3) else { return Escaped::Unsure };
+        slot.copy_from_slice(&[x, y, z]);
+        written += 3;
+    };
     if !seen_zero {
         return Escaped::Plain;
     }
